@@ -1,0 +1,34 @@
+import type { PlatformEnvironment } from '../runtime/config.ts';
+import { type AwsEndpoints, kinesisClient, s3Client, ssmClient } from './aws-clients.ts';
+import { createPool, type Pool, resolveDatabaseUrl } from './postgres/pool.ts';
+
+/** What a platform Lambda reaches, built from its environment alone; Postgres is connected lazily. */
+export function platformDependencies(env: PlatformEnvironment) {
+  const endpoints: AwsEndpoints = {
+    region: env.AWS_REGION,
+    s3: env.S3_ENDPOINT,
+    kinesis: env.KINESIS_ENDPOINT,
+    sfn: env.SFN_ENDPOINT,
+    lambda: env.LAMBDA_ENDPOINT,
+  };
+  let dsn: Promise<string> | undefined;
+  let pool: Promise<Pool> | undefined;
+  const databaseUrl = () => {
+    dsn ??= resolveDatabaseUrl(env, () => ssmClient(endpoints)).catch((error) => {
+      dsn = undefined; // a failed SSM read is retried on the next invocation
+      throw error;
+    });
+    return dsn;
+  };
+  return {
+    endpoints,
+    s3: s3Client(endpoints),
+    kinesis: kinesisClient(endpoints),
+    databaseUrl,
+    pool: () => {
+      pool ??= databaseUrl().then((connectionString) => createPool({ connectionString }));
+      return pool;
+    },
+  };
+}
+export type PlatformDependencies = ReturnType<typeof platformDependencies>;

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** A configuration value failed to parse; the message names the key. */
+export class ConfigError extends Error {
+  override name = 'CONFIG_INVALID';
+}
+
+/** Parses `source` with `schema` once; any failure names every offending key in one line. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  source: Record<string, unknown>,
+  what = 'configuration',
+): z.infer<S> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
+  throw new ConfigError(`invalid ${what}: ${problems.join('; ')}`);
+}
+
+/** An empty environment value means "not set" (serverless.yml writes '' for stage-specific keys). */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const optionalUrl = optionalText.pipe(z.url().optional());
+
+export const Stage = z.enum(['local', 'dev', 'prod']);
+export type Stage = z.infer<typeof Stage>;
+
+export const LogLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']);
+
+/** The environment every Lambda of the platform is deployed with (serverless.yml provider.environment). */
+export const PlatformEnvironment = z
+  .object({
+    STAGE: Stage,
+    SERVICE_NAME: z.string().min(1).default('fraud-platform'),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    LOG_LEVEL: LogLevel.default('INFO'),
+    ORACLE_STORE_BUCKET: z.string().min(3),
+    PLATFORM_BUCKET: z.string().min(3),
+    REQUIRED_STREAMS: z
+      .string()
+      .min(1)
+      .transform((csv) =>
+        csv
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    DATABASE_URL: optionalText,
+    DATABASE_URL_SSM_PARAMETER: optionalText,
+    S3_ENDPOINT: optionalUrl,
+    KINESIS_ENDPOINT: optionalUrl,
+    SFN_ENDPOINT: optionalUrl,
+    LAMBDA_ENDPOINT: optionalUrl,
+  })
+  .refine((env) => env.DATABASE_URL !== undefined || env.DATABASE_URL_SSM_PARAMETER !== undefined, {
+    path: ['DATABASE_URL'],
+    message: 'set DATABASE_URL or DATABASE_URL_SSM_PARAMETER',
+  });
+export type PlatformEnvironment = z.infer<typeof PlatformEnvironment>;
+
+let cached: PlatformEnvironment | undefined;
+
+/** The platform environment, parsed once per process (Lambda cold start). */
+export function platformEnvironment(source: Record<string, unknown> = process.env): PlatformEnvironment {
+  cached ??= parseConfig(PlatformEnvironment, source, 'platform environment');
+  return cached;
+}

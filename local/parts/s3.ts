@@ -1,0 +1,21 @@
+import fs from 'node:fs';
+import S3rver from 's3rver';
+import { fail, onShutdown, requiredEnv } from './part-runtime.ts';
+import { conditionalWrites } from './s3-conditional-writes.ts';
+
+// s3rver + S3 conditional writes. Run under --openssl-legacy-provider: s3rver's ListObjectsV2
+// continuation tokens use DES, which OpenSSL 3 refuses otherwise (local-cloud-findings §4).
+const directory = requiredEnv('PART_DATA_DIR');
+fs.mkdirSync(directory, { recursive: true });
+const app = new S3rver({
+  directory,
+  address: '127.0.0.1',
+  port: Number(requiredEnv('PART_PORT')),
+  silent: process.env.PART_VERBOSE !== '1',
+});
+app.middleware.splice(1, 0, conditionalWrites(app.store)); // after the logger, before routing
+app
+  .run()
+  .then((address) => console.log(`s3 listening on ${address.address}:${address.port}`))
+  .catch((error: unknown) => fail('s3rver', error));
+onShutdown(() => app.close());

@@ -1,0 +1,233 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+
+/**
+ * The service as serverless.yml declares it for a stage, read through `sls print` so every variable
+ * (${file()}, ${env:}, ${self:}) is resolved exactly as `sls deploy` would resolve it.
+ */
+
+const StreamEvent = z.object({
+  stream: z.union([
+    z.string(),
+    z.looseObject({
+      arn: z.unknown(),
+      type: z.string().optional(),
+      batchSize: z.number().int().min(1).max(10_000).optional(),
+      maximumBatchingWindow: z.number().int().min(0).max(300).optional(),
+      startingPosition: z.enum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).optional(),
+      startingPositionTimestamp: z.number().optional(),
+      enabled: z.boolean().optional(),
+      maximumRetryAttempts: z.number().int().min(-1).max(10_000).optional(),
+      maximumRecordAgeInSeconds: z.number().int().min(-1).max(604_800).optional(),
+      bisectBatchOnFunctionError: z.boolean().optional(),
+      parallelizationFactor: z.number().int().min(1).max(10).optional(),
+      functionResponseType: z.literal('ReportBatchItemFailures').optional(),
+      tumblingWindowInSeconds: z.number().int().min(0).max(900).optional(),
+      destinations: z.looseObject({ onFailure: z.unknown().optional() }).optional(),
+    }),
+  ]),
+});
+
+const FunctionDef = z.looseObject({
+  handler: z.string().optional(),
+  name: z.string().optional(),
+  timeout: z.number().optional(),
+  events: z.array(z.record(z.string(), z.unknown())).optional(),
+});
+
+const StateMachineDef = z.looseObject({
+  name: z.string().optional(),
+  id: z.string().optional(),
+  type: z.enum(['STANDARD', 'EXPRESS']).optional(),
+  definition: z.record(z.string(), z.unknown()),
+});
+
+const CfnResource = z.looseObject({
+  Type: z.string(),
+  Properties: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const PrintedService = z.object({
+  service: z.union([z.string(), z.object({ name: z.string() })]),
+  provider: z.looseObject({ region: z.string().optional(), stage: z.string().optional() }),
+  functions: z.record(z.string(), FunctionDef).optional(),
+  stepFunctions: z
+    .looseObject({ stateMachines: z.record(z.string(), StateMachineDef).optional() })
+    .optional(),
+  resources: z.looseObject({ Resources: z.record(z.string(), CfnResource).optional() }).optional(),
+});
+export type PrintedService = z.infer<typeof PrintedService>;
+
+export type StreamEventConfig = Exclude<z.infer<typeof StreamEvent>['stream'], string>;
+
+export interface ServiceFunction {
+  key: string;
+  name: string;
+  streamEvents: Array<StreamEventConfig & { streamName: string }>;
+}
+export interface ServiceStateMachine {
+  key: string;
+  name: string;
+  arn: string;
+  type: 'STANDARD' | 'EXPRESS';
+  definition: Record<string, unknown>;
+}
+export interface ServiceDefinition {
+  service: string;
+  stage: string;
+  region: string;
+  accountId: string;
+  buckets: string[];
+  streams: Array<{ logicalId: string; name: string; shards: number }>;
+  functions: ServiceFunction[];
+  stateMachines: ServiceStateMachine[];
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Runs `sls print --stage <stage> --format json` in serviceDir with the given environment. */
+export async function printService(
+  serviceDir: string,
+  stage: string,
+  env: NodeJS.ProcessEnv,
+): Promise<unknown> {
+  const require = createRequire(import.meta.url);
+  const cli = require.resolve('osls/bin/serverless.js');
+  try {
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [cli, 'print', '--stage', stage, '--format', 'json'],
+      {
+        cwd: serviceDir,
+        env: { ...env, SLS_OFFLINE_PACKAGE: '1', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 120_000,
+      },
+    );
+    return JSON.parse(stdout.slice(stdout.indexOf('{')));
+  } catch (error) {
+    const e = error as { stderr?: string; message: string };
+    const line =
+      (e.stderr ?? e.message).split('\n').find((l) => /error|Error|Cannot|not/.test(l)) ?? e.message;
+    throw new Error(
+      `serverless.yml in ${serviceDir} could not be resolved for stage ${stage}: ${line.trim()}`,
+    );
+  }
+}
+
+function pascal(key: string): string {
+  // serverless' logical-id normalisation: first letter upper-cased, '-' → 'Dash', '_' → 'Underscore'.
+  const s = key.replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Builds the local view of the service: names, streams, mappings and resolved state machines. */
+export function describeService(
+  printed: unknown,
+  accountId: string,
+  regionOverride?: string,
+): ServiceDefinition {
+  const p = PrintedService.parse(printed);
+  const service = typeof p.service === 'string' ? p.service : p.service.name;
+  const stage = p.provider.stage ?? 'local';
+  const region = regionOverride ?? p.provider.region ?? 'us-east-1';
+  const resources = p.resources?.Resources ?? {};
+
+  const buckets: string[] = [];
+  const streams: ServiceDefinition['streams'] = [];
+  const streamNameById = new Map<string, string>();
+  for (const [logicalId, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::S3::Bucket')
+      buckets.push(String(r.Properties?.BucketName ?? logicalId.toLowerCase()));
+    if (r.Type === 'AWS::Kinesis::Stream') {
+      const name = String(r.Properties?.Name ?? logicalId);
+      streams.push({ logicalId, name, shards: Number(r.Properties?.ShardCount ?? 1) });
+      streamNameById.set(logicalId, name);
+    }
+  }
+
+  const functionName = new Map<string, string>();
+  for (const [key, f] of Object.entries(p.functions ?? {}))
+    functionName.set(key, f.name ?? `${service}-${stage}-${key}`);
+  const lambdaArn = (name: string) => `arn:aws:lambda:${region}:${accountId}:function:${name}`;
+
+  const functions: ServiceFunction[] = Object.entries(p.functions ?? {}).map(([key, f]) => ({
+    key,
+    name: functionName.get(key) ?? key,
+    streamEvents: (f.events ?? [])
+      .filter((e) => 'stream' in e)
+      .map((e) => StreamEvent.parse(e).stream)
+      .map((s) => (typeof s === 'string' ? { arn: s } : s))
+      .filter((s) => s.type === undefined || s.type === 'kinesis')
+      .map((s) => ({ ...s, streamName: streamNameOf(s.arn, streamNameById, key) })),
+  }));
+
+  const machines = Object.entries(p.stepFunctions?.stateMachines ?? {}).map(([key, m]) => {
+    const name = m.name ?? `${pascal(key)}StepFunctionsStateMachine-${stage}`;
+    return { key, m, name, logicalId: m.id ?? `${pascal(key)}StepFunctionsStateMachine` };
+  });
+  const machineArn = (name: string) => `arn:aws:states:${region}:${accountId}:stateMachine:${name}`;
+  const machineByRef = new Map<string, string>();
+  for (const x of machines) {
+    machineByRef.set(x.logicalId, machineArn(x.name));
+    machineByRef.set(x.key, machineArn(x.name));
+  }
+
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value === null || typeof value !== 'object') return value;
+    const o = value as Record<string, unknown>;
+    if ('Fn::GetAtt' in o && Array.isArray(o['Fn::GetAtt'])) {
+      const [ref] = o['Fn::GetAtt'] as string[];
+      const fn =
+        ref === undefined ? undefined : (functionName.get(ref) ?? functionByLogicalId(ref, functionName));
+      if (fn) return lambdaArn(fn);
+      const sm = ref === undefined ? undefined : machineByRef.get(ref);
+      if (sm) return sm;
+      throw new Error(
+        `state machine definition: Fn::GetAtt ${JSON.stringify(o['Fn::GetAtt'])} names no function or state machine`,
+      );
+    }
+    if ('Ref' in o && typeof o.Ref === 'string') {
+      const sm = machineByRef.get(o.Ref);
+      if (sm) return sm;
+      throw new Error(`state machine definition: Ref ${o.Ref} names no state machine`);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v)]));
+  };
+
+  const stateMachines = machines.map(({ key, m, name }) => ({
+    key,
+    name,
+    arn: machineArn(name),
+    type: m.type ?? 'STANDARD',
+    definition: resolve(m.definition) as Record<string, unknown>,
+  }));
+
+  return { service, stage, region, accountId, buckets, streams, functions, stateMachines };
+}
+
+function functionByLogicalId(ref: string, names: Map<string, string>): string | undefined {
+  for (const [key, name] of names) if (`${pascal(key)}LambdaFunction` === ref) return name;
+  return undefined;
+}
+
+function streamNameOf(arn: unknown, byId: Map<string, string>, fn: string): string {
+  if (typeof arn === 'string') {
+    const m = /:stream\/(.+)$/.exec(arn);
+    if (m?.[1]) return m[1];
+  }
+  if (arn && typeof arn === 'object') {
+    const o = arn as Record<string, unknown>;
+    const id = Array.isArray(o['Fn::GetAtt']) ? o['Fn::GetAtt'][0] : o.Ref;
+    if (typeof id === 'string' && byId.has(id)) return byId.get(id) as string;
+  }
+  throw new Error(
+    `function ${fn}: stream event arn ${JSON.stringify(arn)} names no Kinesis stream of this service`,
+  );
+}
+
+export const defaultServicePath = (dir: string) => path.join(dir, 'serverless.yml');

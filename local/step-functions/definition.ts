@@ -1,0 +1,62 @@
+// Walks an ASL definition through Map (ItemProcessor/Iterator) and Parallel (Branches) sub-machines.
+type JsonObject = Record<string, unknown>;
+
+// setTimeout overflows past 2^31-1 ms and then fires after 1 ms, so engine timers are capped here.
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+// AWS's default Task TimeoutSeconds (the engine would otherwise apply 60 s).
+const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function forEachState(machine: unknown, visit: (name: string, state: JsonObject) => void): void {
+  if (!isObject(machine) || !isObject(machine.States)) return;
+  for (const [name, state] of Object.entries(machine.States)) {
+    if (!isObject(state)) continue;
+    visit(name, state);
+    if (state.Type === 'Map') forEachState(state.ItemProcessor ?? state.Iterator, visit);
+    if (state.Type === 'Parallel' && Array.isArray(state.Branches)) {
+      for (const branch of state.Branches) forEachState(branch, visit);
+    }
+  }
+}
+
+/** Task state name → Resource, across nested machines (ASL requires state names unique machine-wide). */
+export function taskResources(definition: JsonObject): Map<string, string> {
+  const resources = new Map<string, string>();
+  forEachState(definition, (name, state) => {
+    if (state.Type === 'Task' && typeof state.Resource === 'string') resources.set(name, state.Resource);
+  });
+  return resources;
+}
+
+/** State name → state, across nested machines (used to describe Map states in history). */
+export function statesByName(definition: JsonObject): Map<string, JsonObject> {
+  const states = new Map<string, JsonObject>();
+  forEachState(definition, (name, state) => states.set(name, state));
+  return states;
+}
+
+function capSeconds(holder: JsonObject, key: string): void {
+  const value = holder[key];
+  if (typeof value === 'number' && value > MAX_TIMER_SECONDS) holder[key] = MAX_TIMER_SECONDS;
+}
+
+/** A copy for the engine: AWS's default Task timeout instead of the engine's 60 s, all timers capped. */
+export function engineDefinition(definition: JsonObject): JsonObject {
+  const copy = structuredClone(definition);
+  capSeconds(copy, 'TimeoutSeconds');
+  forEachState(copy, (_name, state) => {
+    if (
+      state.Type === 'Task' &&
+      state.TimeoutSeconds === undefined &&
+      state.TimeoutSecondsPath === undefined
+    ) {
+      state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
+    }
+    if (state.Type === 'Task' || state.Type === 'Wait')
+      capSeconds(state, state.Type === 'Task' ? 'TimeoutSeconds' : 'Seconds');
+  });
+  return copy;
+}
