@@ -109,5 +109,6 @@ export const paths = (c: StackConfig) => ({
   kinesis: path.join(c.dataDir, 'kinesis'),
   s3: path.join(c.dataDir, 's3'),
   service: path.join(c.dataDir, 'service.json'),
+  esbuild: path.join(c.dataDir, 'esbuild'),
   state: path.join(c.dataDir, 'stack.json'),
 });

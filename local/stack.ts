@@ -110,6 +110,7 @@ function childEnv(c: StackConfig): NodeJS.ProcessEnv {
     LOCAL_HTTP_PORT: String(c.env.LOCAL_HTTP_PORT),
     LOCAL_LAMBDA_PORT: String(c.env.LOCAL_LAMBDA_PORT),
     LOCAL_WEBSOCKET_PORT: String(c.env.LOCAL_WEBSOCKET_PORT),
+    LOCAL_ESBUILD_WORK_FOLDER: path.relative(c.serviceDir, paths(c).esbuild),
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_REGION: c.env.LOCAL_REGION,
@@ -273,6 +274,8 @@ async function ensureParts(c: StackConfig, parts: PartName[], report: Reporter):
         return;
       }
       report(`  … ${part.padEnd(15)} starting on ${endpointOf(c, part)}`);
+      // serverless-esbuild never cleans its build folder; stale bundles of another format would shadow new ones.
+      if (part === 'lambda') fs.rmSync(paths(c).esbuild, { recursive: true, force: true });
       const rec = spawnPart(spawnSpec(c, part));
       await waitHealthy(c, part, rec.pid);
       report(

@@ -48,3 +48,13 @@ declare module 's3rver' {
   }
   export default S3rver;
 }
+
+declare module 'asl-validator' {
+  interface ValidationResult {
+    isValid: boolean;
+    errors: Array<Record<string, unknown>>;
+    errorsText(separator?: string): string;
+  }
+  function validator(definition: unknown, opts?: { checkPaths?: boolean; checkArn?: boolean }): ValidationResult;
+  export = validator;
+}

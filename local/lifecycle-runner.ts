@@ -1,0 +1,66 @@
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Starts a state machine execution and follows it to the end, reporting each state entered. */
+
+export interface LifecycleOutcome {
+  executionName: string;
+  executionArn: string;
+  status: string;
+  output: unknown;
+  error: string | undefined;
+  cause: string | undefined;
+  seconds: number;
+  description: unknown;
+  history: HistoryEvent[];
+}
+
+export async function runLifecycle(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  input: Record<string, unknown>,
+  onState: (stateName: string) => void,
+  timeoutMs = 10 * 60_000,
+): Promise<LifecycleOutcome> {
+  const started = Date.now();
+  const executionName = `parity-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
+  if (!executionArn) throw new Error('StartExecution returned no executionArn');
+  const seen = new Set<number>();
+  for (;;) {
+    const history = await allHistory(sfn, executionArn);
+    for (const e of history) {
+      if (e.id === undefined || seen.has(e.id)) continue;
+      seen.add(e.id);
+      const name = e.stateEnteredEventDetails?.name;
+      if (name && e.type?.endsWith('StateEntered')) onState(name);
+    }
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (d.status !== 'RUNNING') {
+      return {
+        executionName,
+        executionArn,
+        status: d.status ?? 'UNKNOWN',
+        output: d.output ? JSON.parse(d.output) : undefined,
+        error: d.error,
+        cause: d.cause,
+        seconds: (Date.now() - started) / 1000,
+        description: d,
+        history: await allHistory(sfn, executionArn),
+      };
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`execution ${executionName} still RUNNING after ${timeoutMs / 1000} s`);
+    await sleep(200);
+  }
+}
+
+async function allHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}

@@ -1,0 +1,51 @@
+import aslValidator from 'asl-validator';
+
+/** Checks a packaged CloudFormation template: what it holds, and that each state machine is valid ASL. */
+
+interface Resource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+
+export interface TemplateReport {
+  counts: Record<string, number>;
+  lines: string[];
+  problems: string[];
+}
+
+const REQUIRED_TYPES = ['AWS::Lambda::Function', 'AWS::StepFunctions::StateMachine', 'AWS::IAM::Role', 'AWS::Kinesis::Stream', 'AWS::S3::Bucket'];
+
+export function checkTemplate(template: unknown): TemplateReport {
+  const resources = ((template as { Resources?: Record<string, Resource> }).Resources ?? {}) as Record<string, Resource>;
+  const counts: Record<string, number> = {};
+  for (const r of Object.values(resources)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+  const problems = REQUIRED_TYPES.filter((t) => !counts[t]).map((t) => `template holds no ${t}`);
+  const lines = Object.entries(counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, n]) => `${type}: ${n}`);
+
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::StepFunctions::StateMachine') continue;
+    const definition = definitionOf(r);
+    const result = aslValidator(definition, { checkArn: true, checkPaths: true });
+    if (result.isValid) lines.push(`ASL ${id}: valid`);
+    else problems.push(`ASL ${id}: ${result.errorsText('; ')}`);
+  }
+  const functionRoles = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Role !== undefined).length;
+  if (functionRoles !== (counts['AWS::Lambda::Function'] ?? 0)) problems.push('a function has no IAM role');
+  return { counts, lines, problems };
+}
+
+/** The definition with every `${placeholder}` of its Fn::Sub replaced by a well-formed ARN of its kind. */
+function definitionOf(r: Resource): unknown {
+  const raw = r.Properties?.DefinitionString as unknown;
+  if (typeof raw === 'string') return JSON.parse(raw);
+  const sub = (raw as { 'Fn::Sub'?: [string, Record<string, unknown>] | string })['Fn::Sub'];
+  const [body, vars] = Array.isArray(sub) ? sub : [sub ?? '{}', {}];
+  const text = body.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+    const v = JSON.stringify(vars[name] ?? name);
+    if (v.includes('StateMachine')) return 'arn:aws:states:us-east-1:123456789012:stateMachine:placeholder';
+    return 'arn:aws:lambda:us-east-1:123456789012:function:placeholder';
+  });
+  return JSON.parse(text);
+}
