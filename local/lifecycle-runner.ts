@@ -1,5 +1,11 @@
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 
 /** Starts a state machine execution and follows it to the end, reporting each state entered. */
 
@@ -24,7 +30,9 @@ export async function runLifecycle(
 ): Promise<LifecycleOutcome> {
   const started = Date.now();
   const executionName = `parity-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+  );
   if (!executionArn) throw new Error('StartExecution returned no executionArn');
   const seen = new Set<number>();
   for (;;) {
@@ -49,7 +57,8 @@ export async function runLifecycle(
         history: await allHistory(sfn, executionArn),
       };
     }
-    if (Date.now() - started > timeoutMs) throw new Error(`execution ${executionName} still RUNNING after ${timeoutMs / 1000} s`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`execution ${executionName} still RUNNING after ${timeoutMs / 1000} s`);
     await sleep(200);
   }
 }
@@ -58,7 +67,9 @@ async function allHistory(sfn: SFNClient, executionArn: string): Promise<History
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
+    );
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken);

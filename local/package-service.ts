@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { z } from 'zod';
 import { runCli, UsageError } from './cli-support.ts';
 import { checkTemplate } from './template-check.ts';
@@ -15,12 +14,19 @@ import { checkTemplate } from './template-check.ts';
  */
 
 const USAGE = 'usage: npm run package -- --stage local|dev|prod';
-const Flags = z.object({ stage: z.enum(['local', 'dev', 'prod'], { error: (i) => `unknown stage ${JSON.stringify(i.input)}; stages: local, dev, prod` }) });
+const Flags = z.object({
+  stage: z.enum(['local', 'dev', 'prod'], {
+    error: (i) => `unknown stage ${JSON.stringify(i.input)}; stages: local, dev, prod`,
+  }),
+});
 
 runCli('package', async () => {
   let values: Record<string, unknown>;
   try {
-    values = parseArgs({ args: process.argv.slice(2), options: { stage: { type: 'string', default: 'dev' } } }).values;
+    values = parseArgs({
+      args: process.argv.slice(2),
+      options: { stage: { type: 'string', default: 'dev' } },
+    }).values;
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; ${USAGE}`);
   }
@@ -54,7 +60,9 @@ runCli('package', async () => {
     const line = text.split('\n').find((l) => /Error|error:|Cannot|not /.test(l)) ?? e.message;
     throw new Error(`sls package --stage ${stage} failed: ${line.trim()}`);
   }
-  const template = JSON.parse(fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as unknown;
+  const template = JSON.parse(
+    fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as unknown;
   const report = checkTemplate(template);
   console.log(`package: packaged in ${((Date.now() - started) / 1000).toFixed(1)} s into ${out}`);
   for (const line of report.lines) console.log(`  ${line}`);

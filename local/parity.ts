@@ -22,7 +22,10 @@ const Flags = z.object({
 runCli('parity', async () => {
   let values: Record<string, unknown>;
   try {
-    values = parseArgs({ args: process.argv.slice(2), options: { 'no-stack-up': { type: 'boolean' }, 'platform-run-id': { type: 'string' } } }).values;
+    values = parseArgs({
+      args: process.argv.slice(2),
+      options: { 'no-stack-up': { type: 'boolean' }, 'platform-run-id': { type: 'string' } },
+    }).values;
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; ${USAGE}`);
   }
@@ -30,10 +33,15 @@ runCli('parity', async () => {
   const config = stackConfig();
   const say = (line: string) => console.log(line);
 
-  say('parity: a run of the lifecycle that exists today (P0 SUBSTRATE_READY, P1 RUN_PINNED) on the embedded local cloud');
+  say(
+    'parity: a run of the lifecycle that exists today (P0 SUBSTRATE_READY, P1 RUN_PINNED) on the embedded local cloud',
+  );
   say('[1/3] local cloud');
   const state = flags['no-stack-up'] ? readStackState(config.dataDir) : await stackUp(config, say);
-  if (!state) throw new Error(`no local cloud state in ${config.dataDir}; run without --no-stack-up or npm run stack:up first`);
+  if (!state)
+    throw new Error(
+      `no local cloud state in ${config.dataDir}; run without --no-stack-up or npm run stack:up first`,
+    );
   const machine = state.stateMachines.find((m) => m.name.endsWith('-run-lifecycle'));
   if (!machine) throw new Error('serverless.yml declares no run-lifecycle state machine');
 
@@ -53,12 +61,16 @@ runCli('parity', async () => {
     say(`  evidence: execution and history in ${evidenceDir}`);
     return 1;
   }
-  const output = z.object({ platform_run_id: z.string(), evidence: z.record(z.string(), z.unknown()) }).parse(outcome.output);
+  const output = z
+    .object({ platform_run_id: z.string(), evidence: z.record(z.string(), z.unknown()) })
+    .parse(outcome.output);
   say(`  run-lifecycle SUCCEEDED in ${outcome.seconds.toFixed(1)} s`);
   say(`  platform_run_id: ${output.platform_run_id}`);
   say('  evidence:');
   for (const [k, v] of Object.entries(output.evidence)) say(`    ${k}: ${String(v)}`);
   say(`    execution and history: ${evidenceDir}`);
-  say(`    S3 objects on disk: ${path.join(config.dataDir, 's3')}; Postgres tables platform_runs, active_run in ${state.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+  say(
+    `    S3 objects on disk: ${path.join(config.dataDir, 's3')}; Postgres tables platform_runs, active_run in ${state.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
+  );
   return 0;
 });

@@ -167,7 +167,13 @@ export function describeService(
 
   const machines = Object.entries(p.stepFunctions?.stateMachines ?? {}).map(([key, m]) => {
     const name = m.name ?? `${pascal(key)}StepFunctionsStateMachine-${stage}`;
-    return { key, m, name, logicalId: m.id ?? `${pascal(key)}StepFunctionsStateMachine` };
+    // serverless-step-functions' logical id: from `id`, else from `name`, else `<Key>StepFunctionsStateMachine`.
+    const logicalId = m.id
+      ? pascal(m.id)
+      : m.name
+        ? pascal(m.name)
+        : `${pascal(key)}StepFunctionsStateMachine`;
+    return { key, m, name, logicalId };
   });
   const machineArn = (name: string) => `arn:aws:states:${region}:${accountId}:stateMachine:${name}`;
   const machineByRef = new Map<string, string>();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bootstrap } from './bootstrap.ts';
 import { type ProbeTargets, probe } from './health.ts';
 import { isAlive, portInUse, readPid, type SpawnSpec, spawnPart, stopPart, tail } from './processes.ts';
@@ -119,8 +119,10 @@ function childEnv(c: StackConfig): NodeJS.ProcessEnv {
   };
 }
 
+/** tsx's ESM loader, as a file URL for `node --import` (what `--import tsx` resolves to, from any cwd). */
 function tsxImport(): string {
-  return import.meta.resolve('tsx');
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  return pathToFileURL(path.join(path.dirname(manifest), 'dist', 'loader.mjs')).href;
 }
 
 function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
@@ -297,6 +299,8 @@ export async function stackUp(c: StackConfig, report: Reporter): Promise<StackSt
   const t0 = Date.now();
   const p = paths(c);
   for (const dir of [c.dataDir, p.pids, p.logs]) fs.mkdirSync(dir, { recursive: true });
+  // Postgres runs as the `postgres` user when we are root, and must be able to enter the data directory.
+  fs.chmodSync(c.dataDir, 0o755);
   if (!fs.existsSync(path.join(c.serviceDir, 'serverless.yml')))
     throw new Error(`no serverless.yml in ${c.serviceDir} (LOCAL_SERVICE_DIR)`);
 

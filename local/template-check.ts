@@ -13,10 +13,19 @@ export interface TemplateReport {
   problems: string[];
 }
 
-const REQUIRED_TYPES = ['AWS::Lambda::Function', 'AWS::StepFunctions::StateMachine', 'AWS::IAM::Role', 'AWS::Kinesis::Stream', 'AWS::S3::Bucket'];
+const REQUIRED_TYPES = [
+  'AWS::Lambda::Function',
+  'AWS::StepFunctions::StateMachine',
+  'AWS::IAM::Role',
+  'AWS::Kinesis::Stream',
+  'AWS::S3::Bucket',
+];
 
 export function checkTemplate(template: unknown): TemplateReport {
-  const resources = ((template as { Resources?: Record<string, Resource> }).Resources ?? {}) as Record<string, Resource>;
+  const resources = ((template as { Resources?: Record<string, Resource> }).Resources ?? {}) as Record<
+    string,
+    Resource
+  >;
   const counts: Record<string, number> = {};
   for (const r of Object.values(resources)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
   const problems = REQUIRED_TYPES.filter((t) => !counts[t]).map((t) => `template holds no ${t}`);
@@ -31,7 +40,9 @@ export function checkTemplate(template: unknown): TemplateReport {
     if (result.isValid) lines.push(`ASL ${id}: valid`);
     else problems.push(`ASL ${id}: ${result.errorsText('; ')}`);
   }
-  const functionRoles = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Role !== undefined).length;
+  const functionRoles = Object.values(resources).filter(
+    (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Role !== undefined,
+  ).length;
   if (functionRoles !== (counts['AWS::Lambda::Function'] ?? 0)) problems.push('a function has no IAM role');
   return { counts, lines, problems };
 }

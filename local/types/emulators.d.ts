@@ -55,6 +55,9 @@ declare module 'asl-validator' {
     errors: Array<Record<string, unknown>>;
     errorsText(separator?: string): string;
   }
-  function validator(definition: unknown, opts?: { checkPaths?: boolean; checkArn?: boolean }): ValidationResult;
+  function validator(
+    definition: unknown,
+    opts?: { checkPaths?: boolean; checkArn?: boolean },
+  ): ValidationResult;
   export = validator;
 }

@@ -1,0 +1,12 @@
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startTestStack } from '../support/test-stack.ts';
+
+/** One local cloud of the product's own serverless.yml for the whole integration tier. */
+export default async function setup(project: TestProject) {
+  const stack = await startTestStack(path.resolve('.'), 'product');
+  project.provide('stack', { state: stack.state, env: stack.env });
+  return async () => {
+    await stack.stop();
+  };
+}

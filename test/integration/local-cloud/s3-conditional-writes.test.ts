@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { describe, expect, inject, it } from 'vitest';
+import { clientsFor } from '../../support/clients.ts';
+
+const { state } = inject('stack');
+const { s3 } = clientsFor(state);
+const bucket = 'fraud-platform';
+const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+const body = async (key: string) =>
+  (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString();
+
+describe('S3 emulator with conditional writes', () => {
+  it('answers a second If-None-Match:* put with 412 and keeps the first object', async () => {
+    const key = `test/${randomUUID()}/once.json`;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'first', IfNoneMatch: '*' }));
+    const second = await s3
+      .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'second', IfNoneMatch: '*' }))
+      .catch((e: unknown) => e);
+    expect(status(second)).toBe(412);
+    expect((second as Error).name).toBe('PreconditionFailed');
+    expect(await body(key)).toBe('first');
+  });
+
+  it('applies If-Match only on the current ETag', async () => {
+    const key = `test/${randomUUID()}/cas.json`;
+    const v1 = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'v1' }));
+    const v2 = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'v2', IfMatch: v1.ETag }),
+    );
+    const stale = await s3
+      .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'v3', IfMatch: v1.ETag }))
+      .catch((e: unknown) => e);
+    expect(status(stale)).toBe(412);
+    expect(await body(key)).toBe('v2');
+    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag).toBe(v2.ETag);
+  });
+
+  it('lets exactly one of 20 racing write-once puts win', async () => {
+    const key = `test/${randomUUID()}/race.json`;
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `writer-${i}`, IfNoneMatch: '*' })),
+      ),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected' && status(r.reason) === 412)).toHaveLength(19);
+    expect(await body(key)).toMatch(/^writer-\d+$/);
+  });
+
+  it('paginates ListObjectsV2 with continuation tokens', async () => {
+    const prefix = `test/${randomUUID()}/page/`;
+    await Promise.all(
+      Array.from({ length: 7 }, (_, i) =>
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${i}`, Body: String(i) })),
+      ),
+    );
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 3, ContinuationToken: token }),
+      );
+      keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ''));
+      token = page.NextContinuationToken;
+    } while (token);
+    expect(keys.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `${prefix}${i}`));
+  });
+});
