@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
   GetExecutionHistoryCommand,
   type HistoryEvent,
   type SFNClient,
@@ -74,4 +75,16 @@ async function allHistory(sfn: SFNClient, executionArn: string): Promise<History
     nextToken = page.nextToken;
   } while (nextToken);
   return events;
+}
+
+/** Polls an execution until it leaves RUNNING (callers bound the wait with their own timeout). */
+export async function waitForExecution(
+  sfn: SFNClient,
+  executionArn: string,
+): Promise<DescribeExecutionCommandOutput> {
+  for (;;) {
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (d.status !== 'RUNNING') return d;
+    await sleep(100);
+  }
 }

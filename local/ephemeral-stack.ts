@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './processes.ts';
+import { type StackState, stackDown, stackUp } from './stack.ts';
+import { type StackConfig, stackConfig } from './stack-config.ts';
+
+/** A throwaway local cloud (tests, benchmarks): its own temp data directory and free ports; stopped by its PIDs. */
+
+export interface EphemeralStack {
+  config: StackConfig;
+  state: StackState;
+  /** The environment that points the CLI at this stack. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const PORT_KEYS = [
+  'LOCAL_POSTGRES_PORT',
+  'LOCAL_KINESIS_PORT',
+  'LOCAL_S3_PORT',
+  'LOCAL_HTTP_PORT',
+  'LOCAL_LAMBDA_PORT',
+  'LOCAL_WEBSOCKET_PORT',
+  'LOCAL_SFN_PORT',
+  'LOCAL_ESM_PORT',
+] as const;
+
+export async function ephemeralStackEnv(serviceDir: string, label: string): Promise<Record<string, string>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `fraud-platform-${label}-`));
+  const env: Record<string, string> = {
+    LOCAL_CLOUD_DIR: dataDir,
+    LOCAL_SERVICE_DIR: serviceDir,
+    LOCAL_STARTUP_TIMEOUT_SECONDS: '120',
+  };
+  const taken = new Set<number>();
+  for (const key of PORT_KEYS) {
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    env[key] = String(port);
+  }
+  return env;
+}
+
+export async function startEphemeralStack(
+  serviceDir: string,
+  label: string,
+  say: (line: string) => void = (line) => console.log(`[${label} stack] ${line}`),
+): Promise<EphemeralStack> {
+  const env = await ephemeralStackEnv(serviceDir, label);
+  const config = stackConfig(env);
+  try {
+    const state = await stackUp(config, say);
+    return { config, state, env, stop: () => stopEphemeralStack(config, say) };
+  } catch (error) {
+    await stopEphemeralStack(config, say);
+    throw error;
+  }
+}
+
+async function stopEphemeralStack(config: StackConfig, say: (line: string) => void): Promise<void> {
+  await stackDown(config, say);
+  fs.rmSync(config.dataDir, { recursive: true, force: true });
+}

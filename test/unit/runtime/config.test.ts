@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  ConfigError,
+  PlatformEnvironment,
+  parseConfig,
+  platformEnvironment,
+} from '../../../lib/runtime/config.ts';
+
+/** A complete, valid platform environment; tests remove or replace one key at a time. */
+const VALID = {
+  STAGE: 'dev',
+  ORACLE_STORE_BUCKET: 'oracle-store',
+  PLATFORM_BUCKET: 'platform-bucket',
+  REQUIRED_STREAMS: 'traffic,context',
+  DATABASE_URL: 'postgres://u@db:5432/fraud_platform',
+} satisfies Record<string, string>;
+
+function without(key: keyof typeof VALID): Record<string, string> {
+  const { [key]: _removed, ...rest } = VALID;
+  return rest;
+}
+
+function configErrorOf(source: Record<string, unknown>): ConfigError {
+  try {
+    parseConfig(PlatformEnvironment, source, 'platform environment');
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError, but the environment parsed');
+}
+
+describe('parseConfig', () => {
+  it('returns the parsed value of a valid source', () => {
+    const schema = z.object({ PORT: z.coerce.number() });
+    expect(parseConfig(schema, { PORT: '8080' })).toEqual({ PORT: 8080 });
+  });
+
+  it('names every failing key of a plain schema in one message, with "what" and the CONFIG_INVALID name', () => {
+    const schema = z.object({ A: z.string(), B: z.coerce.number().int() });
+    let caught: unknown;
+    try {
+      parseConfig(schema, { B: '1.5' }, 'test settings');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect(caught).toMatchObject({ name: 'CONFIG_INVALID' });
+    const message = caught instanceof Error ? caught.message : '';
+    expect(message).toMatch(/^invalid test settings: /);
+    expect(message).toMatch(/A: /);
+    expect(message).toMatch(/B: /);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('labels a root-level failure as (root)', () => {
+    expect(() => parseConfig(z.string(), {})).toThrow(/^invalid configuration: \(root\): /);
+  });
+});
+
+describe('PlatformEnvironment', () => {
+  it('parses a minimal environment and fills the defaults', () => {
+    expect(parseConfig(PlatformEnvironment, VALID)).toEqual({
+      STAGE: 'dev',
+      SERVICE_NAME: 'fraud-platform',
+      AWS_REGION: 'us-east-1',
+      LOG_LEVEL: 'INFO',
+      ORACLE_STORE_BUCKET: 'oracle-store',
+      PLATFORM_BUCKET: 'platform-bucket',
+      REQUIRED_STREAMS: ['traffic', 'context'],
+      DATABASE_URL: 'postgres://u@db:5432/fraud_platform',
+      DATABASE_URL_SSM_PARAMETER: undefined,
+      S3_ENDPOINT: undefined,
+      KINESIS_ENDPOINT: undefined,
+      SFN_ENDPOINT: undefined,
+      LAMBDA_ENDPOINT: undefined,
+    });
+  });
+
+  it.each(['ORACLE_STORE_BUCKET', 'PLATFORM_BUCKET', 'REQUIRED_STREAMS', 'STAGE'] as const)(
+    'a missing %s is named in the CONFIG_INVALID message',
+    (key) => {
+      const error = configErrorOf(without(key));
+      expect(error.name).toBe('CONFIG_INVALID');
+      expect(error.message).toContain(`invalid platform environment: ${key}: `);
+    },
+  );
+
+  it('turns empty or blank optional endpoints into undefined and trims set ones', () => {
+    const env = parseConfig(PlatformEnvironment, {
+      ...VALID,
+      S3_ENDPOINT: '',
+      KINESIS_ENDPOINT: '   ',
+      SFN_ENDPOINT: ' http://127.0.0.1:4584 ',
+      LAMBDA_ENDPOINT: '',
+    });
+    expect(env.S3_ENDPOINT).toBeUndefined();
+    expect(env.KINESIS_ENDPOINT).toBeUndefined();
+    expect(env.LAMBDA_ENDPOINT).toBeUndefined();
+    expect(env.SFN_ENDPOINT).toBe('http://127.0.0.1:4584');
+  });
+
+  it('rejects an endpoint that is set but is no URL, naming it', () => {
+    expect(configErrorOf({ ...VALID, KINESIS_ENDPOINT: 'localhost-4569' }).message).toContain(
+      'KINESIS_ENDPOINT: ',
+    );
+  });
+
+  it('splits REQUIRED_STREAMS on commas, trims each name and drops empty entries', () => {
+    const env = parseConfig(PlatformEnvironment, {
+      ...VALID,
+      REQUIRED_STREAMS: ' traffic , context,,audit ,',
+    });
+    expect(env.REQUIRED_STREAMS).toEqual(['traffic', 'context', 'audit']);
+  });
+
+  it('an empty REQUIRED_STREAMS is rejected, naming it', () => {
+    expect(configErrorOf({ ...VALID, REQUIRED_STREAMS: '' }).message).toContain('REQUIRED_STREAMS: ');
+  });
+
+  it('without DATABASE_URL and DATABASE_URL_SSM_PARAMETER the error names DATABASE_URL', () => {
+    const error = configErrorOf(without('DATABASE_URL'));
+    expect(error.message).toBe(
+      'invalid platform environment: DATABASE_URL: set DATABASE_URL or DATABASE_URL_SSM_PARAMETER',
+    );
+    // blank counts as unset
+    expect(configErrorOf({ ...VALID, DATABASE_URL: '  ', DATABASE_URL_SSM_PARAMETER: '' }).message).toContain(
+      'DATABASE_URL: set DATABASE_URL or DATABASE_URL_SSM_PARAMETER',
+    );
+  });
+
+  it('DATABASE_URL_SSM_PARAMETER alone is enough', () => {
+    const env = parseConfig(PlatformEnvironment, {
+      ...without('DATABASE_URL'),
+      DATABASE_URL_SSM_PARAMETER: '/fraud/dev/database-url',
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.DATABASE_URL_SSM_PARAMETER).toBe('/fraud/dev/database-url');
+  });
+
+  it.each(['qa', 'Dev', ''])('a bad STAGE %j is named', (stage) => {
+    expect(configErrorOf({ ...VALID, STAGE: stage }).message).toMatch(/STAGE: .*"local"\|"dev"\|"prod"/);
+  });
+
+  it('a bad LOG_LEVEL is named', () => {
+    expect(configErrorOf({ ...VALID, LOG_LEVEL: 'TRACE' }).message).toContain('LOG_LEVEL: ');
+  });
+
+  it('names every bad key when several fields fail at once', () => {
+    const message = configErrorOf({
+      ...VALID,
+      STAGE: 'qa',
+      PLATFORM_BUCKET: 'x',
+      S3_ENDPOINT: 'nope',
+    }).message;
+    expect(message).toContain('STAGE: ');
+    expect(message).toContain('PLATFORM_BUCKET: ');
+    expect(message).toContain('S3_ENDPOINT: ');
+  });
+});
+
+describe('platformEnvironment', () => {
+  it('parses once per process: a later call with another source returns the first result', () => {
+    const first = platformEnvironment(VALID);
+    expect(first.STAGE).toBe('dev');
+    expect(platformEnvironment({ ...VALID, STAGE: 'prod' })).toBe(first);
+  });
+});
