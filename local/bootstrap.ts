@@ -18,6 +18,8 @@ export interface BootstrapTargets {
   kinesis: string;
   postgresAdminUrl: string;
   databaseUrl: string;
+  /** The local cloud's own database (ESM checkpoints); nothing of the product lives there. */
+  localCloudDatabaseUrl: string;
 }
 
 export interface BootstrapResult {
@@ -37,17 +39,18 @@ export async function bootstrap(service: ServiceDefinition, t: BootstrapTargets)
 }
 
 async function ensureDatabase(t: BootstrapTargets): Promise<[boolean, string[]]> {
-  const name = new URL(t.databaseUrl).pathname.slice(1);
   const admin = new pg.Client({ connectionString: t.postgresAdminUrl });
   await admin.connect();
   let created = false;
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) {
+    for (const url of [t.databaseUrl, t.localCloudDatabaseUrl]) {
+      const name = new URL(url).pathname.slice(1);
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (exists.rowCount !== 0) continue;
       await admin.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`).catch((error: { code?: string }) => {
         if (error.code !== '42P04') throw error; // created meanwhile by another bootstrap
       });
-      created = true;
+      if (url === t.databaseUrl) created = true;
     }
   } finally {
     await admin.end();

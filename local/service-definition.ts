@@ -9,27 +9,31 @@ import { z } from 'zod';
  * (${file()}, ${env:}, ${self:}) is resolved exactly as `sls deploy` would resolve it.
  */
 
-const StreamEvent = z.object({
-  stream: z.union([
-    z.string(),
-    z.looseObject({
-      arn: z.unknown(),
-      type: z.string().optional(),
-      batchSize: z.number().int().min(1).max(10_000).optional(),
-      maximumBatchingWindow: z.number().int().min(0).max(300).optional(),
-      startingPosition: z.enum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).optional(),
-      startingPositionTimestamp: z.number().optional(),
-      enabled: z.boolean().optional(),
-      maximumRetryAttempts: z.number().int().min(-1).max(10_000).optional(),
-      maximumRecordAgeInSeconds: z.number().int().min(-1).max(604_800).optional(),
-      bisectBatchOnFunctionError: z.boolean().optional(),
-      parallelizationFactor: z.number().int().min(1).max(10).optional(),
-      functionResponseType: z.literal('ReportBatchItemFailures').optional(),
-      tumblingWindowInSeconds: z.number().int().min(0).max(900).optional(),
-      destinations: z.looseObject({ onFailure: z.unknown().optional() }).optional(),
-    }),
-  ]),
+const StreamEventObject = z.looseObject({
+  arn: z.unknown(),
+  type: z.string().optional(),
+  batchSize: z.number().int().min(1).max(10_000).optional(),
+  // serverless' name for MaximumBatchingWindowInSeconds
+  batchWindow: z.number().int().min(0).max(300).optional(),
+  startingPosition: z.enum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).optional(),
+  startingPositionTimestamp: z.number().optional(),
+  enabled: z.boolean().optional(),
+  maximumRetryAttempts: z.number().int().min(-1).max(10_000).optional(),
+  maximumRecordAgeInSeconds: z.number().int().min(-1).max(604_800).optional(),
+  bisectBatchOnFunctionError: z.boolean().optional(),
+  parallelizationFactor: z.number().int().min(1).max(10).optional(),
+  functionResponseType: z.literal('ReportBatchItemFailures').optional(),
+  tumblingWindowInSeconds: z.number().int().min(0).max(900).optional(),
+  destinations: z
+    .object({
+      onFailure: z.union([
+        z.string(),
+        z.object({ arn: z.unknown(), type: z.enum(['sns', 'sqs']).optional() }),
+      ]),
+    })
+    .optional(),
 });
+const StreamEvent = z.object({ stream: z.union([z.string(), StreamEventObject]) });
 
 const FunctionDef = z.looseObject({
   handler: z.string().optional(),
@@ -52,7 +56,11 @@ const CfnResource = z.looseObject({
 
 export const PrintedService = z.object({
   service: z.union([z.string(), z.object({ name: z.string() })]),
-  provider: z.looseObject({ region: z.string().optional(), stage: z.string().optional() }),
+  provider: z.looseObject({
+    region: z.string().optional(),
+    stage: z.string().optional(),
+    timeout: z.number().optional(),
+  }),
   functions: z.record(z.string(), FunctionDef).optional(),
   stepFunctions: z
     .looseObject({ stateMachines: z.record(z.string(), StateMachineDef).optional() })
@@ -66,6 +74,8 @@ export type StreamEventConfig = Exclude<z.infer<typeof StreamEvent>['stream'], s
 export interface ServiceFunction {
   key: string;
   name: string;
+  /** Function timeout (serverless' default is 6 s). */
+  timeoutSeconds: number;
   streamEvents: Array<StreamEventConfig & { streamName: string }>;
 }
 export interface ServiceStateMachine {
@@ -157,9 +167,10 @@ export function describeService(
   const functions: ServiceFunction[] = Object.entries(p.functions ?? {}).map(([key, f]) => ({
     key,
     name: functionName.get(key) ?? key,
+    timeoutSeconds: f.timeout ?? p.provider.timeout ?? 6,
     streamEvents: (f.events ?? [])
       .filter((e) => 'stream' in e)
-      .map((e) => StreamEvent.parse(e).stream)
+      .map((e) => parseStreamEvent(e, key))
       .map((s) => (typeof s === 'string' ? { arn: s } : s))
       .filter((s) => s.type === undefined || s.type === 'kinesis')
       .map((s) => ({ ...s, streamName: streamNameOf(s.arn, streamNameById, key) })),
@@ -214,6 +225,18 @@ export function describeService(
   }));
 
   return { service, stage, region, accountId, buckets, streams, functions, stateMachines };
+}
+
+/** Parses one `stream` event; a bad setting is named with its function and key (`stream.batchSize`). */
+function parseStreamEvent(event: Record<string, unknown>, fn: string): z.infer<typeof StreamEvent>['stream'] {
+  const stream = event.stream;
+  if (typeof stream === 'string') return stream;
+  const parsed = StreamEventObject.safeParse(stream);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(
+    `function ${fn}: stream event stream.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+  );
 }
 
 function functionByLogicalId(ref: string, names: Map<string, string>): string | undefined {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { parseConfig } from '../lib/runtime/config.ts';
+import { ConfigError, parseConfig } from '../lib/runtime/config.ts';
 
 /** The parts of the local cloud, in start order within their tier. */
 export const PART_NAMES = ['postgres', 'kinesis', 's3', 'lambda', 'step-functions', 'esm-poller'] as const;
@@ -29,6 +29,8 @@ export const StackEnvironment = z.object({
     .string()
     .regex(/^\d{12}$/, 'must be 12 digits')
     .default('000000000000'),
+  /** Longest pause between polls of an idle shard (AWS polls about once a second); busy shards are polled at once. */
+  LOCAL_ESM_IDLE_MAX_MS: z.coerce.number().int().min(10).max(1000).default(250),
   LOCAL_STARTUP_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(120),
 });
 export type StackEnvironment = z.infer<typeof StackEnvironment>;

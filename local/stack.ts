@@ -47,6 +47,8 @@ export interface StackState {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TIER_SUBSTRATE: PartName[] = ['postgres', 'kinesis', 's3'];
 const TIER_COMPUTE: PartName[] = ['lambda', 'step-functions', 'esm-poller'];
+/** Consumers stop first, so the ESM poller can finish its in-flight batches and checkpoint them. */
+const STOP_ORDER: PartName[] = ['esm-poller', 'step-functions', 'lambda', 'kinesis', 's3', 'postgres'];
 const PORT_KEYS: Record<PartName, string[]> = {
   postgres: ['LOCAL_POSTGRES_PORT'],
   kinesis: ['LOCAL_KINESIS_PORT'],
@@ -68,7 +70,7 @@ function postgresPassword(c: StackConfig): string {
 function databaseUrls(c: StackConfig) {
   const pw = encodeURIComponent(postgresPassword(c));
   const base = `postgres://postgres:${pw}@127.0.0.1:${c.env.LOCAL_POSTGRES_PORT}`;
-  return { admin: `${base}/postgres`, app: `${base}/fraud_platform` };
+  return { admin: `${base}/postgres`, app: `${base}/fraud_platform`, localCloud: `${base}/local_cloud` };
 }
 
 function probeTargets(c: StackConfig): ProbeTargets {
@@ -146,7 +148,14 @@ function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
     case 'step-functions':
       return tsPart('step-functions.ts', { PART_LAMBDA_ENDPOINT: e.lambda });
     case 'esm-poller':
-      return tsPart('esm-poller.ts', { PART_LAMBDA_ENDPOINT: e.lambda, PART_KINESIS_ENDPOINT: e.kinesis });
+      return tsPart('esm-poller.ts', {
+        PART_LAMBDA_ENDPOINT: e.lambda,
+        PART_KINESIS_ENDPOINT: e.kinesis,
+        PART_S3_ENDPOINT: e.s3,
+        PART_DATABASE_URL: databaseUrls(c).localCloud,
+        PART_FAILURE_DIR: path.join(c.dataDir, 'esm-failures'),
+        PART_IDLE_MAX_MS: String(c.env.LOCAL_ESM_IDLE_MAX_MS),
+      });
     case 'lambda': {
       const cli = createRequire(import.meta.url).resolve('osls/bin/serverless.js');
       return {
@@ -337,6 +346,7 @@ export async function stackUp(c: StackConfig, report: Reporter): Promise<StackSt
     kinesis: e.kinesis,
     postgresAdminUrl: urls.admin,
     databaseUrl: urls.app,
+    localCloudDatabaseUrl: urls.localCloud,
   });
   report(
     `  ✓ bootstrap: database fraud_platform${boot.databaseCreated ? ' created' : ' present'}, migrations applied: ${boot.migrationsApplied.length}, ` +
@@ -375,7 +385,7 @@ function readServiceFingerprint(c: StackConfig): string | undefined {
 export async function stackDown(
   c: StackConfig,
   report: Reporter,
-  parts: PartName[] = [...TIER_COMPUTE, ...TIER_SUBSTRATE],
+  parts: PartName[] = [...STOP_ORDER],
 ): Promise<PartName[]> {
   const p = paths(c);
   const stopped: PartName[] = [];

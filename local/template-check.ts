@@ -47,13 +47,37 @@ export function checkTemplate(template: unknown): TemplateReport {
   return { counts, lines, problems };
 }
 
-/** The definition with every `${placeholder}` of its Fn::Sub replaced by a well-formed ARN of its kind. */
+const PSEUDO: Record<string, string> = {
+  'AWS::Region': 'us-east-1',
+  'AWS::AccountId': '123456789012',
+  'AWS::Partition': 'aws',
+};
+
+/** True when position `at` of a JSON text lies inside a string literal. */
+function insideString(text: string, at: number): boolean {
+  let inside = false;
+  for (let i = 0; i < at; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') inside = !inside;
+  }
+  return inside;
+}
+
+/**
+ * The definition as AWS would see it: every `${placeholder}` of its Fn::Sub replaced by a well-formed value of
+ * its kind (an ARN inside a string, a number outside one, e.g. a Wait's Seconds), pseudo-parameters by theirs.
+ */
 function definitionOf(r: Resource): unknown {
+  const object = r.Properties?.Definition;
+  if (object !== undefined && typeof object === 'object') return object;
   const raw = r.Properties?.DefinitionString as unknown;
   if (typeof raw === 'string') return JSON.parse(raw);
-  const sub = (raw as { 'Fn::Sub'?: [string, Record<string, unknown>] | string })['Fn::Sub'];
+  const sub = (raw as { 'Fn::Sub'?: [string, Record<string, unknown>] | string } | undefined)?.['Fn::Sub'];
   const [body, vars] = Array.isArray(sub) ? sub : [sub ?? '{}', {}];
-  const text = body.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+  const text = body.replace(/\$\{([^}]+)\}/g, (_, name: string, offset: number) => {
+    const pseudo = PSEUDO[name];
+    if (pseudo) return pseudo;
+    if (!insideString(body, offset)) return '1';
     const v = JSON.stringify(vars[name] ?? name);
     if (v.includes('StateMachine')) return 'arn:aws:states:us-east-1:123456789012:stateMachine:placeholder';
     return 'arn:aws:lambda:us-east-1:123456789012:function:placeholder';

@@ -56,6 +56,8 @@ export async function pinRun(
     };
     if (!(await registry.createRun(record))) continue;
     const pin = await store.writePinRecord(record);
+    // A pin record already in S3 (e.g. Postgres was reset, S3 kept) belongs to another pinning: the id is taken.
+    if (!pin.created) continue;
     await registry.setActiveRun(id);
     const activeRef = await store.writeActiveRunPointer(id);
     const [pgActive, s3Active] = await Promise.all([registry.activeRun(), store.readActiveRunPointer()]);

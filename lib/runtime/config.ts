@@ -43,13 +43,13 @@ export const PlatformEnvironment = z
     PLATFORM_BUCKET: z.string().min(3),
     REQUIRED_STREAMS: z
       .string()
-      .min(1)
       .transform((csv) =>
         csv
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean),
-      ),
+      )
+      .pipe(z.array(z.string()).min(1, 'must name at least one stream (comma-separated)')),
     DATABASE_URL: optionalText,
     DATABASE_URL_SSM_PARAMETER: optionalText,
     S3_ENDPOINT: optionalUrl,
@@ -57,9 +57,11 @@ export const PlatformEnvironment = z
     SFN_ENDPOINT: optionalUrl,
     LAMBDA_ENDPOINT: optionalUrl,
   })
-  .refine((env) => env.DATABASE_URL !== undefined || env.DATABASE_URL_SSM_PARAMETER !== undefined, {
+  .refine((env) => Boolean(env.DATABASE_URL?.trim()) || Boolean(env.DATABASE_URL_SSM_PARAMETER?.trim()), {
     path: ['DATABASE_URL'],
     message: 'set DATABASE_URL or DATABASE_URL_SSM_PARAMETER',
+    // checked even when other keys are wrong, so one run names every problem
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
   });
 export type PlatformEnvironment = z.infer<typeof PlatformEnvironment>;
 

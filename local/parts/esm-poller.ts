@@ -1,64 +1,53 @@
-import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { kinesisClient, lambdaClient } from '../../lib/adapters/aws-clients.ts';
-import { EventSourceMappingPoller, type MappingSpec } from '../event-source-mapping/poller.ts';
+import { kinesisClient, lambdaClient, s3Client } from '../../lib/adapters/aws-clients.ts';
+import { postgresCheckpointStore } from '../event-source-mapping/checkpoint-store.ts';
+import { mappingsOf } from '../event-source-mapping/mapping-config.ts';
+import { EventSourceMappingPoller } from '../event-source-mapping/poller.ts';
 import { fail, onShutdown, requiredEnv } from './part-runtime.ts';
 import { readServiceFile } from './service-file.ts';
 
 const service = readServiceFile();
 const port = Number(requiredEnv('PART_PORT'));
-
-/** A stable UUID per (function, stream, index), so checkpoints and failure keys survive restarts. */
-function mappingUuid(fn: string, stream: string, index: number): string {
-  const h = createHash('sha256').update(`${fn}|${stream}|${index}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-const mappings: MappingSpec[] = service.functions.flatMap((f) =>
-  f.streamEvents.map((e, i) => ({
-    uuid: mappingUuid(f.name, e.streamName, i),
-    functionName: f.name,
-    streamName: e.streamName,
-    config: e,
-  })),
-);
-
+const mappings = mappingsOf(service);
 const endpoints = {
   region: service.region,
   kinesis: requiredEnv('PART_KINESIS_ENDPOINT'),
   lambda: requiredEnv('PART_LAMBDA_ENDPOINT'),
+  s3: requiredEnv('PART_S3_ENDPOINT'),
 };
-const poller = new EventSourceMappingPoller(mappings, {
-  kinesis: kinesisClient(endpoints),
-  lambda: lambdaClient(endpoints),
-  region: service.region,
-  accountId: service.accountId,
-});
 
-const server = http.createServer((req, res) => {
-  const body =
-    req.url === '/status' ? { mappings: poller.status() } : { ok: true, mappings: mappings.length };
-  res.writeHead(req.url === '/status' || req.url === '/health' ? 200 : 404, {
-    'content-type': 'application/json',
+async function main(): Promise<void> {
+  const checkpoints = await postgresCheckpointStore(requiredEnv('PART_DATABASE_URL'));
+  const poller = new EventSourceMappingPoller(mappings, {
+    kinesis: kinesisClient(endpoints),
+    lambda: lambdaClient(endpoints),
+    s3: s3Client(endpoints),
+    checkpoints,
+    region: service.region,
+    accountId: service.accountId,
+    failureDir: requiredEnv('PART_FAILURE_DIR'),
+    idleMinMs: Number(process.env.PART_IDLE_MIN_MS ?? 20),
+    idleMaxMs: Number(process.env.PART_IDLE_MAX_MS ?? 1000),
+    log: (line) => console.log(JSON.stringify({ at: new Date().toISOString(), ...line })),
   });
-  res.end(JSON.stringify(body));
-});
+  await poller.start();
+  const server = http.createServer((req, res) => {
+    const known = req.url === '/status' || req.url === '/health';
+    const body =
+      req.url === '/status' ? { mappings: poller.status() } : { ok: true, mappings: mappings.length };
+    res.writeHead(known ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  console.log(`esm poller: ${mappings.length} mappings, status on http://127.0.0.1:${port}/status`);
+  onShutdown(async () => {
+    server.close();
+    await poller.stop();
+    await checkpoints.close();
+  });
+}
 
-poller
-  .start()
-  .then(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => resolve());
-      }),
-  )
-  .then(() =>
-    console.log(`esm poller: ${mappings.length} mappings, status on http://127.0.0.1:${port}/status`),
-  )
-  .catch((error: unknown) => fail('esm poller', error));
-
-onShutdown(async () => {
-  server.close();
-  await poller.stop();
-});
+main().catch((error: unknown) => fail('esm poller', error));

@@ -1,0 +1,63 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type {
+  Context,
+  KinesisStreamBatchResponse,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+} from 'aws-lambda';
+
+/**
+ * Ordered processing of a Kinesis batch for every stream handler (Powertools batch underneath):
+ * records run one at a time in stream order; when a record fails, the later records of the same partition
+ * key are not run (they are reported too), so a retry never applies a key's records out of order. The
+ * answer is `batchItemFailures`, from which the event-source mapping retries at the lowest failed record.
+ */
+
+/** A failure worth retrying (a dependency was unavailable): the record and the rest of its key are retried. */
+export class RetryableError extends Error {
+  override name = 'RetryableError';
+}
+
+/** A record that can never succeed: it goes to quarantine with evidence and is not retried. */
+export class PoisonError extends Error {
+  override name = 'PoisonError';
+}
+
+class SkippedAfterEarlierFailure extends Error {
+  override name = 'SkippedAfterEarlierFailure';
+}
+
+export interface OrderedBatchOptions {
+  /** Quarantines a poison record (with evidence); once it returns, the record counts as handled. Without it, poison is reported. */
+  onPoison?: (record: KinesisStreamRecord, error: PoisonError) => Promise<void>;
+  context?: Context;
+}
+
+export async function processInOrder(
+  event: KinesisStreamEvent,
+  recordHandler: (record: KinesisStreamRecord) => Promise<void>,
+  options: OrderedBatchOptions = {},
+): Promise<KinesisStreamBatchResponse> {
+  const processor = new BatchProcessor(EventType.KinesisDataStreams);
+  const failedKeys = new Set<string>();
+  const handle = async (record: KinesisStreamRecord): Promise<void> => {
+    const key = record.kinesis.partitionKey;
+    if (failedKeys.has(key))
+      throw new SkippedAfterEarlierFailure(`an earlier record of partition key ${key} failed`);
+    try {
+      await recordHandler(record);
+    } catch (error) {
+      if (error instanceof PoisonError && options.onPoison) {
+        await options.onPoison(record, error);
+        return;
+      }
+      failedKeys.add(key);
+      throw error;
+    }
+  };
+  return processPartialResponse(event, handle, processor, {
+    ...(options.context ? { context: options.context } : {}),
+    processInParallel: false,
+    throwOnFullBatchFailure: false,
+  });
+}

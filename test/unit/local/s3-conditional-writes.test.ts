@@ -1,0 +1,259 @@
+import type { S3Store } from 's3rver';
+import { describe, expect, it } from 'vitest';
+import { conditionalWrites } from '../../../local/parts/s3-conditional-writes.ts';
+
+/** An in-memory object store: `bucket/key` → etag as s3rver keeps it (quoted md5). */
+class FakeStore implements S3Store {
+  readonly objects = new Map<string, string>();
+  readonly calls: string[] = [];
+  async existsObject(bucket: string, key: string): Promise<boolean> {
+    this.calls.push(`exists ${bucket}/${key}`);
+    return this.objects.has(`${bucket}/${key}`);
+  }
+  async getMetadata(bucket: string, key: string): Promise<{ etag?: string }> {
+    this.calls.push(`metadata ${bucket}/${key}`);
+    return { etag: this.objects.get(`${bucket}/${key}`) };
+  }
+}
+
+interface FakeCtx {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  status: number;
+  type: string;
+  body: unknown;
+  get(header: string): string;
+}
+
+function ctx(method: string, path: string, headers: Record<string, string> = {}, query = {}): FakeCtx {
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return {
+    method,
+    path,
+    query,
+    status: 404, // Koa's initial status
+    type: '',
+    body: undefined,
+    // Koa's ctx.get answers '' for an absent header
+    get: (header) => lower[header.toLowerCase()] ?? '',
+  };
+}
+
+/** A `next` that records that it ran and returns a marker. */
+function nextSpy(effect: () => Promise<void> | void = () => undefined) {
+  const spy = {
+    calls: 0,
+    next: async () => {
+      spy.calls++;
+      await effect();
+      return 'downstream';
+    },
+  };
+  return spy;
+}
+
+function deferred() {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+const ETAG = '"9e107d9d372bb6826bd81d3542a419d6"';
+
+describe('conditionalWrites (S3 conditional PUT for s3rver)', () => {
+  it('If-None-Match: * on an existing key answers 412 PreconditionFailed and does not call next', async () => {
+    const store = new FakeStore();
+    store.objects.set('runs/p1/run_pin.json', ETAG);
+    const c = ctx('PUT', '/runs/p1/run_pin.json', { 'If-None-Match': '*' });
+    const spy = nextSpy();
+
+    await conditionalWrites(store)(c, spy.next);
+
+    expect(spy.calls).toBe(0);
+    expect(c.status).toBe(412);
+    expect(c.type).toBe('application/xml');
+    expect(String(c.body)).toContain('<Code>PreconditionFailed</Code>');
+    expect(store.calls).toEqual(['exists runs/p1/run_pin.json']);
+  });
+
+  it('If-None-Match: * on a missing key calls next and returns its result', async () => {
+    const store = new FakeStore();
+    const c = ctx('PUT', '/runs/p1/run_pin.json', { 'If-None-Match': '*' });
+    const spy = nextSpy();
+
+    await expect(conditionalWrites(store)(c, spy.next)).resolves.toBe('downstream');
+    expect(spy.calls).toBe(1);
+    expect(c.status).toBe(404); // untouched by the middleware
+    expect(c.body).toBeUndefined();
+  });
+
+  it('If-Match with a stale ETag answers 412 and does not call next', async () => {
+    const store = new FakeStore();
+    store.objects.set('b/k', ETAG);
+    const c = ctx('PUT', '/b/k', { 'If-Match': '"00000000000000000000000000000000"' });
+    const spy = nextSpy();
+
+    await conditionalWrites(store)(c, spy.next);
+
+    expect(spy.calls).toBe(0);
+    expect(c.status).toBe(412);
+    expect(String(c.body)).toContain('<Code>PreconditionFailed</Code>');
+  });
+
+  it.each([
+    ['quoted as stored', ETAG],
+    ['unquoted', ETAG.replace(/"/g, '')],
+    ['*', '*'],
+  ])('If-Match matching the current ETag (%s) calls next', async (_, header) => {
+    const store = new FakeStore();
+    store.objects.set('b/k', ETAG);
+    const c = ctx('PUT', '/b/k', { 'If-Match': header });
+    const spy = nextSpy();
+
+    await conditionalWrites(store)(c, spy.next);
+
+    expect(spy.calls).toBe(1);
+    expect(c.status).toBe(404);
+  });
+
+  it('If-Match on a missing key answers 404 NoSuchKey and does not call next', async () => {
+    const store = new FakeStore();
+    const c = ctx('PUT', '/b/missing', { 'If-Match': ETAG });
+    const spy = nextSpy();
+    c.status = 200;
+
+    await conditionalWrites(store)(c, spy.next);
+
+    expect(spy.calls).toBe(0);
+    expect(c.status).toBe(404);
+    expect(String(c.body)).toContain('<Code>NoSuchKey</Code>');
+  });
+
+  it('CompleteMultipartUpload (POST ?uploadId) is guarded like a PUT', async () => {
+    const store = new FakeStore();
+    store.objects.set('b/big.bin', ETAG);
+    const c = ctx('POST', '/b/big.bin', { 'If-None-Match': '*' }, { uploadId: 'u-1' });
+    const spy = nextSpy();
+
+    await conditionalWrites(store)(c, spy.next);
+
+    expect(spy.calls).toBe(0);
+    expect(c.status).toBe(412);
+  });
+
+  it.each([
+    [
+      'UploadPart (PUT ?partNumber)',
+      ctx('PUT', '/b/k', { 'If-None-Match': '*' }, { partNumber: '1', uploadId: 'u' }),
+    ],
+    [
+      'CopyObject with its own copy-source condition',
+      ctx('PUT', '/b/k', { 'If-None-Match': '*', 'x-amz-copy-source-if-match': ETAG }),
+    ],
+    ['GET with If-None-Match (a read)', ctx('GET', '/b/k', { 'If-None-Match': ETAG })],
+    ['POST without uploadId', ctx('POST', '/b/k', { 'If-None-Match': '*' }, { uploads: '' })],
+    ['PUT without conditions', ctx('PUT', '/b/k')],
+    ['PUT of a bucket', ctx('PUT', '/b', { 'If-None-Match': '*' })],
+  ])('%s bypasses the check: next is called and the store is not consulted', async (_, c) => {
+    const store = new FakeStore();
+    store.objects.set('b/k', ETAG);
+    const spy = nextSpy();
+
+    await conditionalWrites(store)(c, spy.next);
+
+    expect(spy.calls).toBe(1);
+    expect(store.calls).toEqual([]);
+    expect(c.status).toBe(404);
+  });
+
+  it('decodes the key from the path, keeping its slashes', async () => {
+    const store = new FakeStore();
+    store.objects.set('b/dir/a b.json', ETAG);
+    const c = ctx('PUT', '/b/dir/a%20b.json', { 'If-None-Match': '*' });
+
+    await conditionalWrites(store)(c, nextSpy().next);
+
+    expect(store.calls).toEqual(['exists b/dir/a b.json']);
+    expect(c.status).toBe(412);
+  });
+
+  it('serialises concurrent If-None-Match: * writers of one key: the second sees what the first wrote', async () => {
+    const store = new FakeStore();
+    const middleware = conditionalWrites(store);
+    const firstMayFinish = deferred();
+    const first = nextSpy(async () => {
+      await firstMayFinish.promise;
+      store.objects.set('b/k', ETAG); // the write s3rver would do downstream
+    });
+    const second = nextSpy(() => {
+      store.objects.set('b/k', '"second"');
+    });
+    const c1 = ctx('PUT', '/b/k', { 'If-None-Match': '*' });
+    const c2 = ctx('PUT', '/b/k', { 'If-None-Match': '*' });
+
+    const p1 = middleware(c1, first.next);
+    const p2 = middleware(c2, second.next);
+    // let every ready microtask run: without the lock the second would already have checked the key
+    await new Promise((r) => setTimeout(r, 10));
+    expect(first.calls).toBe(1);
+    expect(store.calls).toEqual(['exists b/k']);
+
+    firstMayFinish.resolve();
+    await Promise.all([p1, p2]);
+
+    expect(second.calls).toBe(0);
+    expect(c2.status).toBe(412);
+    expect(store.objects.get('b/k')).toBe(ETAG);
+    expect(store.calls).toEqual(['exists b/k', 'exists b/k']);
+  });
+
+  it('does not serialise writers of different keys', async () => {
+    const store = new FakeStore();
+    const middleware = conditionalWrites(store);
+    const never = deferred();
+    const blocked = nextSpy(() => never.promise);
+    const other = nextSpy();
+
+    void middleware(ctx('PUT', '/b/one', { 'If-None-Match': '*' }), blocked.next);
+    await middleware(ctx('PUT', '/b/two', { 'If-None-Match': '*' }), other.next);
+
+    expect(other.calls).toBe(1);
+    never.resolve();
+  });
+
+  it('releases the key when the downstream write fails, so the next writer proceeds', async () => {
+    const store = new FakeStore();
+    const middleware = conditionalWrites(store);
+    const failing = nextSpy(() => {
+      throw new Error('disk full');
+    });
+
+    await expect(middleware(ctx('PUT', '/b/k', { 'If-None-Match': '*' }), failing.next)).rejects.toThrow(
+      'disk full',
+    );
+    const retry = nextSpy();
+    await middleware(ctx('PUT', '/b/k', { 'If-None-Match': '*' }), retry.next);
+    expect(retry.calls).toBe(1);
+  });
+
+  it('three racing writers of one key: exactly one write goes through', async () => {
+    const store = new FakeStore();
+    const middleware = conditionalWrites(store);
+    const writes: number[] = [];
+    const contexts = [1, 2, 3].map(() => ctx('PUT', '/b/race', { 'If-None-Match': '*' }));
+    await Promise.all(
+      contexts.map((c, i) =>
+        middleware(c, async () => {
+          await new Promise((r) => setTimeout(r, 5));
+          store.objects.set('b/race', `"${i}"`);
+          writes.push(i);
+        }),
+      ),
+    );
+    expect(writes).toEqual([0]);
+    expect(contexts.map((c) => c.status)).toEqual([404, 412, 412]);
+  });
+});
