@@ -61,7 +61,9 @@ export function stackConfig(source: Record<string, string | undefined> = process
   for (const [key, port] of ports) {
     const other = seen.get(port);
     if (other)
-      throw new Error(`invalid local cloud configuration: ${key}: port ${port} is also given to ${other}`);
+      throw new ConfigError(
+        `invalid local cloud configuration: ${key}: port ${port} is also given to ${other}`,
+      );
     seen.set(port, key);
   }
   return {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ZodError, type z } from 'zod';
+import { ZodError } from 'zod';
 import { describeService, type ServiceDefinition } from '../../../local/service-definition.ts';
 
 const ACCOUNT = '000000000000';
@@ -151,16 +151,6 @@ function at(value: unknown, ...path: Array<string | number>): unknown {
     current = (current as Record<string | number, unknown>)[step];
   }
   return current;
-}
-
-/** Every issue's path, including those inside a union's branches (a bad enum value fails the whole union). */
-function issuePaths(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): string[] {
-  return issues.flatMap((issue) => {
-    const path = [...prefix, ...issue.path];
-    const nested =
-      issue.code === 'invalid_union' ? issue.errors.flatMap((branch) => issuePaths(branch, path)) : [];
-    return [path.map(String).join('.'), ...nested];
-  });
 }
 
 describe('describeService', () => {
