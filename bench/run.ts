@@ -13,11 +13,13 @@ import {
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import pg from 'pg';
 import { kinesisClient, lambdaClient, s3Client, sfnClient } from '../lib/adapters/aws-clients.ts';
 import { runCli } from '../local/cli-support.ts';
 import { startEphemeralStack } from '../local/ephemeral-stack.ts';
 import { waitForExecution } from '../local/lifecycle-runner.ts';
 import { stackStatus, stackUp } from '../local/stack.ts';
+import { ESM_FIXTURE_SCHEMA } from '../test/fixtures/esm-service/schema.ts';
 
 /**
  * `npm run bench`: the local cloud's own figures on this machine, on a throwaway stack (free ports, temp dir).
@@ -148,6 +150,8 @@ runCli('bench', async () => {
     await stack.stop();
   }
 
+  await benchEventSourceMappings();
+
   const result = {
     when: new Date().toISOString(),
     machine: { node: process.version, cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
@@ -161,3 +165,49 @@ runCli('bench', async () => {
   console.log(`bench: results in ${file}`);
   return 0;
 });
+
+/** End to end through the ESM poller: PutRecords → mapping → a Lambda that only counts (fixture service). */
+async function benchEventSourceMappings(): Promise<void> {
+  console.log(
+    'bench: event-source mappings (test/fixtures/esm-service, counter function, 2 shards, batchSize 500)',
+  );
+  const stack = await startEphemeralStack(
+    path.resolve('test/fixtures/esm-service'),
+    'bench-esm',
+    () => undefined,
+  );
+  const db = new pg.Pool({ connectionString: stack.state.databaseUrl, max: 2 });
+  try {
+    await db.query(ESM_FIXTURE_SCHEMA);
+    const kinesis = kinesisClient({ region: stack.state.region, kinesis: stack.state.endpoints.kinesis });
+    const n = 20_000;
+    const payload = Buffer.from(JSON.stringify({ pad: 'z'.repeat(450) }));
+    const t0 = performance.now();
+    for (let i = 0; i < n; i += 500) {
+      await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: 'esm-throughput',
+          Records: Array.from({ length: 500 }, (_, j) => ({
+            PartitionKey: `k${(i + j) % 101}`,
+            Data: payload,
+          })),
+        }),
+      );
+    }
+    for (;;) {
+      const r = await db.query<{ n: string | null; calls: string }>(
+        "SELECT sum(batch_size) AS n, count(*) AS calls FROM esm_invocations WHERE function_name = 'esm-fixture-local-throughput'",
+      );
+      const done = Number(r.rows[0]?.n ?? 0);
+      if (done >= n) {
+        record('esm end-to-end', n / seconds(t0), 'rec/s', `${n} records, ${r.rows[0]?.calls} invocations`);
+        break;
+      }
+      if (seconds(t0) > 300) throw new Error(`only ${done} of ${n} records delivered in 300 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await db.end();
+    await stack.stop();
+  }
+}

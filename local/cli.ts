@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { runCli, UsageError } from './cli-support.ts';
+import type { MappingStatus } from './event-source-mapping/poller.ts';
 import { type PartStatus, stackDown, stackStatus, stackUp } from './stack.ts';
 import { PART_NAMES, stackConfig } from './stack-config.ts';
 
@@ -39,11 +40,7 @@ function parse(argv: string[]) {
   return result.data;
 }
 
-function table(parts: PartStatus[]): string {
-  const rows = [
-    ['part', 'endpoint', 'healthy', 'detail'],
-    ...parts.map((p) => [p.name, p.endpoint, p.healthy ? 'yes' : 'NO', p.detail]),
-  ];
+function formatTable(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
     .map((r) =>
@@ -55,9 +52,65 @@ function table(parts: PartStatus[]): string {
     .join('\n');
 }
 
-async function esmStatus(url: string): Promise<unknown> {
+function table(parts: PartStatus[]): string {
+  return formatTable([
+    ['part', 'endpoint', 'healthy', 'detail'],
+    ...parts.map((p) => [p.name, p.endpoint, p.healthy ? 'yes' : 'NO', p.detail]),
+  ]);
+}
+
+/** One row per (mapping, shard): what an operator needs to see whether a consumer keeps up. */
+function esmTable(mappings: MappingStatus[]): string {
+  const short = (seq: string | undefined) => (seq === undefined ? '-' : `…${seq.slice(-8)}`);
+  const rows = mappings.flatMap((m) =>
+    m.shards.length === 0
+      ? [
+          [
+            `${m.functionName} <- ${m.streamName}`,
+            m.enabled ? '(no shards yet)' : '(disabled)',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+          ],
+        ]
+      : m.shards.map((s) => [
+          `${m.functionName} <- ${m.streamName}`,
+          s.shardId,
+          String(s.lanes),
+          s.iteratorAgeMs === undefined ? '-' : String(s.iteratorAgeMs),
+          short(s.lastCheckpoint),
+          s.inFlight.map((b) => `${b.size}@lane${b.lane}`).join(',') || '-',
+          String(s.recordsCompleted),
+          String(s.retries),
+          `${s.failureRecords}/${s.recordsSentToFailure}`,
+          (s.lastError ?? '').slice(0, 60),
+        ]),
+  );
+  return formatTable([
+    [
+      'mapping',
+      'shard',
+      'lanes',
+      'iterator age ms',
+      'checkpoint',
+      'in flight',
+      'completed',
+      'retries',
+      'failures/records',
+      'last error',
+    ],
+    ...rows,
+  ]);
+}
+
+async function esmStatus(url: string): Promise<MappingStatus[]> {
   const res = await fetch(`${url}/status`, { signal: AbortSignal.timeout(2000) });
-  return res.json();
+  return ((await res.json()) as { mappings: MappingStatus[] }).mappings;
 }
 
 runCli('stack', async () => {
@@ -94,12 +147,12 @@ runCli('stack', async () => {
             detail,
             pid,
           })),
-          ...(args.esm ? { esm } : {}),
+          ...(args.esm ? { esm: { mappings: esm ?? null } } : {}),
         };
         console.log(JSON.stringify(body, null, 2));
       } else {
         console.log(table(parts));
-        if (args.esm) console.log(JSON.stringify(esm ?? 'esm-poller is not healthy', null, 2));
+        if (args.esm) console.log(esm ? `\n${esmTable(esm)}` : '\nesm-poller is not healthy');
       }
       return healthy ? 0 : 1;
     }

@@ -7,23 +7,18 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MappingStatus } from '../../../local/event-source-mapping/poller.ts';
 import { stackDown, stackUp } from '../../../local/stack.ts';
+import { runScript } from '../../support/cli.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { eventually } from '../../support/eventually.ts';
 import { startTestStack, type TestStack } from '../../support/test-stack.ts';
+import { ESM_FIXTURE_SCHEMA } from '../../fixtures/esm-service/schema.ts';
 
 // The ESM poller against kinesalite and real local Lambdas (test/fixtures/esm-service), AWS semantics.
 let stack: TestStack;
 let db: pg.Pool;
 const fnName = (key: string) => `esm-fixture-local-${key}`;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS esm_deliveries (id bigserial PRIMARY KEY, function_name text, invocation_started_at timestamptz,
-  partition_key text, sequence_number text, record_id text, record_index int);
-CREATE TABLE IF NOT EXISTS esm_applied (id bigserial, function_name text, record_id text, partition_key text, record_index int,
-  PRIMARY KEY (function_name, record_id));
-CREATE TABLE IF NOT EXISTS esm_failed_once (record_id text PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS esm_invocations (function_name text, started_at timestamptz, ended_at timestamptz, batch_size int);
-CREATE TABLE IF NOT EXISTS esm_events (function_name text, valid boolean, problems text, event jsonb);`;
+
 
 async function put(
   stream: string,
@@ -71,7 +66,7 @@ async function failureObjects(uuid: string): Promise<Array<Record<string, unknow
 beforeAll(async () => {
   stack = await startTestStack(path.resolve('test/fixtures/esm-service'), 'esm');
   db = new pg.Pool({ connectionString: stack.state.databaseUrl, max: 2 });
-  await db.query(SCHEMA);
+  await db.query(ESM_FIXTURE_SCHEMA);
 });
 afterAll(async () => {
   await db?.end();
@@ -270,4 +265,21 @@ describe('Kinesis event-source mappings on the local cloud', () => {
       await count('SELECT count(*) AS n FROM esm_deliveries WHERE function_name = $1', [fnName('aged')]),
     ).toBe(0);
   }, 180_000);
+
+  it('shows per mapping and shard its iterator age, checkpoint, in-flight batch, retries and failures', async () => {
+    const json = await runScript('local/cli.ts', ['status', '--json', '--esm'], stack.env);
+    expect(json.code).toBe(0);
+    const mappings = JSON.parse(json.stdout).esm.mappings as MappingStatus[];
+    expect(mappings.map((m) => m.functionName).sort()).toEqual(['aged', 'bisect', 'parallel', 'partial', 'restart', 'shape', 'throughput'].map(fnName));
+    const bisect = mappings.find((m) => m.functionName === fnName('bisect'));
+    expect(bisect?.settings).toMatchObject({ batchSize: 100, bisectBatchOnFunctionError: true, maximumRetryAttempts: 2 });
+    // counters are the poller's since its last start (the age test restarted it); checkpoints are durable
+    const aged = mappings.find((m) => m.functionName === fnName('aged'));
+    expect(aged?.shards[0]).toMatchObject({ failureRecords: 1, recordsSentToFailure: 5, inFlight: [] });
+    expect(bisect?.shards[0]?.lastCheckpoint).toMatch(/^\d+$/);
+    expect(typeof bisect?.shards[0]?.iteratorAgeMs).toBe('number');
+    const text = await runScript('local/cli.ts', ['status', '--esm'], stack.env);
+    expect(text.stdout).toMatch(/mapping\s+shard\s+lanes\s+iterator age ms\s+checkpoint\s+in flight/);
+    expect(text.stdout).toContain(`${fnName('parallel')} <- esm-parallel`);
+  });
 });

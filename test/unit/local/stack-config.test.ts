@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../lib/runtime/config.ts';
 import { endpoints, PART_NAMES, partPort, paths, stackConfig } from '../../../local/stack-config.ts';
 
 const PORT_KEYS = [
@@ -76,6 +77,12 @@ describe('stackConfig', () => {
     expect(error.message).toBe(
       'invalid local cloud configuration: LOCAL_ESM_PORT: port 6000 is also given to LOCAL_SFN_PORT',
     );
+  });
+
+  it('the duplicate-port error is a ConfigError named CONFIG_INVALID, like every other configuration error', () => {
+    const error = errorOf({ LOCAL_SFN_PORT: '6000', LOCAL_ESM_PORT: '6000' });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.name).toBe('CONFIG_INVALID');
   });
 
   it('a port colliding with another key default is refused too', () => {

@@ -81,6 +81,47 @@ describe('checkTemplate', () => {
     expect(report.lines).toContain('ASL Plain: valid');
   });
 
+  it('validates a Fn::Sub with pseudo-parameters inside an ARN and an unquoted number variable as Wait Seconds', () => {
+    const body = `{
+  "StartAt": "Hold",
+  "States": {
+    "Hold": { "Type": "Wait", "Seconds": \${holdSeconds}, "Next": "Publish" },
+    "Publish": {
+      "Type": "Task",
+      "Resource": "arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:fraud-local-publish",
+      "End": true
+    }
+  }
+}`;
+    const report = checkTemplate(
+      template({
+        HoldStateMachine: {
+          Type: 'AWS::StepFunctions::StateMachine',
+          Properties: { DefinitionString: { 'Fn::Sub': [body, { holdSeconds: { Ref: 'HoldSeconds' } }] } },
+        },
+      }),
+    );
+    expect(report.problems).toEqual([]);
+    expect(report.lines).toContain('ASL HoldStateMachine: valid');
+  });
+
+  it('validates a resource with an object Definition, and reports one that is invalid', () => {
+    const report = checkTemplate(
+      template({
+        ObjectDefinition: {
+          Type: 'AWS::StepFunctions::StateMachine',
+          Properties: { Definition: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } } },
+        },
+        BrokenObjectDefinition: {
+          Type: 'AWS::StepFunctions::StateMachine',
+          Properties: { Definition: { StartAt: 'P', States: { P: { Type: 'Pass', Next: 'Nowhere' } } } },
+        },
+      }),
+    );
+    expect(report.lines).toContain('ASL ObjectDefinition: valid');
+    expect(report.problems).toEqual([expect.stringMatching(/^ASL BrokenObjectDefinition: .*Nowhere/)]);
+  });
+
   it('reports an invalid definition (Next to a missing state) naming the resource id and the error', () => {
     const broken = {
       StartAt: 'Score',

@@ -161,6 +161,40 @@ describe('pinRun', () => {
     expect(result.evidence.postgres_active_run).toBe('platform_19991231T235959Z');
   });
 
+  it('an id whose pin record already exists in S3 (Postgres reset) is skipped for the next second', async () => {
+    const { registry, store } = ports();
+    const foreign = JSON.stringify({ platform_run_id: 'platform_20261122T022932Z', pinned_by: 'earlier' });
+    store.objects.set('platform_20261122T022932Z/run_pin.json', foreign);
+    const writes: string[] = [];
+    const write = store.writePinRecord.bind(store);
+    store.writePinRecord = async (record) => {
+      writes.push(record.platform_run_id);
+      return write(record);
+    };
+
+    const result = await pinRun({ pinnedBy: 'x', now: NOW }, registry, store);
+
+    expect(writes).toEqual(['platform_20261122T022932Z', 'platform_20261122T022933Z']);
+    expect(result.platform_run_id).toBe('platform_20261122T022933Z');
+    expect(result.active).toBe(true);
+    expect(result.evidence.run_pin_ref).toBe('s3://platform/platform_20261122T022933Z/run_pin.json');
+    expect(registry.active).toBe('platform_20261122T022933Z');
+    expect(store.objects.get('ACTIVE_RUN_ID')).toBe('platform_20261122T022933Z');
+    // the existing pin record is left as it was
+    expect(store.objects.get('platform_20261122T022932Z/run_pin.json')).toBe(foreign);
+  });
+
+  it('a requested id whose pin record already exists in S3 is refused as already pinned', async () => {
+    const { registry, store } = ports();
+    store.objects.set('platform_20200101T000000Z/run_pin.json', '{}');
+    const error = await rejectionOf(
+      pinRun({ requested: 'platform_20200101T000000Z', pinnedBy: 'x', now: NOW }, registry, store),
+    );
+    expect(error.name).toBe('RUN_ALREADY_PINNED');
+    expect(registry.active).toBeUndefined();
+    expect(store.objects.has('ACTIVE_RUN_ID')).toBe(false);
+  });
+
   it('tries exactly five seconds: the fifth taken second still pins, a sixth pin in the window throws', async () => {
     const { registry, store } = ports();
     const ids: string[] = [];

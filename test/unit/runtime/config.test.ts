@@ -119,6 +119,24 @@ describe('PlatformEnvironment', () => {
     expect(configErrorOf({ ...VALID, REQUIRED_STREAMS: '' }).message).toContain('REQUIRED_STREAMS: ');
   });
 
+  it.each([' ', ',', ' , ,', ',,,'])(
+    'a REQUIRED_STREAMS of %j names no stream and is rejected, naming it',
+    (value) => {
+      const error = configErrorOf({ ...VALID, REQUIRED_STREAMS: value });
+      expect(error.name).toBe('CONFIG_INVALID');
+      expect(error.message).toContain('REQUIRED_STREAMS: must name at least one stream');
+    },
+  );
+
+  it('a bad STAGE and no database setting are both named in the one message', () => {
+    const { DATABASE_URL: _url, ...rest } = VALID;
+    const error = configErrorOf({ ...rest, STAGE: 'qa' });
+    expect(error.message.split('\n')).toHaveLength(1);
+    expect(error.message).toMatch(/^invalid platform environment: /);
+    expect(error.message).toContain('STAGE: ');
+    expect(error.message).toContain('DATABASE_URL: set DATABASE_URL or DATABASE_URL_SSM_PARAMETER');
+  });
+
   it('without DATABASE_URL and DATABASE_URL_SSM_PARAMETER the error names DATABASE_URL', () => {
     const error = configErrorOf(without('DATABASE_URL'));
     expect(error.message).toBe(
