@@ -147,11 +147,15 @@ export function describeService(
   const resources = p.resources?.Resources ?? {};
 
   const buckets: string[] = [];
+  const bucketNameById = new Map<string, string>();
   const streams: ServiceDefinition['streams'] = [];
   const streamNameById = new Map<string, string>();
   for (const [logicalId, r] of Object.entries(resources)) {
-    if (r.Type === 'AWS::S3::Bucket')
-      buckets.push(String(r.Properties?.BucketName ?? logicalId.toLowerCase()));
+    if (r.Type === 'AWS::S3::Bucket') {
+      const name = String(r.Properties?.BucketName ?? logicalId.toLowerCase());
+      buckets.push(name);
+      bucketNameById.set(logicalId, name);
+    }
     if (r.Type === 'AWS::Kinesis::Stream') {
       const name = String(r.Properties?.Name ?? logicalId);
       streams.push({ logicalId, name, shards: Number(r.Properties?.ShardCount ?? 1) });
@@ -173,7 +177,11 @@ export function describeService(
       .map((e) => parseStreamEvent(e, key))
       .map((s) => (typeof s === 'string' ? { arn: s } : s))
       .filter((s) => s.type === undefined || s.type === 'kinesis')
-      .map((s) => ({ ...s, streamName: streamNameOf(s.arn, streamNameById, key) })),
+      .map((s) => ({
+        ...s,
+        streamName: streamNameOf(s.arn, streamNameById, key),
+        destinations: resolveDestination(s.destinations, bucketNameById),
+      })),
   }));
 
   const machines = Object.entries(p.stepFunctions?.stateMachines ?? {}).map(([key, m]) => {
@@ -242,6 +250,19 @@ function parseStreamEvent(event: Record<string, unknown>, fn: string): z.infer<t
 function functionByLogicalId(ref: string, names: Map<string, string>): string | undefined {
   for (const [key, name] of names) if (`${pascal(key)}LambdaFunction` === ref) return name;
   return undefined;
+}
+
+/** An on-failure destination given as `Fn::GetAtt [Bucket, Arn]` becomes the bucket's ARN; anything else stays as text. */
+function resolveDestination(
+  d: StreamEventConfig['destinations'],
+  buckets: Map<string, string>,
+): StreamEventConfig['destinations'] {
+  if (!d || typeof d.onFailure === 'string') return d;
+  const arn = d.onFailure.arn;
+  if (typeof arn === 'string') return { onFailure: arn };
+  const ref = (arn as { 'Fn::GetAtt'?: unknown[] } | null)?.['Fn::GetAtt'];
+  const bucket = Array.isArray(ref) && typeof ref[0] === 'string' ? buckets.get(ref[0]) : undefined;
+  return { onFailure: bucket ? `arn:aws:s3:::${bucket}` : JSON.stringify(arn) };
 }
 
 function streamNameOf(arn: unknown, byId: Map<string, string>, fn: string): string {

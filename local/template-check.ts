@@ -21,7 +21,37 @@ const REQUIRED_TYPES = [
   'AWS::S3::Bucket',
 ];
 
-export function checkTemplate(template: unknown): TemplateReport {
+/** What serverless.yml declares (from the packaged `serverless-state.json`), to hold the template against. */
+export interface DeclaredService {
+  functions: Array<{ name: string; streamEvents: number }>;
+  stateMachines: number;
+  streams: number;
+}
+
+export function declaredOf(state: unknown): DeclaredService {
+  const service =
+    (
+      state as {
+        service?: {
+          functions?: Record<string, { name?: string; events?: Array<Record<string, unknown>> }>;
+          stepFunctions?: { stateMachines?: Record<string, unknown> };
+          resources?: { Resources?: Record<string, Resource> };
+        };
+      }
+    ).service ?? {};
+  return {
+    functions: Object.entries(service.functions ?? {}).map(([key, f]) => ({
+      name: f.name ?? key,
+      streamEvents: (f.events ?? []).filter((e) => 'stream' in e).length,
+    })),
+    stateMachines: Object.keys(service.stepFunctions?.stateMachines ?? {}).length,
+    streams: Object.values(service.resources?.Resources ?? {}).filter(
+      (r) => r.Type === 'AWS::Kinesis::Stream',
+    ).length,
+  };
+}
+
+export function checkTemplate(template: unknown, declared?: DeclaredService): TemplateReport {
   const resources = ((template as { Resources?: Record<string, Resource> }).Resources ?? {}) as Record<
     string,
     Resource
@@ -44,7 +74,34 @@ export function checkTemplate(template: unknown): TemplateReport {
     (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Role !== undefined,
   ).length;
   if (functionRoles !== (counts['AWS::Lambda::Function'] ?? 0)) problems.push('a function has no IAM role');
+  if (declared) problems.push(...missingFromTemplate(resources, counts, declared));
   return { counts, lines, problems };
+}
+
+function missingFromTemplate(
+  resources: Record<string, Resource>,
+  counts: Record<string, number>,
+  d: DeclaredService,
+): string[] {
+  const problems: string[] = [];
+  const names = new Set(
+    Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => String(r.Properties?.FunctionName)),
+  );
+  for (const f of d.functions)
+    if (!names.has(f.name)) problems.push(`function ${f.name} is not in the template`);
+  const mappings = d.functions.reduce((n, f) => n + f.streamEvents, 0);
+  const expectations: Array<[string, number]> = [
+    ['AWS::Lambda::EventSourceMapping', mappings],
+    ['AWS::StepFunctions::StateMachine', d.stateMachines],
+    ['AWS::Kinesis::Stream', d.streams],
+  ];
+  for (const [type, want] of expectations) {
+    if ((counts[type] ?? 0) !== want)
+      problems.push(`template holds ${counts[type] ?? 0} ${type}, serverless.yml declares ${want}`);
+  }
+  return problems;
 }
 
 const PSEUDO: Record<string, string> = {

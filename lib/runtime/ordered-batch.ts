@@ -47,11 +47,13 @@ export async function processInOrder(
     try {
       await recordHandler(record);
     } catch (error) {
+      // The key is blocked before anything else can fail, so a later record of it never overtakes this one.
+      failedKeys.add(key);
       if (error instanceof PoisonError && options.onPoison) {
-        await options.onPoison(record, error);
+        await options.onPoison(record, error); // a failing quarantine leaves the record reported and the key blocked
+        failedKeys.delete(key);
         return;
       }
-      failedKeys.add(key);
       throw error;
     }
   };

@@ -7,18 +7,16 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MappingStatus } from '../../../local/event-source-mapping/poller.ts';
 import { stackDown, stackUp } from '../../../local/stack.ts';
+import { ESM_FIXTURE_SCHEMA } from '../../fixtures/esm-service/schema.ts';
 import { runScript } from '../../support/cli.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { eventually } from '../../support/eventually.ts';
 import { startTestStack, type TestStack } from '../../support/test-stack.ts';
-import { ESM_FIXTURE_SCHEMA } from '../../fixtures/esm-service/schema.ts';
 
 // The ESM poller against kinesalite and real local Lambdas (test/fixtures/esm-service), AWS semantics.
 let stack: TestStack;
 let db: pg.Pool;
 const fnName = (key: string) => `esm-fixture-local-${key}`;
-
-
 
 async function put(
   stream: string,
@@ -270,9 +268,15 @@ describe('Kinesis event-source mappings on the local cloud', () => {
     const json = await runScript('local/cli.ts', ['status', '--json', '--esm'], stack.env);
     expect(json.code).toBe(0);
     const mappings = JSON.parse(json.stdout).esm.mappings as MappingStatus[];
-    expect(mappings.map((m) => m.functionName).sort()).toEqual(['aged', 'bisect', 'parallel', 'partial', 'restart', 'shape', 'throughput'].map(fnName));
+    expect(mappings.map((m) => m.functionName).sort()).toEqual(
+      ['aged', 'bisect', 'parallel', 'partial', 'restart', 'shape', 'throughput'].map(fnName),
+    );
     const bisect = mappings.find((m) => m.functionName === fnName('bisect'));
-    expect(bisect?.settings).toMatchObject({ batchSize: 100, bisectBatchOnFunctionError: true, maximumRetryAttempts: 2 });
+    expect(bisect?.settings).toMatchObject({
+      batchSize: 100,
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: 2,
+    });
     // counters are the poller's since its last start (the age test restarted it); checkpoints are durable
     const aged = mappings.find((m) => m.functionName === fnName('aged'));
     expect(aged?.shards[0]).toMatchObject({ failureRecords: 1, recordsSentToFailure: 5, inFlight: [] });

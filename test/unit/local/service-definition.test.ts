@@ -299,4 +299,28 @@ describe('describeService', () => {
   it('rejects a printed service without a service name', () => {
     expect(() => describeService({ provider: {} }, ACCOUNT)).toThrow(ZodError);
   });
+
+  it('resolves an on-failure destination given as Fn::GetAtt of a bucket of the service to its S3 ARN', () => {
+    const withDestination = (onFailure: unknown) =>
+      describeService(
+        printed({
+          scoreStream: { arn: { 'Fn::GetAtt': ['TrafficStream', 'Arn'] }, destinations: { onFailure } },
+        }),
+        ACCOUNT,
+      ).functions.find((f) => f.key === 'score')?.streamEvents[0]?.destinations;
+    const bucketId = Object.entries(printed().resources?.Resources ?? {}).find(
+      ([, r]) => r.Type === 'AWS::S3::Bucket',
+    );
+    expect(bucketId).toBeDefined();
+    const [id, bucket] = bucketId ?? ['', { Properties: {} }];
+    expect(withDestination({ arn: { 'Fn::GetAtt': [id, 'Arn'] } })).toEqual({
+      onFailure: `arn:aws:s3:::${String((bucket as { Properties?: { BucketName?: string } }).Properties?.BucketName)}`,
+    });
+    expect(withDestination('arn:aws:sqs:us-east-1:000000000000:dlq')).toEqual({
+      onFailure: 'arn:aws:sqs:us-east-1:000000000000:dlq',
+    });
+    expect(withDestination({ arn: { 'Fn::GetAtt': ['Nowhere', 'Arn'] }, type: 'sqs' })).toEqual({
+      onFailure: JSON.stringify({ 'Fn::GetAtt': ['Nowhere', 'Arn'] }),
+    });
+  });
 });

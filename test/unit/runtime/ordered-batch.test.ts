@@ -134,4 +134,15 @@ describe('processInOrder', () => {
     const response = await processInOrder(kinesisEvent(keys), h.run);
     expect(response).toEqual(failed(0, 1, 2, 3));
   });
+
+  it('a failing quarantine (onPoison) leaves the poison reported and blocks the rest of its key', async () => {
+    const h = handler(new Map([[0, new PoisonError('bad record')]]));
+    const response = await processInOrder(kinesisEvent(['A', 'A', 'B', 'A']), h.run, {
+      onPoison: async () => {
+        throw new Error('quarantine store unavailable');
+      },
+    });
+    expect(h.calls).toEqual([0, 2]);
+    expect(response).toEqual(failed(0, 1, 3));
+  });
 });
