@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './processes.ts';
 import { type StackState, stackDown, stackUp } from './stack.ts';
-import { type StackConfig, stackConfig } from './stack-config.ts';
+import { PORT_KEYS, type StackConfig, stackConfig } from './stack-config.ts';
 
 /** A throwaway local cloud (tests, benchmarks): its own temp data directory and free ports; stopped by its PIDs. */
 
@@ -14,17 +14,6 @@ export interface EphemeralStack {
   env: Record<string, string>;
   stop(): Promise<void>;
 }
-
-const PORT_KEYS = [
-  'LOCAL_POSTGRES_PORT',
-  'LOCAL_KINESIS_PORT',
-  'LOCAL_S3_PORT',
-  'LOCAL_HTTP_PORT',
-  'LOCAL_LAMBDA_PORT',
-  'LOCAL_WEBSOCKET_PORT',
-  'LOCAL_SFN_PORT',
-  'LOCAL_ESM_PORT',
-] as const;
 
 export async function ephemeralStackEnv(serviceDir: string, label: string): Promise<Record<string, string>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `fraud-platform-${label}-`));

@@ -12,6 +12,18 @@ const Port = z.coerce
   .min(1024, 'must be a port in 1024-65535')
   .max(65535, 'must be a port in 1024-65535');
 
+/** Every port setting of the local cloud; no two may be equal. */
+export const PORT_KEYS = [
+  'LOCAL_POSTGRES_PORT',
+  'LOCAL_KINESIS_PORT',
+  'LOCAL_S3_PORT',
+  'LOCAL_HTTP_PORT',
+  'LOCAL_LAMBDA_PORT',
+  'LOCAL_WEBSOCKET_PORT',
+  'LOCAL_SFN_PORT',
+  'LOCAL_ESM_PORT',
+] as const;
+
 /** Everything the local cloud is configured by: environment variables only, parsed once with their names. */
 export const StackEnvironment = z.object({
   LOCAL_CLOUD_DIR: z.string().min(1).default('.local'),
@@ -47,18 +59,9 @@ export interface StackConfig {
 
 export function stackConfig(source: Record<string, string | undefined> = process.env): StackConfig {
   const env = parseConfig(StackEnvironment, source, 'local cloud configuration');
-  const ports = [
-    ['LOCAL_POSTGRES_PORT', env.LOCAL_POSTGRES_PORT],
-    ['LOCAL_KINESIS_PORT', env.LOCAL_KINESIS_PORT],
-    ['LOCAL_S3_PORT', env.LOCAL_S3_PORT],
-    ['LOCAL_HTTP_PORT', env.LOCAL_HTTP_PORT],
-    ['LOCAL_LAMBDA_PORT', env.LOCAL_LAMBDA_PORT],
-    ['LOCAL_WEBSOCKET_PORT', env.LOCAL_WEBSOCKET_PORT],
-    ['LOCAL_SFN_PORT', env.LOCAL_SFN_PORT],
-    ['LOCAL_ESM_PORT', env.LOCAL_ESM_PORT],
-  ] as const;
   const seen = new Map<number, string>();
-  for (const [key, port] of ports) {
+  for (const key of PORT_KEYS) {
+    const port = env[key];
     const other = seen.get(port);
     if (other)
       throw new ConfigError(

@@ -1,20 +1,10 @@
-import type { S3Store } from 's3rver';
+import type { KoaLikeContext as Ctx, S3Store } from 's3rver';
 
 /**
  * S3 conditional writes for s3rver, which ignores them: `If-None-Match: *` on PutObject and
  * CompleteMultipartUpload answers 412 when the key exists; `If-Match: <etag>` answers 412 on a stale
  * ETag and 404 when the key is missing. A per-key mutex makes check-and-write atomic against racing writers.
  */
-
-interface Ctx {
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  status: number;
-  type: string;
-  body: unknown;
-  get(header: string): string;
-}
 
 const locks = new Map<string, Promise<void>>();
 

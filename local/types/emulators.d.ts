@@ -17,7 +17,7 @@ declare module 'kinesalite' {
 declare module 's3rver' {
   import type { Server } from 'node:http';
 
-  interface KoaLikeContext {
+  export interface KoaLikeContext {
     method: string;
     path: string;
     query: Record<string, unknown>;

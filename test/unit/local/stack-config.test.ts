@@ -1,18 +1,14 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/runtime/config.ts';
-import { endpoints, PART_NAMES, partPort, paths, stackConfig } from '../../../local/stack-config.ts';
-
-const PORT_KEYS = [
-  'LOCAL_POSTGRES_PORT',
-  'LOCAL_KINESIS_PORT',
-  'LOCAL_S3_PORT',
-  'LOCAL_HTTP_PORT',
-  'LOCAL_LAMBDA_PORT',
-  'LOCAL_WEBSOCKET_PORT',
-  'LOCAL_SFN_PORT',
-  'LOCAL_ESM_PORT',
-] as const;
+import {
+  endpoints,
+  PART_NAMES,
+  PORT_KEYS,
+  partPort,
+  paths,
+  stackConfig,
+} from '../../../local/stack-config.ts';
 
 function errorOf(source: Record<string, string | undefined>): Error {
   try {
