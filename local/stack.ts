@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bootstrap } from './bootstrap.ts';
 import { type ProbeTargets, probe } from './health.ts';
+import { reachableByOthers, sharedRuntimeDir } from './parts/postgres-binaries.ts';
 import { isAlive, portInUse, readPid, type SpawnSpec, spawnPart, stopPart, tail } from './processes.ts';
 import { describeService, printService, type ServiceDefinition } from './service-definition.ts';
 import {
@@ -65,6 +66,17 @@ function postgresPassword(c: StackConfig): string {
     fs.writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600 });
   }
   return fs.readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * Postgres runs as the `postgres` user when we are root; if that user cannot reach the data directory (a
+ * checkout under /root, say), the cluster lives in a shared runtime directory keyed by the data directory.
+ */
+function postgresDataDir(c: StackConfig): string {
+  const own = paths(c).postgres;
+  if (process.getuid?.() !== 0 || reachableByOthers(c.dataDir)) return own;
+  const key = createHash('sha256').update(c.dataDir).digest('hex').slice(0, 16);
+  return path.join(sharedRuntimeDir(), `data-${key}`);
 }
 
 function databaseUrls(c: StackConfig) {
@@ -140,7 +152,10 @@ function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
   });
   switch (part) {
     case 'postgres':
-      return tsPart('postgres.ts', { PART_DATA_DIR: p.postgres, PART_PASSWORD_FILE: p.postgresPassword });
+      return tsPart('postgres.ts', {
+        PART_DATA_DIR: postgresDataDir(c),
+        PART_PASSWORD_FILE: p.postgresPassword,
+      });
     case 'kinesis':
       return tsPart('kinesis.ts', { PART_DATA_DIR: p.kinesis });
     case 's3':

