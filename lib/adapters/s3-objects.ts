@@ -9,7 +9,7 @@ export async function putObjectOnce(
   s3: S3Client,
   bucket: string,
   key: string,
-  body: string,
+  body: string | Uint8Array,
   contentType = 'application/json',
 ): Promise<boolean> {
   try {

@@ -1,0 +1,23 @@
+/**
+ * Port: a tree of objects addressed by keys relative to a root (an engine run root in S3, or a directory).
+ * Keys use '/' separators and never start with '/'.
+ */
+export interface StoredObject {
+  key: string;
+  size: number;
+  /** Content identity when the store has one (S3 ETag, or a digest); compared only for equality. */
+  etag: string | undefined;
+}
+
+export interface ObjectStore {
+  /** A printable address of the root (s3://bucket/prefix or an absolute directory). */
+  readonly root: string;
+  /** Every object whose key starts with `prefix` ('' for all), sorted by key. */
+  list(prefix: string): Promise<StoredObject[]>;
+  /** The object's bytes, or undefined when absent. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Write-once: false when the key already exists (S3 `If-None-Match: *`). */
+  putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
