@@ -66,5 +66,6 @@ export function fileObjectStore(directory: string): ObjectStore {
     async delete(key) {
       fs.rmSync(full(key), { force: true });
     },
+    localPath: (key) => full(key),
   };
 }

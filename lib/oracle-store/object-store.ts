@@ -20,4 +20,6 @@ export interface ObjectStore {
   putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
   put(key: string, body: Uint8Array | string): Promise<void>;
   delete(key: string): Promise<void>;
+  /** For stores on the local disk: the object's own path, so readers can use it without a copy. */
+  localPath?(key: string): string;
 }

@@ -1,0 +1,276 @@
+import { canonicalJson } from '../../contracts/canonical-json.ts';
+import type { ObjectStore } from '../object-store.ts';
+import type { SortWorkspace, StreamSortEngine } from './engine.ts';
+import {
+  assertSameRows,
+  decideIdempotency,
+  MANIFEST_FILE,
+  partName,
+  RECEIPT_FILE,
+  StreamSortError,
+  type StreamSortReceipt,
+  type StreamViewManifest,
+  sourceLocatorDigest,
+  streamViewId,
+  viewPrefix,
+} from './receipt.ts';
+import { sortKeysFor } from './sort-keys.ts';
+import { planWindows, type SortWindow } from './window-plan.ts';
+
+/**
+ * One output's stream sort in three steps, each runnable in its own Lambda (the oracle-pipeline state machine
+ * runs `sortWindow` as a Map over the planned windows): prepare (idempotency, keys, window plan), sort each
+ * window into `part-NNNNNN.parquet`, finalize (validate, then receipt, then manifest).
+ */
+
+export interface OutputSortRequest {
+  outputId: string;
+  scenarioId: string;
+  /** Source part keys (the catalogue template rendered and globbed), any order. */
+  sourceKeys: string[];
+  /** Memory budget of one window worker, bytes. */
+  budgetBytes: number;
+  configuredKeys?: string[];
+}
+
+export interface PreparedSort {
+  outputId: string;
+  decision: 'run' | 'skip';
+  streamViewId: string;
+  sortKeys: string[];
+  recordedKeys: string[];
+  timeKey: string | undefined;
+  sourceKeys: string[];
+  windows: SerializedWindow[];
+}
+
+/** A window as it travels through Step Functions (JSON: bigint as decimal strings). */
+export interface SerializedWindow {
+  index: number;
+  startMicros: string;
+  endMicros: string;
+  last: boolean;
+  files: string[];
+  estimatedRows: number;
+  estimatedBytes: number;
+  /** False for the single window used when the sources carry no time statistics (no filter applied). */
+  bounded: boolean;
+}
+
+const toJson = (w: SortWindow): SerializedWindow => ({
+  ...w,
+  startMicros: String(w.startMicros),
+  endMicros: String(w.endMicros),
+  bounded: true,
+});
+const ordinalsOf = (sorted: string[]) => new Map(sorted.map((k, i) => [k, i]));
+
+export async function prepareOutputSort(
+  store: ObjectStore,
+  engine: StreamSortEngine,
+  workspace: SortWorkspace,
+  req: OutputSortRequest,
+): Promise<PreparedSort> {
+  const sourceKeys = [...req.sourceKeys].sort();
+  if (sourceKeys.length === 0) throw new StreamSortError('OUTPUT_PATHS_EMPTY', req.outputId);
+  const prefix = viewPrefix(req.outputId);
+  const existing = await store.list(prefix);
+  const receiptBytes = await store.get(prefix + RECEIPT_FILE);
+  const receipt = receiptBytes
+    ? (JSON.parse(Buffer.from(receiptBytes).toString('utf8')) as StreamSortReceipt)
+    : undefined;
+
+  const paths = await workspace.stage(sourceKeys.map((key, ordinal) => ({ key, ordinal })));
+  const columns = await engine.columns(paths);
+  const keys = sortKeysFor(req.outputId, columns, req.configuredKeys);
+  const id = streamViewId(store.root, req.scenarioId, req.outputId, keys.recorded);
+  const decision = decideIdempotency(
+    {
+      manifestPresent: existing.some((o) => o.key === prefix + MANIFEST_FILE),
+      receipt,
+      partsPresent: existing.some((o) => o.key.endsWith('.parquet')),
+    },
+    {
+      streamViewId: id,
+      outputId: req.outputId,
+      sourceLocatorDigest: sourceLocatorDigest(sourceKeys.map((k) => `${store.root}/${k}`)),
+    },
+  );
+  let windows: SerializedWindow[] = [];
+  if (decision === 'run') {
+    const groups = keys.timeKey
+      ? await engine.rowGroups(
+          sourceKeys.map((key, i) => ({ key, path: paths[i] ?? '' })),
+          keys.timeKey,
+        )
+      : undefined;
+    windows = groups
+      ? planWindows(groups, { budgetBytes: req.budgetBytes }).map(toJson)
+      : [
+          {
+            index: 0,
+            startMicros: '0',
+            endMicros: '0',
+            last: true,
+            files: sourceKeys,
+            estimatedRows: 0,
+            estimatedBytes: 0,
+            bounded: false,
+          },
+        ];
+  }
+  return {
+    outputId: req.outputId,
+    decision,
+    streamViewId: id,
+    sortKeys: keys.keys,
+    recordedKeys: keys.recorded,
+    timeKey: keys.timeKey,
+    sourceKeys,
+    windows,
+  };
+}
+
+export async function sortWindow(
+  engine: StreamSortEngine,
+  workspace: SortWorkspace,
+  prepared: PreparedSort,
+  window: SerializedWindow,
+): Promise<{ part: string | undefined; rows: number }> {
+  const ordinals = ordinalsOf(prepared.sourceKeys);
+  const paths = await workspace.stage(window.files.map((key) => ({ key, ordinal: ordinals.get(key) ?? 0 })));
+  const outPath = workspace.scratchPath(partName(window.index));
+  const rows = await engine.sortWindow({
+    paths,
+    keys: prepared.sortKeys,
+    timeKey: prepared.timeKey,
+    window: window.bounded
+      ? { startMicros: BigInt(window.startMicros), endMicros: BigInt(window.endMicros), last: window.last }
+      : undefined,
+    outPath,
+  });
+  if (rows === 0) return { part: undefined, rows };
+  const key = viewPrefix(prepared.outputId) + partName(window.index);
+  await workspace.upload(outPath, key);
+  return { part: key, rows };
+}
+
+export interface FinalizeContext {
+  engineRunId: string;
+  worldKey: StreamViewManifest['world_key'];
+  scenarioId: string;
+  now: Date;
+}
+
+export async function finalizeOutputSort(
+  store: ObjectStore,
+  engine: StreamSortEngine,
+  workspace: SortWorkspace,
+  prepared: PreparedSort,
+  ctx: FinalizeContext,
+): Promise<StreamSortReceipt> {
+  const prefix = viewPrefix(prepared.outputId);
+  if (prepared.decision === 'skip') {
+    const bytes = await store.get(prefix + RECEIPT_FILE);
+    if (!bytes) throw new StreamSortError('STREAM_RECEIPT_MISSING', prepared.outputId);
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as StreamSortReceipt;
+  }
+  const parts = (await store.list(prefix))
+    .map((o) => o.key)
+    .filter((k) => k.endsWith('.parquet'))
+    .sort();
+  if (parts.length === 0) throw new StreamSortError('STREAM_SORT_OUTPUT_EMPTY', prepared.outputId);
+  const sources = await workspace.stage(prepared.sourceKeys.map((key, ordinal) => ({ key, ordinal })));
+  const staged = await workspace.stage(parts.map((key, ordinal) => ({ key, ordinal: 1_000_000 + ordinal })));
+  const [raw, sorted] = [
+    await engine.stats(sources, prepared.timeKey),
+    await engine.stats(staged, prepared.timeKey),
+  ];
+  assertSameRows(prepared.outputId, raw, sorted);
+  const created = ctx.now.toISOString();
+  const receipt: StreamSortReceipt = {
+    stream_view_id: prepared.streamViewId,
+    engine_run_root: store.root,
+    stream_view_root: `${store.root}/${prefix.replace(/\/$/, '')}`,
+    output_id: prepared.outputId,
+    output_ids: [prepared.outputId],
+    sort_keys: prepared.recordedKeys,
+    partition_granularity: 'flat',
+    source_locator_digest: sourceLocatorDigest(prepared.sourceKeys.map((k) => `${store.root}/${k}`)),
+    raw_stats: raw,
+    sorted_stats: sorted,
+    parts: parts.map((p) => p.slice(prefix.length)),
+    row_hash: 'md5_lower64_of_sorted_json_v1',
+    created_utc: created,
+    status: 'OK',
+  };
+  if (!(await store.putIfAbsent(prefix + RECEIPT_FILE, `${canonicalJson(receipt)}\n`))) {
+    throw new StreamSortError(
+      'STREAM_RECEIPT_MISMATCH',
+      `${prepared.outputId}: a receipt appeared meanwhile; it is never overwritten`,
+    );
+  }
+  const manifest: StreamViewManifest = {
+    stream_view_id: prepared.streamViewId,
+    engine_run_root: store.root,
+    stream_view_root: receipt.stream_view_root,
+    engine_run_id: ctx.engineRunId,
+    scenario_id: ctx.scenarioId,
+    output_id: prepared.outputId,
+    world_key: ctx.worldKey,
+    output_ids: [prepared.outputId],
+    sort_keys: prepared.recordedKeys,
+    partition_granularity: 'flat',
+    created_utc: created,
+  };
+  await store.putIfAbsent(prefix + MANIFEST_FILE, `${canonicalJson(manifest)}\n`);
+  return receipt;
+}
+
+/** All three steps in one process (CLI, tests); the state machine runs them as separate Lambdas. */
+export async function sortOutput(
+  store: ObjectStore,
+  engine: StreamSortEngine,
+  workspace: SortWorkspace,
+  req: OutputSortRequest,
+  ctx: FinalizeContext,
+) {
+  const prepared = await prepareOutputSort(store, engine, workspace, req);
+  const windows = [];
+  if (prepared.decision === 'run')
+    for (const w of prepared.windows) windows.push(await sortWindow(engine, workspace, prepared, w));
+  const receipt = await finalizeOutputSort(store, engine, workspace, prepared, ctx);
+  return { prepared, windows, receipt };
+}
+
+/** Recomputes a committed view's stats from its parts; a part changed after the receipt fails the check. */
+export async function verifyStreamView(
+  store: ObjectStore,
+  engine: StreamSortEngine,
+  workspace: SortWorkspace,
+  outputId: string,
+  timeKey: string | undefined,
+): Promise<StreamSortReceipt> {
+  const prefix = viewPrefix(outputId);
+  const bytes = await store.get(prefix + RECEIPT_FILE);
+  if (!bytes) throw new StreamSortError('STREAM_RECEIPT_MISSING', outputId);
+  const receipt = JSON.parse(Buffer.from(bytes).toString('utf8')) as StreamSortReceipt;
+  const parts = (await store.list(prefix))
+    .map((o) => o.key)
+    .filter((k) => k.endsWith('.parquet'))
+    .sort();
+  const listed = receipt.parts.map((p) => prefix + p);
+  if (parts.join('\n') !== listed.join('\n'))
+    throw new StreamSortError('STREAM_RECEIPT_MISMATCH', `${outputId}: parts differ from the receipt's`);
+  const staged = await workspace.stage(parts.map((key, ordinal) => ({ key, ordinal: 2_000_000 + ordinal })));
+  const now = await engine.stats(staged, timeKey);
+  const differing = (Object.keys(now) as Array<keyof typeof now>).filter(
+    (k) => now[k] !== receipt.sorted_stats[k],
+  );
+  if (differing.length > 0)
+    throw new StreamSortError(
+      'STREAM_RECEIPT_MISMATCH',
+      `${outputId}: view no longer matches its receipt (${differing.join(', ')})`,
+    );
+  return receipt;
+}
