@@ -18,7 +18,9 @@ export interface ObjectStore {
   get(key: string): Promise<Uint8Array | undefined>;
   /** Write-once: false when the key already exists (S3 `If-None-Match: *`). */
   putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
-  put(key: string, body: Uint8Array | string): Promise<void>;
+  put(key: string, body: Uint8Array | string, options?: { sha256?: string }): Promise<void>;
+  /** Size and, when recorded at write time, the sha256 of the object; undefined when absent. */
+  head?(key: string): Promise<{ size: number; sha256: string | undefined } | undefined>;
   delete(key: string): Promise<void>;
   /** For stores on the local disk: the object's own path, so readers can use it without a copy. */
   localPath?(key: string): string;

@@ -40,7 +40,7 @@ export interface StreamViewManifest {
   world_key: {
     manifest_fingerprint: string;
     parameter_hash: string;
-    seed: string | number;
+    seed: string | number | bigint;
     scenario_id: string;
   };
   output_ids: string[];

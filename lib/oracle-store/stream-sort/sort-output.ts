@@ -1,4 +1,5 @@
 import { canonicalJson } from '../../contracts/canonical-json.ts';
+import type { PreparedSort, SerializedWindow } from '../../contracts/oracle-pipeline.ts';
 import type { ObjectStore } from '../object-store.ts';
 import type { SortWorkspace, StreamSortEngine } from './engine.ts';
 import {
@@ -33,29 +34,7 @@ export interface OutputSortRequest {
   configuredKeys?: string[];
 }
 
-export interface PreparedSort {
-  outputId: string;
-  decision: 'run' | 'skip';
-  streamViewId: string;
-  sortKeys: string[];
-  recordedKeys: string[];
-  timeKey: string | undefined;
-  sourceKeys: string[];
-  windows: SerializedWindow[];
-}
-
-/** A window as it travels through Step Functions (JSON: bigint as decimal strings). */
-export interface SerializedWindow {
-  index: number;
-  startMicros: string;
-  endMicros: string;
-  last: boolean;
-  files: string[];
-  estimatedRows: number;
-  estimatedBytes: number;
-  /** False for the single window used when the sources carry no time statistics (no filter applied). */
-  bounded: boolean;
-}
+export type { PreparedSort, SerializedWindow };
 
 const toJson = (w: SortWindow): SerializedWindow => ({
   ...w,

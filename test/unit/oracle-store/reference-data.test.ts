@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  CATALOGUE_DIGEST,
+  ENGINE_CATALOGUE,
+  ENGINE_GATE_MAP,
+  EXTRACT_SOURCES,
+  GATE_MAP_DIGEST,
+  outputPathTemplate,
+} from '../../../lib/oracle-store/interface-pack.ts';
+import { renderReferenceFiles } from '../../../lib/oracle-store/reference/sync-reference.ts';
+import { sha } from './world-builder.ts';
+
+/** The interface pack sits next to the repository in the workspace; elsewhere these comparisons are skipped. */
+const REFERENCE = path.resolve(import.meta.dirname, '../../../../shared/reference/interface_pack');
+const hasReference = fs.existsSync(REFERENCE);
+
+describe('checked-in interface pack extracts', () => {
+  it('the digest constants are those of the extracts’ sources', () => {
+    expect(EXTRACT_SOURCES.catalogue.sha256).toBe(CATALOGUE_DIGEST);
+    expect(EXTRACT_SOURCES.gateMap.sha256).toBe(GATE_MAP_DIGEST);
+  });
+
+  it.skipIf(!hasReference)('the digests are sha256 of the RAW reference YAML bytes', () => {
+    expect(sha(fs.readFileSync(path.join(REFERENCE, 'engine_outputs.catalogue.yaml')))).toBe(
+      CATALOGUE_DIGEST,
+    );
+    expect(sha(fs.readFileSync(path.join(REFERENCE, 'engine_gates.map.yaml')))).toBe(GATE_MAP_DIGEST);
+  });
+
+  it.skipIf(!hasReference)('the extracts are what sync-reference.ts makes of the YAML today', () => {
+    const files = renderReferenceFiles(REFERENCE);
+    const here = path.resolve(import.meta.dirname, '../../../lib/oracle-store/reference');
+    for (const name of ['engine-outputs.catalogue.json', 'engine-gates.map.json'] as const) {
+      expect(JSON.parse(fs.readFileSync(path.join(here, name), 'utf8'))).toEqual(JSON.parse(files[name]));
+    }
+    expect(fs.readFileSync(path.join(here, 'digests.ts'), 'utf8')).toBe(files['digests.ts']);
+  });
+
+  it('holds 340 outputs and 10 gates; 5B templates lose the folded-scalar newline', () => {
+    expect(ENGINE_CATALOGUE.outputs).toHaveLength(340);
+    expect(ENGINE_GATE_MAP.gates).toHaveLength(10);
+    const arrivals = ENGINE_CATALOGUE.byId.get('arrival_events_5B');
+    expect(arrivals && outputPathTemplate(arrivals)).toBe(
+      'data/layer2/5B/arrival_events/seed={seed}/manifest_fingerprint={manifest_fingerprint}/scenario_id={scenario_id}/part-*.parquet',
+    );
+  });
+});
