@@ -20,6 +20,7 @@ import { startEphemeralStack } from '../local/ephemeral-stack.ts';
 import { waitForExecution } from '../local/lifecycle-runner.ts';
 import { stackStatus, stackUp } from '../local/stack.ts';
 import { ESM_FIXTURE_SCHEMA } from '../test/fixtures/esm-service/schema.ts';
+import { benchSort } from './sort.ts';
 
 /**
  * `npm run bench`: the local cloud's own figures on this machine, on a throwaway stack (free ports, temp dir).
@@ -42,6 +43,10 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 runCli('bench', async () => {
+  if (process.argv[2] === 'sort') {
+    await benchSort();
+    return 0;
+  }
   console.log('bench: starting a throwaway local cloud (cold start is measured)');
   let t0 = performance.now();
   const stack = await startEphemeralStack(path.resolve('.'), 'bench', () => undefined);

@@ -1,11 +1,17 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import type { ObjectStore, StoredObject } from '../oracle-store/object-store.ts';
+
+/** Objects above this size go up in parts (lib-storage), 8 MiB each. */
+const MULTIPART_THRESHOLD = 8 * 1024 * 1024;
+
 import { putObjectOnce } from './s3-objects.ts';
 
 /** An ObjectStore over `s3://bucket/prefix` (the oracle-store bucket). */
@@ -40,8 +46,28 @@ export function s3ObjectStore(s3: S3Client, bucket: string, prefix: string): Obj
       }
     },
     putIfAbsent: (key, body) => putObjectOnce(s3, bucket, keyOf(key), body, 'application/octet-stream'),
-    async put(key, body) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(key), Body: body }));
+    async put(key, body, options) {
+      const Metadata = options?.sha256 ? { sha256: options.sha256 } : undefined;
+      if (typeof body !== 'string' && body.byteLength > MULTIPART_THRESHOLD) {
+        await new Upload({
+          client: s3,
+          params: { Bucket: bucket, Key: keyOf(key), Body: body, Metadata },
+          partSize: MULTIPART_THRESHOLD,
+          queueSize: 4,
+        }).done();
+        return;
+      }
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(key), Body: body, Metadata }));
+    },
+    async head(key) {
+      try {
+        const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: keyOf(key) }));
+        return { size: out.ContentLength ?? 0, sha256: out.Metadata?.sha256 };
+      } catch (error) {
+        const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) return undefined;
+        throw error;
+      }
     },
     async delete(key) {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(key) }));

@@ -1,0 +1,30 @@
+import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
+import { CheckRequest } from '../../lib/contracts/oracle-pipeline.ts';
+import { checkPack } from '../../lib/oracle-store/check.ts';
+import { DEFAULT_CHECK_OUTPUT_IDS } from '../../lib/oracle-store/interface-pack.ts';
+import { deps, env, InvalidOracleRequest, logger } from './oracle-context.ts';
+
+/** oracle-check: the checker's report (gates verified by their hash law); the outputs to sort travel on. */
+export const handler = async (event: unknown) => {
+  const req = CheckRequest.safeParse(event);
+  if (!req.success)
+    throw new InvalidOracleRequest(
+      req.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
+  const outputIds = req.data.output_ids ?? [...DEFAULT_CHECK_OUTPUT_IDS];
+  const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, req.data.engine_run_prefix);
+  const report = await checkPack(store, {
+    scenarioId: req.data.scenario_id,
+    strictSeal: req.data.strict_seal,
+    outputIds,
+  });
+  logger.info('pack checked', { status: report.status, reason_codes: report.reason_codes });
+  return {
+    status: report.status,
+    reason_codes: report.reason_codes,
+    errors: report.errors,
+    warnings: report.warnings,
+    output_ids: outputIds,
+    summary: `${report.status}: ${report.errors.concat(report.warnings).join('; ') || 'no issues'}`,
+  };
+};

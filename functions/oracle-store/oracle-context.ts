@@ -1,0 +1,15 @@
+import { platformDependencies } from '../../lib/adapters/platform-dependencies.ts';
+import { platformEnvironment } from '../../lib/runtime/config.ts';
+import { createLogger } from '../../lib/runtime/logger.ts';
+import { oracleEnvironment } from '../../lib/runtime/oracle-config.ts';
+
+/** What every Oracle Store handler shares, built once at cold start. */
+export const env = platformEnvironment();
+export const oracle = oracleEnvironment();
+export const deps = platformDependencies(env);
+export const logger = createLogger('oracle-store');
+
+/** Input that fails its schema: a named error the state machine can catch. */
+export class InvalidOracleRequest extends Error {
+  override name = 'ORACLE_REQUEST_INVALID';
+}
