@@ -22,15 +22,24 @@ export interface LifecycleOutcome {
   history: HistoryEvent[];
 }
 
-export async function runLifecycle(
+export interface FollowOptions {
+  /** Execution names are `<namePrefix>-<UTC timestamp>`. */
+  namePrefix: string;
+  /** Every history event, once, in order. */
+  onEvent: (event: HistoryEvent) => void;
+  timeoutMs?: number;
+}
+
+/** Starts an execution and follows it to the end, passing each new history event to onEvent. */
+export async function followExecution(
   sfn: SFNClient,
   stateMachineArn: string,
   input: Record<string, unknown>,
-  onState: (stateName: string) => void,
-  timeoutMs = 10 * 60_000,
+  options: FollowOptions,
 ): Promise<LifecycleOutcome> {
   const started = Date.now();
-  const executionName = `parity-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+  const timeoutMs = options.timeoutMs ?? 30 * 60_000;
+  const executionName = `${options.namePrefix}-${new Date().toISOString().replace(/[-:.]/g, '')}`;
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
   );
@@ -41,11 +50,12 @@ export async function runLifecycle(
     for (const e of history) {
       if (e.id === undefined || seen.has(e.id)) continue;
       seen.add(e.id);
-      const name = e.stateEnteredEventDetails?.name;
-      if (name && e.type?.endsWith('StateEntered')) onState(name);
+      options.onEvent(e);
     }
     const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (d.status !== 'RUNNING') {
+      const rest = await allHistory(sfn, executionArn);
+      for (const e of rest) if (e.id !== undefined && !seen.has(e.id)) options.onEvent(e);
       return {
         executionName,
         executionArn,
@@ -55,13 +65,29 @@ export async function runLifecycle(
         cause: d.cause,
         seconds: (Date.now() - started) / 1000,
         description: d,
-        history: await allHistory(sfn, executionArn),
+        history: rest,
       };
     }
     if (Date.now() - started > timeoutMs)
       throw new Error(`execution ${executionName} still RUNNING after ${timeoutMs / 1000} s`);
-    await sleep(200);
+    await sleep(250);
   }
+}
+
+/** The run lifecycle, reporting each state entered. */
+export function runLifecycle(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  input: Record<string, unknown>,
+  onState: (stateName: string) => void,
+): Promise<LifecycleOutcome> {
+  return followExecution(sfn, stateMachineArn, input, {
+    namePrefix: 'parity',
+    onEvent: (e) => {
+      const name = e.stateEnteredEventDetails?.name;
+      if (name && e.type?.endsWith('StateEntered')) onState(name);
+    },
+  });
 }
 
 async function allHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {

@@ -1,23 +1,30 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bootstrap } from './bootstrap.ts';
-import { type ProbeTargets, probe } from './health.ts';
-import { reachableByOthers, sharedRuntimeDir } from './parts/postgres-binaries.ts';
-import { isAlive, portInUse, readPid, type SpawnSpec, spawnPart, stopPart, tail } from './processes.ts';
+import { probe } from './health.ts';
+import { isAlive, portInUse, readPid, spawnPart, stopPart, tail } from './processes.ts';
 import { describeService, printService, type ServiceDefinition } from './service-definition.ts';
 import {
   type Endpoints,
   endpoints,
   PART_NAMES,
   type PartName,
-  partPort,
   paths,
   type StackConfig,
 } from './stack-config.ts';
+import {
+  childEnv,
+  databaseUrls,
+  endpointOf,
+  PART_PORT_KEYS,
+  probeTargets,
+  STOP_ORDER,
+  spawnSpec,
+  TIER_COMPUTE,
+  TIER_SUBSTRATE,
+} from './stack-parts.ts';
 
 /** The local cloud's lifecycle: up (idempotent), status, down (by PID files only). */
 
@@ -43,145 +50,6 @@ export interface StackState {
   stateMachines: Array<{ name: string; arn: string }>;
   functions: string[];
   startedAt: string;
-}
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TIER_SUBSTRATE: PartName[] = ['postgres', 'kinesis', 's3'];
-const TIER_COMPUTE: PartName[] = ['lambda', 'step-functions', 'esm-poller'];
-/** Consumers stop first, so the ESM poller can finish its in-flight batches and checkpoint them. */
-const STOP_ORDER: PartName[] = ['esm-poller', 'step-functions', 'lambda', 'kinesis', 's3', 'postgres'];
-const PORT_KEYS: Record<PartName, string[]> = {
-  postgres: ['LOCAL_POSTGRES_PORT'],
-  kinesis: ['LOCAL_KINESIS_PORT'],
-  s3: ['LOCAL_S3_PORT'],
-  lambda: ['LOCAL_LAMBDA_PORT', 'LOCAL_HTTP_PORT', 'LOCAL_WEBSOCKET_PORT'],
-  'step-functions': ['LOCAL_SFN_PORT'],
-  'esm-poller': ['LOCAL_ESM_PORT'],
-};
-
-function postgresPassword(c: StackConfig): string {
-  const file = paths(c).postgresPassword;
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(c.dataDir, { recursive: true });
-    fs.writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600 });
-  }
-  return fs.readFileSync(file, 'utf8').trim();
-}
-
-/**
- * Postgres runs as the `postgres` user when we are root; if that user cannot reach the data directory (a
- * checkout under /root, say), the cluster lives in a shared runtime directory keyed by the data directory.
- */
-function postgresDataDir(c: StackConfig): string {
-  const own = paths(c).postgres;
-  if (process.getuid?.() !== 0 || reachableByOthers(c.dataDir)) return own;
-  const key = createHash('sha256').update(c.dataDir).digest('hex').slice(0, 16);
-  return path.join(sharedRuntimeDir(), `data-${key}`);
-}
-
-function databaseUrls(c: StackConfig) {
-  const pw = encodeURIComponent(postgresPassword(c));
-  const base = `postgres://postgres:${pw}@127.0.0.1:${c.env.LOCAL_POSTGRES_PORT}`;
-  return { admin: `${base}/postgres`, app: `${base}/fraud_platform`, localCloud: `${base}/local_cloud` };
-}
-
-function probeTargets(c: StackConfig): ProbeTargets {
-  const e = endpoints(c);
-  return {
-    region: c.env.LOCAL_REGION,
-    postgresAdminUrl: databaseUrls(c).admin,
-    kinesis: e.kinesis,
-    s3: e.s3,
-    lambda: e.lambda,
-    sfn: e.sfn,
-    esm: e.esm,
-  };
-}
-
-function endpointOf(c: StackConfig, part: PartName): string {
-  const e = endpoints(c);
-  const byPart: Record<PartName, string> = {
-    postgres: `127.0.0.1:${c.env.LOCAL_POSTGRES_PORT}`,
-    kinesis: e.kinesis,
-    s3: e.s3,
-    lambda: `${e.lambda} (http ${e.http})`,
-    'step-functions': e.sfn,
-    'esm-poller': e.esm,
-  };
-  return byPart[part];
-}
-
-/** Environment for the serverless CLI and the parts: where everything is, no real credentials. */
-function childEnv(c: StackConfig): NodeJS.ProcessEnv {
-  const e = endpoints(c);
-  return {
-    ...process.env,
-    LOCAL_S3_ENDPOINT: e.s3,
-    LOCAL_KINESIS_ENDPOINT: e.kinesis,
-    LOCAL_SFN_ENDPOINT: e.sfn,
-    LOCAL_LAMBDA_ENDPOINT: e.lambda,
-    LOCAL_DATABASE_URL: databaseUrls(c).app,
-    LOCAL_HTTP_PORT: String(c.env.LOCAL_HTTP_PORT),
-    LOCAL_LAMBDA_PORT: String(c.env.LOCAL_LAMBDA_PORT),
-    LOCAL_WEBSOCKET_PORT: String(c.env.LOCAL_WEBSOCKET_PORT),
-    LOCAL_ESBUILD_WORK_FOLDER: path.relative(c.serviceDir, paths(c).esbuild),
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: c.env.LOCAL_REGION,
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
-  };
-}
-
-/** tsx's ESM loader, as a file URL for `node --import` (what `--import tsx` resolves to, from any cwd). */
-function tsxImport(): string {
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  return pathToFileURL(path.join(path.dirname(manifest), 'dist', 'loader.mjs')).href;
-}
-
-function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
-  const p = paths(c);
-  const e = endpoints(c);
-  const base = { part, pidDir: p.pids, logFile: path.join(p.logs, `${part}.log`), cwd: ROOT };
-  const env = { ...childEnv(c), PART_PORT: String(partPort(c, part)), PART_SERVICE_FILE: p.service };
-  const tsPart = (script: string, extraEnv: Record<string, string>, nodeFlags: string[] = []) => ({
-    ...base,
-    command: process.execPath,
-    args: [...nodeFlags, '--import', tsxImport(), path.join(ROOT, 'local', 'parts', script)],
-    env: { ...env, ...extraEnv },
-  });
-  switch (part) {
-    case 'postgres':
-      return tsPart('postgres.ts', {
-        PART_DATA_DIR: postgresDataDir(c),
-        PART_PASSWORD_FILE: p.postgresPassword,
-      });
-    case 'kinesis':
-      return tsPart('kinesis.ts', { PART_DATA_DIR: p.kinesis });
-    case 's3':
-      return tsPart('s3.ts', { PART_DATA_DIR: p.s3 }, ['--openssl-legacy-provider']);
-    case 'step-functions':
-      return tsPart('step-functions.ts', { PART_LAMBDA_ENDPOINT: e.lambda });
-    case 'esm-poller':
-      return tsPart('esm-poller.ts', {
-        PART_LAMBDA_ENDPOINT: e.lambda,
-        PART_KINESIS_ENDPOINT: e.kinesis,
-        PART_S3_ENDPOINT: e.s3,
-        PART_DATABASE_URL: databaseUrls(c).localCloud,
-        PART_FAILURE_DIR: path.join(c.dataDir, 'esm-failures'),
-        PART_IDLE_MAX_MS: String(c.env.LOCAL_ESM_IDLE_MAX_MS),
-      });
-    case 'lambda': {
-      const cli = createRequire(import.meta.url).resolve('osls/bin/serverless.js');
-      return {
-        ...base,
-        cwd: c.serviceDir,
-        command: process.execPath,
-        args: [cli, 'offline', 'start', '--stage', c.stage],
-        env,
-      };
-    }
-  }
 }
 
 export async function stackStatus(c: StackConfig): Promise<PartStatus[]> {
@@ -276,7 +144,7 @@ async function planStarts(c: StackConfig, parts: PartName[], report: Reporter): 
       );
       await stopPart(p.pids, part, 1000);
     }
-    for (const key of PORT_KEYS[part]) {
+    for (const key of PART_PORT_KEYS[part]) {
       const port = Number(c.env[key as keyof StackConfig['env']]);
       if (await portInUse(port)) {
         throw new Error(
@@ -287,6 +155,22 @@ async function planStarts(c: StackConfig, parts: PartName[], report: Reporter): 
     toStart.push(part);
   }
   return toStart;
+}
+
+/**
+ * serverless-esbuild never cleans its build folder (stale bundles of another format would shadow new ones), and
+ * `@duckdb/*` stays external as on AWS, where the DuckDB layer provides it on NODE_PATH. Here the bundles resolve
+ * it through `node_modules/@duckdb` beside the build folder, linked to the service's own install.
+ */
+function prepareBundleFolder(c: StackConfig): void {
+  const folder = paths(c).esbuild;
+  fs.rmSync(folder, { recursive: true, force: true });
+  fs.mkdirSync(path.join(folder, 'node_modules'), { recursive: true });
+  fs.symlinkSync(
+    path.join(c.serviceDir, 'node_modules', '@duckdb'),
+    path.join(folder, 'node_modules', '@duckdb'),
+    'dir',
+  );
 }
 
 async function ensureParts(c: StackConfig, parts: PartName[], report: Reporter): Promise<void> {
@@ -301,7 +185,7 @@ async function ensureParts(c: StackConfig, parts: PartName[], report: Reporter):
       }
       report(`  … ${part.padEnd(15)} starting on ${endpointOf(c, part)}`);
       // serverless-esbuild never cleans its build folder; stale bundles of another format would shadow new ones.
-      if (part === 'lambda') fs.rmSync(paths(c).esbuild, { recursive: true, force: true });
+      if (part === 'lambda') prepareBundleFolder(c);
       const rec = spawnPart(spawnSpec(c, part));
       await waitHealthy(c, part, rec.pid);
       report(

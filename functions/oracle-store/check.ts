@@ -11,7 +11,8 @@ export const handler = async (event: unknown) => {
     throw new InvalidOracleRequest(
       req.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
     );
-  const outputIds = req.data.output_ids ?? [...DEFAULT_CHECK_OUTPUT_IDS];
+  const given = req.data.output_ids;
+  const outputIds = Array.isArray(given) ? given : [...DEFAULT_CHECK_OUTPUT_IDS];
   const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, req.data.engine_run_prefix);
   const report = await checkPack(store, {
     scenarioId: req.data.scenario_id,

@@ -16,5 +16,5 @@ export const handler = async (event: unknown) => {
     sortWindow(engine, ws, prepared, window),
   );
   logger.info('window sorted', { outputId: prepared.outputId, window: window.index, rows: result.rows });
-  return { window: window.index, ...result };
+  return { output_id: prepared.outputId, window: window.index, windows: prepared.windows.length, ...result };
 };

@@ -18,13 +18,23 @@ export const CheckRequest = z.object({
   engine_run_prefix: EngineRunPrefix,
   scenario_id: z.string().min(1).max(512),
   strict_seal: z.boolean().default(true),
-  output_ids: z.array(OutputId).optional(),
+  /** "default" or absent: the context and traffic outputs. */
+  output_ids: z.union([z.literal('default'), z.array(OutputId).min(1)]).optional(),
 });
 export const PlanRequest = z.object({
   engine_run_prefix: EngineRunPrefix,
   scenario_id: z.string().min(1),
   output_id: OutputId,
-  budget_bytes: z.number().int().positive().optional(),
+  /** "configured" or absent: the worker's STREAM_SORT_BUDGET_BYTES. */
+  budget_bytes: z
+    .union([
+      z.literal('configured'),
+      z
+        .number()
+        .int()
+        .min(1 << 20),
+    ])
+    .optional(),
 });
 /** A window as it travels through Step Functions (bigint bounds as decimal strings). */
 export const SerializedWindow = z.object({

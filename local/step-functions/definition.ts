@@ -43,11 +43,35 @@ function capSeconds(holder: JsonObject, key: string): void {
   if (typeof value === 'number' && value > MAX_TIMER_SECONDS) holder[key] = MAX_TIMER_SECONDS;
 }
 
+const TYPE_TESTS = ['IsPresent', 'IsNull', 'IsNumeric', 'IsString', 'IsBoolean', 'IsTimestamp'];
+
+/**
+ * The engine evaluates a type test as `test && check`, so `IsPresent: false` (and every other `Is*: false`) never
+ * matches; AWS matches when the check fails. Rewritten as `Not: {Is*: true}`, which the engine gets right.
+ */
+export function choiceRuleForEngine(rule: unknown): unknown {
+  if (!isObject(rule)) return rule;
+  if (Array.isArray(rule.And)) return { ...rule, And: rule.And.map(choiceRuleForEngine) };
+  if (Array.isArray(rule.Or)) return { ...rule, Or: rule.Or.map(choiceRuleForEngine) };
+  if (isObject(rule.Not)) return { ...rule, Not: choiceRuleForEngine(rule.Not) };
+  const test = TYPE_TESTS.find((key) => rule[key] === false);
+  if (!test) return rule;
+  const { Next, ...condition } = rule;
+  return { ...(Next === undefined ? {} : { Next }), Not: { ...condition, [test]: true } };
+}
+
 /** A copy for the engine: AWS's default Task timeout instead of the engine's 60 s, all timers capped. */
 export function engineDefinition(definition: JsonObject): JsonObject {
   const copy = structuredClone(definition);
   capSeconds(copy, 'TimeoutSeconds');
-  forEachState(copy, (_name, state) => {
+  forEachState(copy, (name, state) => {
+    if (state.Type === 'Choice' && Array.isArray(state.Choices))
+      state.Choices = state.Choices.map(choiceRuleForEngine);
+    // The engine treats a falsy Result (0, false, "", null) as no Result and passes its input on instead.
+    if (state.Type === 'Pass' && 'Result' in state && !state.Result)
+      throw new Error(
+        `Pass state ${name}: Result ${JSON.stringify(state.Result)} is falsy, which the local Step Functions engine ignores; use a non-falsy Result`,
+      );
     if (
       state.Type === 'Task' &&
       state.TimeoutSeconds === undefined &&
