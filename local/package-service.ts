@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { z } from 'zod';
+import { buildDuckdbLayer } from '../layers/duckdb/build.ts';
 import { runCli, UsageError } from './cli-support.ts';
 import { checkTemplate, declaredOf } from './template-check.ts';
 
@@ -36,6 +37,7 @@ runCli('package', async () => {
   const root = process.cwd();
   const out = path.join('.package', stage);
   fs.rmSync(out, { recursive: true, force: true });
+  buildDuckdbLayer((line) => console.log(`package: ${line}`));
   console.log(`package: sls package --stage ${stage} (offline: no AWS account or LocalStack is contacted)`);
   const started = Date.now();
   const cli = createRequire(import.meta.url).resolve('osls/bin/serverless.js');

@@ -28,6 +28,16 @@ export interface DeclaredService {
   streams: number;
 }
 
+/** serverless-state.json writes a repeated object once and `{"$ref": "$[\"a\"][\"b\"]"}` elsewhere. */
+function resolveRef(root: unknown, value: unknown): unknown {
+  const ref = (value as { $ref?: unknown } | null)?.$ref;
+  if (typeof ref !== 'string' || !ref.startsWith('$')) return value;
+  let at: unknown = root;
+  for (const m of ref.matchAll(/\["([^"]*)"\]/g))
+    at = (at as Record<string, unknown> | undefined)?.[m[1] ?? ''];
+  return at;
+}
+
 export function declaredOf(state: unknown): DeclaredService {
   const service =
     (
@@ -44,7 +54,9 @@ export function declaredOf(state: unknown): DeclaredService {
       name: f.name ?? key,
       streamEvents: (f.events ?? []).filter((e) => 'stream' in e).length,
     })),
-    stateMachines: Object.keys(service.stepFunctions?.stateMachines ?? {}).length,
+    stateMachines: Object.keys(
+      (resolveRef(state, service.stepFunctions?.stateMachines) as Record<string, unknown> | undefined) ?? {},
+    ).length,
     streams: Object.values(service.resources?.Resources ?? {}).filter(
       (r) => r.Type === 'AWS::Kinesis::Stream',
     ).length,
@@ -74,6 +86,15 @@ export function checkTemplate(template: unknown, declared?: DeclaredService): Te
     (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Role !== undefined,
   ).length;
   if (functionRoles !== (counts['AWS::Lambda::Function'] ?? 0)) problems.push('a function has no IAM role');
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::Lambda::LayerVersion') continue;
+    const users = Object.values(resources)
+      .filter((f) => f.Type === 'AWS::Lambda::Function')
+      .filter((f) => JSON.stringify(f.Properties?.Layers ?? []).includes(`"${id}"`))
+      .map((f) => String(f.Properties?.FunctionName));
+    if (users.length === 0) problems.push(`layer ${id} is attached to no function`);
+    else lines.push(`layer ${id}: ${users.join(', ')}`);
+  }
   if (declared) problems.push(...missingFromTemplate(resources, counts, declared));
   return { counts, lines, problems };
 }
