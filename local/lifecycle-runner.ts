@@ -90,7 +90,7 @@ export function runLifecycle(
   });
 }
 
-async function allHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+export async function allHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -113,4 +113,43 @@ export async function waitForExecution(
     if (d.status !== 'RUNNING') return d;
     await sleep(100);
   }
+}
+
+/**
+ * Follows an execution someone else started (a nested one), passing each new history event on, until it ends
+ * or stop() gives up on it. An execution that does not exist yet is waited for.
+ */
+export function watchExecution(
+  sfn: SFNClient,
+  executionArn: string,
+  onEvent: (event: HistoryEvent) => void,
+): { stop(): Promise<void> } {
+  let stopped = false;
+  const seen = new Set<number>();
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        for (const e of await allHistory(sfn, executionArn)) {
+          if (e.id === undefined || seen.has(e.id)) continue;
+          seen.add(e.id);
+          onEvent(e);
+        }
+        const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        if (d.status !== 'RUNNING') return;
+      } catch (error) {
+        if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
+      }
+      await sleep(250);
+    }
+  })();
+  return {
+    /** Lets the watcher drain the history of an execution that has ended (at most 5 s), then stops it. */
+    async stop() {
+      const timer = setTimeout(() => {
+        stopped = true;
+      }, 5_000);
+      await loop;
+      clearTimeout(timer);
+    },
+  };
 }

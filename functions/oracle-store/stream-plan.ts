@@ -14,7 +14,8 @@ export const handler = async (event: unknown) => {
   const { engine_run_prefix: prefix, scenario_id: scenarioId, output_id: outputId } = req.data;
   const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
   const sourceKeys = await outputSourceKeys(store, outputId, scenarioId);
-  const budgetBytes = typeof req.data.budget_bytes === 'number' ? req.data.budget_bytes : oracle.STREAM_SORT_BUDGET_BYTES;
+  const budgetBytes =
+    typeof req.data.budget_bytes === 'number' ? req.data.budget_bytes : oracle.STREAM_SORT_BUDGET_BYTES;
   const prepared = await withSortEngine(oracle, store, prefix, (engine, ws) =>
     prepareOutputSort(store, engine, ws, { outputId, scenarioId, sourceKeys, budgetBytes }),
   );

@@ -63,6 +63,15 @@ export function fileObjectStore(directory: string): ObjectStore {
       fs.writeFileSync(tmp, body);
       fs.renameSync(tmp, p);
     },
+    async head(key) {
+      try {
+        const bytes = fs.readFileSync(full(key));
+        return { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
     async delete(key) {
       fs.rmSync(full(key), { force: true });
     },

@@ -4,8 +4,17 @@ import type { ObjectStore } from './object-store.ts';
 /**
  * oracle-sync: copies an engine world (a directory or an S3 prefix) into the oracle store under its engine run
  * root, several objects at a time; an object already there with the same size and sha256 is skipped, so an
- * interrupted sync resumes where it stopped.
+ * interrupted sync resumes where it stopped. A sealed pack is immutable: once `_SEALED.json` is at the target,
+ * an object that would be added or changed fails the sync with SEALED_PACK_CHANGED before anything is written.
  */
+
+export class SyncError extends Error {
+  override readonly name: 'SEALED_PACK_CHANGED';
+  constructor(code: 'SEALED_PACK_CHANGED', message: string) {
+    super(`${code}: ${message}`);
+    this.name = code;
+  }
+}
 
 export interface SyncProgress {
   done: number;
@@ -27,6 +36,7 @@ export async function syncWorld(
   const objects = (await source.list('')).filter(
     (o) => !o.key.startsWith('stream_view/') && !o.key.startsWith('_'),
   );
+  const sealed = (await target.get('_SEALED.json')) !== undefined;
   const progress: SyncProgress = { done: 0, total: objects.length, copied: 0, skipped: 0, bytes: 0 };
   let next = 0;
   const worker = async () => {
@@ -38,6 +48,11 @@ export async function syncWorld(
       const sha256 = createHash('sha256').update(body).digest('hex');
       const there = await target.head?.(o.key);
       if (there && there.size === body.byteLength && there.sha256 === sha256) progress.skipped++;
+      else if (sealed)
+        throw new SyncError(
+          'SEALED_PACK_CHANGED',
+          `${target.root} is sealed and ${o.key} ${there ? 'differs from' : 'is not in'} the sealed pack`,
+        );
       else {
         await target.put(o.key, body, { sha256 });
         progress.copied++;

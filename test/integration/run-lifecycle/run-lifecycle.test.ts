@@ -1,7 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateWorld } from '../../../lib/world/generate.ts';
 import { stackDown, stackUp } from '../../../local/stack.ts';
 import { stackConfig } from '../../../local/stack-config.ts';
 import { clientsFor } from '../../support/clients.ts';
@@ -17,17 +21,38 @@ async function run(input: Record<string, unknown>) {
   return waitForExecution(sfn, start.executionArn ?? '');
 }
 
-describe('run-lifecycle P0 -> P1 on the local cloud', () => {
+const worlds = fs.mkdtempSync(path.join(os.tmpdir(), 'run-lifecycle-'));
+const world = path.join(worlds, 'world');
+
+describe('run-lifecycle P0 -> P1 -> P3 on the local cloud', () => {
+  beforeAll(async () => {
+    await generateWorld({ out: world, events: 2_000, seed: 11n });
+  });
   afterAll(async () => {
     await stackUp(stackConfig(env), () => undefined); // leave the shared stack whole
+    fs.rmSync(worlds, { recursive: true, force: true });
   });
 
-  it('pins a fresh platform_run_id, recorded as the active run in Postgres and S3', async () => {
-    const done = await run({});
-    expect(done.status).toBe('SUCCEEDED');
+  it('pins a fresh platform_run_id, recorded as the active run in Postgres and S3, and gets the world ready', async () => {
+    const done = await run({ world_source: `file://${world}`, scenario_id: 'baseline_v1' });
+    expect(done.error ?? done.status).toBe('SUCCEEDED');
     const output = JSON.parse(done.output ?? '{}');
     expect(output.platform_run_id).toMatch(/^platform_\d{8}T\d{6}Z$/);
-    expect(output.phases_completed).toEqual(['P0', 'P1']);
+    expect(output.phases_completed).toEqual(['P0', 'P1', 'P3']);
+    expect(output.oracle_pack_id).toMatch(/^[0-9a-f]{64}$/);
+    expect(output.stream_views).toHaveLength(4);
+    const p3 = await s3.send(
+      new GetObjectCommand({
+        Bucket: 'fraud-platform',
+        Key: `${output.platform_run_id}/lifecycle/P3_ORACLE_READY.json`,
+      }),
+    );
+    const evidence = JSON.parse((await p3.Body?.transformToString()) ?? '{}');
+    expect(evidence).toMatchObject({ phase: 'P3', gate: 'ORACLE_READY', status: 'PASS' });
+    expect(evidence.oracle_pack_id).toBe(output.oracle_pack_id);
+    expect(output.evidence.oracle_ready_ref).toBe(
+      `s3://fraud-platform/${output.platform_run_id}/lifecycle/P3_ORACLE_READY.json`,
+    );
 
     const db = new pg.Client({ connectionString: state.databaseUrl });
     await db.connect();
@@ -58,9 +83,32 @@ describe('run-lifecycle P0 -> P1 on the local cloud', () => {
     expect(done.cause).toContain('platform_20261399T000000Z');
   });
 
+  it('stops before P3 with WORLD_SOURCE_MISSING when no world is given', async () => {
+    const done = await run({});
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toBe('WORLD_SOURCE_MISSING');
+  });
+
+  it('fails P3 with ORACLE_NOT_READY when a world would change a sealed pack (a tampered gate flag)', async () => {
+    const tampered = path.join(worlds, 'tampered');
+    fs.cpSync(world, tampered, { recursive: true });
+    const flag = fs
+      .readdirSync(path.join(tampered, 'data/layer1/2A/validation'), { recursive: true })
+      .map(String)
+      .find((f) => f.endsWith('_passed.flag'));
+    fs.writeFileSync(
+      path.join(tampered, 'data/layer1/2A/validation', flag ?? 'missing'),
+      'sha256_hex = 00\n',
+    );
+    const done = await run({ world_source: `file://${tampered}`, scenario_id: 'baseline_v1' });
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toBe('ORACLE_NOT_READY');
+    expect(done.cause).toMatch(/SEALED_PACK_CHANGED/);
+  });
+
   it('refuses to re-pin a run id that exists', async () => {
-    const first = await run({});
-    const id = JSON.parse(first.output ?? '{}').platform_run_id;
+    const id = 'platform_20260101T000000Z';
+    await run({ platform_run_id: id });
     const again = await run({ platform_run_id: id });
     expect(again.status).toBe('FAILED');
     expect(again.error).toBe('RUN_ALREADY_PINNED');

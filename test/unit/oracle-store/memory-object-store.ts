@@ -37,6 +37,12 @@ export function memoryObjectStore(root = 'memory://engine-run'): MemoryObjectSto
     async put(key, body) {
       objects.set(key, bytesOf(body));
     },
+    async head(key) {
+      const body = objects.get(key);
+      return body === undefined
+        ? undefined
+        : { size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+    },
     async delete(key) {
       objects.delete(key);
     },
