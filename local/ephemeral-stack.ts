@@ -41,14 +41,28 @@ export async function startEphemeralStack(
   const config = stackConfig(env);
   try {
     const state = await stackUp(config, say);
-    return { config, state, env, stop: () => stopEphemeralStack(config, say) };
+    return { config, state, env, stop: () => stopEphemeralStack(config, say, label) };
   } catch (error) {
-    await stopEphemeralStack(config, say);
+    await stopEphemeralStack(config, say, label);
     throw error;
   }
 }
 
-async function stopEphemeralStack(config: StackConfig, say: (line: string) => void): Promise<void> {
+/** Where the logs of the last throwaway stack of each label are kept after it is removed (for post-mortems). */
+export function lastLogsDir(label: string): string {
+  return path.join(os.tmpdir(), 'fraud-platform-last-logs', label);
+}
+
+async function stopEphemeralStack(
+  config: StackConfig,
+  say: (line: string) => void,
+  label: string,
+): Promise<void> {
   await stackDown(config, say);
+  const logs = path.join(config.dataDir, 'logs');
+  if (fs.existsSync(logs)) {
+    fs.rmSync(lastLogsDir(label), { recursive: true, force: true });
+    fs.cpSync(logs, lastLogsDir(label), { recursive: true });
+  }
   fs.rmSync(config.dataDir, { recursive: true, force: true });
 }
