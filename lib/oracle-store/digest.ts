@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/** hex64: the sha256 of a UTF-8 string or of bytes. */
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export { sha256Hex } from '../contracts/identity.ts';
 
 /** The sha256 of the byte concatenation of `parts`, in the order given. */
 export function sha256OfConcat(parts: Iterable<Uint8Array>): string {
