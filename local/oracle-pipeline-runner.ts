@@ -43,6 +43,7 @@ const WindowOut = z.object({
   windows: z.number(),
   rows: z.number(),
 });
+const WindowStatsOut = z.object({ output_id: z.string(), index: z.number() });
 
 export interface OracleOutcome extends LifecycleOutcome {
   summary: OraclePipelineSummary | undefined;
@@ -91,6 +92,10 @@ export function progressLine(event: HistoryEvent, sortedWindows: Map<string, num
       const done = (sortedWindows.get(o.data.output_id) ?? 0) + 1;
       sortedWindows.set(o.data.output_id, done);
       return `${o.data.output_id}: window ${o.data.window} sorted, ${o.data.rows} rows (${done}/${o.data.windows})`;
+    }
+    case 'WindowStats': {
+      const o = WindowStatsOut.safeParse(output);
+      return o.success ? `${o.data.output_id}: window ${o.data.index} validated` : undefined;
     }
     case 'Finalize': {
       const o = ViewFigures.safeParse(output);

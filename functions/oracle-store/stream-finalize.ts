@@ -11,7 +11,7 @@ export const handler = async (event: unknown) => {
     throw new InvalidOracleRequest(
       req.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
     );
-  const { engine_run_prefix: prefix, scenario_id: scenarioId, prepared } = req.data;
+  const { engine_run_prefix: prefix, scenario_id: scenarioId, prepared, window_stats: windows } = req.data;
   const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
   const world = await readWorldKey(store, scenarioId);
   const ctx = {
@@ -21,7 +21,14 @@ export const handler = async (event: unknown) => {
     now: new Date(),
   };
   const receipt = await withSortEngine(oracle, store, prefix, (engine, ws) =>
-    finalizeOutputSort(store, engine, ws, prepared, ctx),
+    finalizeOutputSort(
+      store,
+      engine,
+      ws,
+      prepared,
+      ctx,
+      windows?.map((w) => ({ index: w.index, part: w.part, source: w.source, view: w.view })),
+    ),
   );
   logger.info('stream view committed', { outputId: prepared.outputId, rows: receipt.sorted_stats.row_count });
   return {

@@ -14,7 +14,7 @@ import type { SortWorkspace } from '../oracle-store/stream-sort/engine.ts';
 export function storeWorkspace(store: ObjectStore, directory: string): SortWorkspace {
   fs.mkdirSync(directory, { recursive: true });
   return {
-    async stage(files) {
+    async stage(files, options) {
       const out: string[] = [];
       for (const f of files) {
         const local = path.join(
@@ -26,7 +26,7 @@ export function storeWorkspace(store: ObjectStore, directory: string): SortWorks
         if (own) {
           fs.symlinkSync(own, temporary);
           fs.renameSync(temporary, local);
-        } else if (!fs.existsSync(local)) {
+        } else if (options?.fresh || !fs.existsSync(local)) {
           const bytes = await store.get(f.key);
           if (!bytes) throw new Error(`staging: ${store.root}/${f.key} does not exist`);
           fs.writeFileSync(temporary, bytes);

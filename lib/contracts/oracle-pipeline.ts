@@ -58,6 +58,8 @@ export const PreparedSort = z.object({
   timeKey: z.string().optional(),
   sourceKeys: z.array(z.string()),
   windows: z.array(SerializedWindow),
+  /** Rows in the source files, from their footers (set when the decision is run). */
+  sourceRows: z.number().int().min(0).optional(),
 });
 export type PreparedSort = z.infer<typeof PreparedSort>;
 export const SortWindowRequest = z.object({
@@ -65,8 +67,23 @@ export const SortWindowRequest = z.object({
   prepared: PreparedSort,
   window: SerializedWindow,
 });
+const Stats = z.object({
+  row_count: z.number().int().min(0),
+  hash_sum: z.string().regex(/^\d+$/),
+  hash_sum2: z.string().regex(/^\d+$/),
+  min_ts_utc: z.string().nullable(),
+  max_ts_utc: z.string().nullable(),
+});
+export const WindowStats = z.object({
+  index: z.number().int().min(0),
+  part: z.string().optional(),
+  source: Stats,
+  view: Stats.optional(),
+});
 export const FinalizeRequest = z.object({
   engine_run_prefix: EngineRunPrefix,
   scenario_id: z.string().min(1),
   prepared: PreparedSort,
+  /** The windows' validation shares (oracle-stream-window-stats); absent: validate the whole output here. */
+  window_stats: z.array(WindowStats).optional(),
 });

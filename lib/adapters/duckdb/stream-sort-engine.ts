@@ -77,7 +77,14 @@ export async function openStreamSortEngine(s: DuckDbSettings): Promise<StreamSor
       return Number(out[0]?.Count ?? out[0]?.count ?? 0);
     },
 
-    async stats(paths, timeKey) {
+    async rowCount(paths) {
+      const [r] = await rows(
+        `SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${list(paths)})`,
+      );
+      return Number(r?.n ?? 0);
+    },
+
+    async stats(paths, timeKey, window) {
       const sorted = (await columns(paths)).sort();
       const json = `to_json(struct_pack(${sorted.map((c) => `${ident(c)} := ${ident(c)}`).join(', ')}))`;
       const time = timeKey ? `CAST(${ident(timeKey)} AS TIMESTAMP)` : 'NULL::TIMESTAMP';
@@ -87,7 +94,8 @@ export async function openStreamSortEngine(s: DuckDbSettings): Promise<StreamSor
                 strftime(max(${time}), '%Y-%m-%dT%H:%M:%S.%f') AS max_ts_utc,
                 sum(h)::HUGEINT::VARCHAR AS hash_sum,
                 sum(h % 1000000007)::HUGEINT::VARCHAR AS hash_sum2
-         FROM (SELECT ${time} AS ${ident(timeKey ?? '__t')}, md5_number_lower(${json}) AS h FROM read_parquet(${list(paths)}))`,
+         FROM (SELECT ${time} AS ${ident(timeKey ?? '__t')}, md5_number_lower(${json}) AS h
+               FROM read_parquet(${list(paths)}) ${windowFilter(timeKey, window)})`,
       );
       return {
         row_count: Number(r?.row_count ?? 0),

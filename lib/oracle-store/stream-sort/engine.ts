@@ -11,7 +11,10 @@ export interface StreamSortEngine {
   ): Promise<RowGroupStat[] | undefined>;
   /** Sorts the window's rows into outPath; returns the rows written. */
   sortWindow(input: SortWindowInput): Promise<number>;
-  stats(paths: string[], timeKey: string | undefined): Promise<ViewStats>;
+  /** Order-invariant stats of the rows (of the window's rows, when a window is given). */
+  stats(paths: string[], timeKey: string | undefined, window?: SortWindowInput['window']): Promise<ViewStats>;
+  /** Rows in the files, from the Parquet footers (no scan). */
+  rowCount(paths: string[]): Promise<number>;
   close(): void;
 }
 
@@ -26,8 +29,11 @@ export interface SortWindowInput {
 
 /** Port: local scratch space (Lambda /tmp) holding staged sources and the parts being written. */
 export interface SortWorkspace {
-  /** Fetches the objects to local files named so that their lexical order is `ordinals` order. */
-  stage(files: Array<{ key: string; ordinal: number }>): Promise<string[]>;
+  /**
+   * Fetches the objects to local files named so that their lexical order is `ordinals` order. Copies already
+   * staged are reused unless `fresh` (objects that may have been rewritten, like a retried window's part).
+   */
+  stage(files: Array<{ key: string; ordinal: number }>, options?: { fresh?: boolean }): Promise<string[]>;
   /** A fresh local path for an output file. */
   scratchPath(name: string): string;
   upload(localPath: string, key: string): Promise<void>;

@@ -133,6 +133,28 @@ export function decideIdempotency(existing: ExistingView, expected: ExpectedView
 }
 
 /** "No dupes, no drops": the sorted view must hold exactly the source rows. */
+/** Stats of disjoint row sets added up (counts and hash sums add; min of mins, max of maxes). */
+export function combineStats(parts: ViewStats[]): ViewStats {
+  const pick = (values: Array<string | null>, better: (a: string, b: string) => boolean) =>
+    values.reduce<string | null>(
+      (acc, v) => (v === null ? acc : acc === null || better(v, acc) ? v : acc),
+      null,
+    );
+  return {
+    row_count: parts.reduce((n, p) => n + p.row_count, 0),
+    hash_sum: String(parts.reduce((n, p) => n + BigInt(p.hash_sum), 0n)),
+    hash_sum2: String(parts.reduce((n, p) => n + BigInt(p.hash_sum2), 0n)),
+    min_ts_utc: pick(
+      parts.map((p) => p.min_ts_utc),
+      (a, b) => a < b,
+    ),
+    max_ts_utc: pick(
+      parts.map((p) => p.max_ts_utc),
+      (a, b) => a > b,
+    ),
+  };
+}
+
 export function assertSameRows(outputId: string, raw: ViewStats, sorted: ViewStats): void {
   const fields: Array<keyof ViewStats> = ['row_count', 'hash_sum', 'hash_sum2', 'min_ts_utc', 'max_ts_utc'];
   const differing = fields.filter((f) => raw[f] !== sorted[f]);

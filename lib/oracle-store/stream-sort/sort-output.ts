@@ -4,6 +4,7 @@ import type { ObjectStore } from '../object-store.ts';
 import type { SortWorkspace, StreamSortEngine } from './engine.ts';
 import {
   assertSameRows,
+  combineStats,
   decideIdempotency,
   MANIFEST_FILE,
   partName,
@@ -13,6 +14,7 @@ import {
   type StreamViewManifest,
   sourceLocatorDigest,
   streamViewId,
+  type ViewStats,
   viewPrefix,
 } from './receipt.ts';
 import { sortKeysFor } from './sort-keys.ts';
@@ -76,7 +78,9 @@ export async function prepareOutputSort(
     },
   );
   let windows: SerializedWindow[] = [];
+  let sourceRows: number | undefined;
   if (decision === 'run') {
+    sourceRows = await engine.rowCount(paths);
     const groups = keys.timeKey
       ? await engine.rowGroups(
           sourceKeys.map((key, i) => ({ key, path: paths[i] ?? '' })),
@@ -107,6 +111,7 @@ export async function prepareOutputSort(
     timeKey: keys.timeKey,
     sourceKeys,
     windows,
+    ...(sourceRows === undefined ? {} : { sourceRows }),
   };
 }
 
@@ -134,6 +139,61 @@ export async function sortWindow(
   return { part: key, rows };
 }
 
+/** One window's share of the validation: stats of its source rows and of the part it wrote. */
+export interface WindowStats {
+  index: number;
+  part: string | undefined;
+  source: ViewStats;
+  view: ViewStats | undefined;
+}
+
+/**
+ * Validation by window (the state machine runs it as a Map, so it scales with the workers): the window's source
+ * rows, read with the same filter as its sort, and its part, read back from the store.
+ */
+export async function windowStats(
+  engine: StreamSortEngine,
+  workspace: SortWorkspace,
+  prepared: PreparedSort,
+  window: SerializedWindow,
+): Promise<WindowStats> {
+  const ordinals = ordinalsOf(prepared.sourceKeys);
+  const paths = await workspace.stage(window.files.map((key) => ({ key, ordinal: ordinals.get(key) ?? 0 })));
+  const source = await engine.stats(
+    paths,
+    prepared.timeKey,
+    window.bounded
+      ? { startMicros: BigInt(window.startMicros), endMicros: BigInt(window.endMicros), last: window.last }
+      : undefined,
+  );
+  if (source.row_count === 0) return { index: window.index, part: undefined, source, view: undefined };
+  const part = viewPrefix(prepared.outputId) + partName(window.index);
+  const staged = await workspace.stage([{ key: part, ordinal: 1_000_000 + window.index }], { fresh: true });
+  return { index: window.index, part, source, view: await engine.stats(staged, prepared.timeKey) };
+}
+
+/** Source and view stats from the windows' shares; every row of the sources must be in exactly one window. */
+function combineWindowStats(
+  prepared: PreparedSort,
+  parts: string[],
+  windows: WindowStats[],
+): { raw: ViewStats; sorted: ViewStats } {
+  const fail = (detail: string) => {
+    throw new StreamSortError('STREAM_SORT_VALIDATION_FAILED', `${prepared.outputId}: ${detail}`);
+  };
+  const planned = prepared.windows.map((w) => w.index).sort((a, b) => a - b);
+  const reported = windows.map((w) => w.index).sort((a, b) => a - b);
+  if (planned.join() !== reported.join())
+    fail(`stats of windows [${reported.join(', ')}] for the planned [${planned.join(', ')}]`);
+  const expectedParts = windows.flatMap((w) => (w.part ? [w.part] : [])).sort();
+  if (expectedParts.join() !== parts.join())
+    fail(`parts in the view [${parts.join(', ')}] are not the windows' [${expectedParts.join(', ')}]`);
+  const raw = combineStats(windows.map((w) => w.source));
+  if (prepared.sourceRows !== undefined && raw.row_count !== prepared.sourceRows)
+    fail(`the windows hold ${raw.row_count} of the ${prepared.sourceRows} source rows`);
+  return { raw, sorted: combineStats(windows.flatMap((w) => (w.view ? [w.view] : []))) };
+}
+
 export interface FinalizeContext {
   engineRunId: string;
   worldKey: StreamViewManifest['world_key'];
@@ -147,6 +207,8 @@ export async function finalizeOutputSort(
   workspace: SortWorkspace,
   prepared: PreparedSort,
   ctx: FinalizeContext,
+  /** The windows' validation shares; without them the whole source and view are read here. */
+  windows?: WindowStats[],
 ): Promise<StreamSortReceipt> {
   const prefix = viewPrefix(prepared.outputId);
   if (prepared.decision === 'skip') {
@@ -159,12 +221,9 @@ export async function finalizeOutputSort(
     .filter((k) => k.endsWith('.parquet'))
     .sort();
   if (parts.length === 0) throw new StreamSortError('STREAM_SORT_OUTPUT_EMPTY', prepared.outputId);
-  const sources = await workspace.stage(prepared.sourceKeys.map((key, ordinal) => ({ key, ordinal })));
-  const staged = await workspace.stage(parts.map((key, ordinal) => ({ key, ordinal: 1_000_000 + ordinal })));
-  const [raw, sorted] = [
-    await engine.stats(sources, prepared.timeKey),
-    await engine.stats(staged, prepared.timeKey),
-  ];
+  const { raw, sorted } = windows
+    ? combineWindowStats(prepared, parts, windows)
+    : await wholeStats(engine, workspace, prepared, parts);
   assertSameRows(prepared.outputId, raw, sorted);
   const created = ctx.now.toISOString();
   const receipt: StreamSortReceipt = {
@@ -204,6 +263,23 @@ export async function finalizeOutputSort(
   };
   await store.putIfAbsent(prefix + MANIFEST_FILE, `${canonicalJson(manifest)}\n`);
   return receipt;
+}
+
+async function wholeStats(
+  engine: StreamSortEngine,
+  workspace: SortWorkspace,
+  prepared: PreparedSort,
+  parts: string[],
+): Promise<{ raw: ViewStats; sorted: ViewStats }> {
+  const sources = await workspace.stage(prepared.sourceKeys.map((key, ordinal) => ({ key, ordinal })));
+  const staged = await workspace.stage(
+    parts.map((key, ordinal) => ({ key, ordinal: 1_000_000 + ordinal })),
+    { fresh: true },
+  );
+  return {
+    raw: await engine.stats(sources, prepared.timeKey),
+    sorted: await engine.stats(staged, prepared.timeKey),
+  };
 }
 
 /** All three steps in one process (CLI, tests); the state machine runs them as separate Lambdas. */

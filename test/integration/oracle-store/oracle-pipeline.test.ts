@@ -124,6 +124,10 @@ describe('oracle-pipeline on the local cloud', () => {
     );
     expect(progress.some((l) => l.startsWith('sync'))).toBe(true);
     expect(progress.filter((l) => l.includes('view validated and committed'))).toHaveLength(4);
+    // Every window sorted is also validated by its own worker.
+    const sorted = progress.filter((l) => / window \d+ sorted/.test(l)).length;
+    expect(sorted).toBeGreaterThan(4);
+    expect(progress.filter((l) => / window \d+ validated/.test(l))).toHaveLength(sorted);
   });
 
   it('sorts the event stream in several windows into exactly the one-window order, with the source columns', async () => {

@@ -8,7 +8,14 @@ import { fileObjectStore } from '../../../lib/adapters/file-object-store.ts';
 import { storeWorkspace } from '../../../lib/adapters/store-workspace.ts';
 import type { StreamSortEngine } from '../../../lib/oracle-store/stream-sort/engine.ts';
 import { partName, viewPrefix } from '../../../lib/oracle-store/stream-sort/receipt.ts';
-import { sortOutput, verifyStreamView } from '../../../lib/oracle-store/stream-sort/sort-output.ts';
+import {
+  finalizeOutputSort,
+  prepareOutputSort,
+  sortOutput,
+  sortWindow,
+  verifyStreamView,
+  windowStats,
+} from '../../../lib/oracle-store/stream-sort/sort-output.ts';
 
 // Real DuckDB over real Parquet files on disk: three part files with interleaved times and exact ties.
 const OUTPUT = 's3_event_stream_with_fraud_6B';
@@ -126,6 +133,52 @@ describe('stream sort (DuckDB, window plan, receipts)', () => {
     const [a, b] = [await readView(one), await readView(many)];
     expect(b.length).toBe(60_000);
     expect(b).toEqual(a);
+  });
+
+  it('validates by window as the state machine does: same stats as the whole-output check, and gaps fail', async () => {
+    const whole = path.join(dir, 'whole');
+    const byWindow = path.join(dir, 'by-window');
+    const sources = await writeSources(whole, 20_000);
+    await writeSources(byWindow, 20_000);
+    const reference = await sortOutput(
+      fileObjectStore(whole),
+      engine,
+      storeWorkspace(fileObjectStore(whole), `${whole}-ws`),
+      { outputId: OUTPUT, scenarioId: 'baseline_v1', sourceKeys: sources, budgetBytes: 200_000 },
+      ctx,
+    );
+    const store = fileObjectStore(byWindow);
+    const ws = storeWorkspace(store, `${byWindow}-ws`);
+    const prepared = await prepareOutputSort(store, engine, ws, {
+      outputId: OUTPUT,
+      scenarioId: 'baseline_v1',
+      sourceKeys: sources,
+      budgetBytes: 200_000,
+    });
+    expect(prepared.sourceRows).toBe(60_000);
+    expect(prepared.windows.length).toBeGreaterThan(3);
+    for (const w of prepared.windows) await sortWindow(engine, ws, prepared, w);
+    const shares = [];
+    for (const w of prepared.windows) shares.push(await windowStats(engine, ws, prepared, w));
+
+    // A window's share missing, or windows that do not hold every source row, fail before any receipt.
+    await expect(finalizeOutputSort(store, engine, ws, prepared, ctx, shares.slice(1))).rejects.toThrow(
+      /STREAM_SORT_VALIDATION_FAILED.*stats of windows/,
+    );
+    await expect(
+      finalizeOutputSort(store, engine, ws, { ...prepared, sourceRows: 60_001 }, ctx, shares),
+    ).rejects.toThrow(/STREAM_SORT_VALIDATION_FAILED.*hold 60000 of the 60001 source rows/);
+    const [first, ...rest] = shares;
+    const corrupt = { ...first, view: { ...(first?.view ?? reference.receipt.sorted_stats), hash_sum: '1' } };
+    await expect(
+      finalizeOutputSort(store, engine, ws, prepared, ctx, [corrupt as (typeof shares)[number], ...rest]),
+    ).rejects.toThrow(/STREAM_SORT_VALIDATION_FAILED.*hash_sum/);
+    expect(await store.get(`${viewPrefix(OUTPUT)}_stream_sort_receipt.json`)).toBeUndefined();
+
+    const receipt = await finalizeOutputSort(store, engine, ws, prepared, ctx, shares);
+    expect(receipt.raw_stats).toEqual(reference.receipt.raw_stats);
+    expect(receipt.sorted_stats).toEqual(reference.receipt.sorted_stats);
+    expect(receipt.parts).toEqual(reference.receipt.parts);
   });
 
   it('fails STREAM_VIEW_PARTIAL_EXISTS on a stray part without a receipt', async () => {
