@@ -2,21 +2,17 @@ import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
 import { CheckRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { checkPack } from '../../lib/oracle-store/check.ts';
 import { DEFAULT_CHECK_OUTPUT_IDS } from '../../lib/oracle-store/interface-pack.ts';
-import { deps, env, InvalidOracleRequest, logger } from './oracle-context.ts';
+import { deps, env, logger, parseRequest } from './oracle-context.ts';
 
 /** oracle-check: the checker's report (gates verified by their hash law); the outputs to sort travel on. */
 export const handler = async (event: unknown) => {
-  const req = CheckRequest.safeParse(event);
-  if (!req.success)
-    throw new InvalidOracleRequest(
-      req.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
-  const given = req.data.output_ids;
+  const request = parseRequest(CheckRequest, event);
+  const given = request.output_ids;
   const outputIds = Array.isArray(given) ? given : [...DEFAULT_CHECK_OUTPUT_IDS];
-  const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, req.data.engine_run_prefix);
+  const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, request.engine_run_prefix);
   const report = await checkPack(store, {
-    scenarioId: req.data.scenario_id,
-    strictSeal: req.data.strict_seal,
+    scenarioId: request.scenario_id,
+    strictSeal: request.strict_seal,
     outputIds,
   });
   logger.info('pack checked', { status: report.status, reason_codes: report.reason_codes });

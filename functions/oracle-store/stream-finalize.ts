@@ -2,16 +2,12 @@ import { engineRunStore, withSortEngine } from '../../lib/adapters/oracle-depend
 import { FinalizeRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { readWorldKey } from '../../lib/oracle-store/seal.ts';
 import { finalizeOutputSort } from '../../lib/oracle-store/stream-sort/sort-output.ts';
-import { deps, env, InvalidOracleRequest, logger, oracle } from './oracle-context.ts';
+import { deps, env, logger, oracle, parseRequest } from './oracle-context.ts';
 
 /** oracle-stream-finalize: source and view stats must match, then the receipt, then the manifest. */
 export const handler = async (event: unknown) => {
-  const req = FinalizeRequest.safeParse(event);
-  if (!req.success)
-    throw new InvalidOracleRequest(
-      req.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
-  const { engine_run_prefix: prefix, scenario_id: scenarioId, prepared, window_stats: windows } = req.data;
+  const request = parseRequest(FinalizeRequest, event);
+  const { engine_run_prefix: prefix, scenario_id: scenarioId, prepared, window_stats: windows } = request;
   const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
   const world = await readWorldKey(store, scenarioId);
   const ctx = {

@@ -2,20 +2,16 @@ import { engineRunStore, withSortEngine } from '../../lib/adapters/oracle-depend
 import { PlanRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { outputSourceKeys } from '../../lib/oracle-store/output-sources.ts';
 import { prepareOutputSort } from '../../lib/oracle-store/stream-sort/sort-output.ts';
-import { deps, env, InvalidOracleRequest, logger, oracle } from './oracle-context.ts';
+import { deps, env, logger, oracle, parseRequest } from './oracle-context.ts';
 
 /** oracle-stream-plan: idempotency, sort keys and the window plan of one output (windows fit the worker budget). */
 export const handler = async (event: unknown) => {
-  const req = PlanRequest.safeParse(event);
-  if (!req.success)
-    throw new InvalidOracleRequest(
-      req.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
-  const { engine_run_prefix: prefix, scenario_id: scenarioId, output_id: outputId } = req.data;
+  const request = parseRequest(PlanRequest, event);
+  const { engine_run_prefix: prefix, scenario_id: scenarioId, output_id: outputId } = request;
   const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
   const sourceKeys = await outputSourceKeys(store, outputId, scenarioId);
   const budgetBytes =
-    typeof req.data.budget_bytes === 'number' ? req.data.budget_bytes : oracle.STREAM_SORT_BUDGET_BYTES;
+    typeof request.budget_bytes === 'number' ? request.budget_bytes : oracle.STREAM_SORT_BUDGET_BYTES;
   const prepared = await withSortEngine(oracle, store, prefix, (engine, ws) =>
     prepareOutputSort(store, engine, ws, { outputId, scenarioId, sourceKeys, budgetBytes }),
   );

@@ -1,16 +1,12 @@
 import { engineRunStore, withSortEngine } from '../../lib/adapters/oracle-dependencies.ts';
 import { SortWindowRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { windowStats } from '../../lib/oracle-store/stream-sort/sort-output.ts';
-import { deps, env, InvalidOracleRequest, logger, oracle } from './oracle-context.ts';
+import { deps, env, logger, oracle, parseRequest } from './oracle-context.ts';
 
 /** oracle-stream-window-stats: one window's share of the validation (its source rows and its part's rows). */
 export const handler = async (event: unknown) => {
-  const req = SortWindowRequest.safeParse(event);
-  if (!req.success)
-    throw new InvalidOracleRequest(
-      req.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
-  const { engine_run_prefix: prefix, prepared, window } = req.data;
+  const request = parseRequest(SortWindowRequest, event);
+  const { engine_run_prefix: prefix, prepared, window } = request;
   const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
   const result = await withSortEngine(oracle, store, prefix, (engine, ws) =>
     windowStats(engine, ws, prepared, window),

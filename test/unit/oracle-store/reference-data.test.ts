@@ -12,11 +12,27 @@ import {
 import { renderReferenceFiles } from '../../../lib/oracle-store/reference/sync-reference.ts';
 import { sha } from './world-builder.ts';
 
-/** The interface pack sits next to the repository in the workspace; elsewhere these comparisons are skipped. */
-const REFERENCE = path.resolve(import.meta.dirname, '../../../../shared/reference/interface_pack');
+/** The interface pack next to the repository in the workspace, else the copy in test/fixtures/engine-reference. */
+const WORKSPACE = path.resolve(import.meta.dirname, '../../../../shared/reference/interface_pack');
+const COPY = path.resolve(import.meta.dirname, '../../fixtures/engine-reference/interface_pack');
+const inWorkspace = fs.existsSync(WORKSPACE);
+const REFERENCE = inWorkspace ? WORKSPACE : COPY;
 const hasReference = fs.existsSync(REFERENCE);
 
 describe('checked-in interface pack extracts', () => {
+  it.skipIf(!inWorkspace)('the test copies of the reference YAML equal the workspace files', () => {
+    for (const dir of ['interface_pack', 'engine-schemas']) {
+      const copyDir = path.resolve(COPY, '..', dir);
+      for (const file of fs.readdirSync(copyDir))
+        expect(
+          fs
+            .readFileSync(path.join(copyDir, file))
+            .equals(fs.readFileSync(path.resolve(WORKSPACE, '..', dir, file))),
+          file,
+        ).toBe(true);
+    }
+  });
+
   it('the digest constants are those of the extracts’ sources', () => {
     expect(EXTRACT_SOURCES.catalogue.sha256).toBe(CATALOGUE_DIGEST);
     expect(EXTRACT_SOURCES.gateMap.sha256).toBe(GATE_MAP_DIGEST);

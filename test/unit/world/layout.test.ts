@@ -10,7 +10,8 @@ import {
   WORLD_OUTPUT_IDS,
 } from '../../../lib/world/layout.ts';
 
-const PACK = '/work/shared/reference/interface_pack';
+// A copy of ../shared/reference/interface_pack's YAML (test/fixtures/engine-reference/README.md).
+const PACK = new URL('../../fixtures/engine-reference/interface_pack', import.meta.url).pathname;
 type Entry = Record<string, unknown>;
 const catalogue = parse(readFileSync(`${PACK}/engine_outputs.catalogue.yaml`, 'utf8')) as {
   outputs: Entry[];

@@ -4,7 +4,8 @@ import { parse } from 'yaml';
 import { WORLD_CATALOGUE, WORLD_OUTPUT_IDS } from '../../../lib/world/layout.ts';
 import { type Duck, makeWorld, openDuck, parquetOf, type TestWorld } from './world-fixture.ts';
 
-const SCHEMA_DIR = '/work/shared/reference/engine-schemas';
+// A copy of ../shared/reference/engine-schemas (test/fixtures/engine-reference/README.md), so CI needs no workspace.
+const SCHEMA_DIR = new URL('../../fixtures/engine-reference/engine-schemas', import.meta.url).pathname;
 type Node = Record<string, unknown>;
 const packs = new Map<string, Node>();
 function pack(file: string): Node {
