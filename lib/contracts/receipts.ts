@@ -119,6 +119,8 @@ export const QuarantineRecord = z.strictObject({
   received_at_utc: IsoTimestamp,
   decision: z.literal('QUARANTINE'),
   reason_codes: z.array(z.string().min(1).max(128)).min(1),
+  /** What exactly failed (this project's addition: the evidence an operator needs, e.g. the schema errors). */
+  detail: z.string().max(4096).optional(),
   /** The envelope's, or 64 zeros when it had none. */
   manifest_fingerprint: Hex64,
   pins: AdmissionPins.optional(),

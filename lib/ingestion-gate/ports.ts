@@ -1,0 +1,126 @@
+import type { CanonicalEnvelope } from '../contracts/envelope.ts';
+import type { EbRef } from '../contracts/receipts.ts';
+
+/**
+ * The Ingestion Gate's ports (control-ingress.md §5): the admission authority and outbox (Postgres), the event
+ * bus (Kinesis), write-once evidence (S3), payload validation and health. Adapters live in lib/adapters.
+ */
+
+/**
+ * An admission row (§5.8 `admissions`), which is also the outbox entry: the record to publish is stored with
+ * the row before publishing, so a failed or interrupted publish is retried from here (README: deliberate
+ * differences — nothing is left ambiguous).
+ */
+export interface AdmissionRow {
+  dedupe_key: string;
+  state: 'PUBLISH_PENDING' | 'ADMITTED';
+  platform_run_id: string;
+  event_class: string;
+  event_id: string;
+  event_type: string;
+  payload_hash: string;
+  /** The stream and partition key the record goes to, and the record itself (CJ of the envelope). */
+  stream: string;
+  partition_key: string;
+  partitioning_profile_id: string;
+  record: string;
+  publish_attempts: number;
+  last_error: string | null;
+  eb_ref: EbRef | null;
+  receipt_ref: string | null;
+  admitted_at_utc: string | null;
+}
+
+export interface AdmissionStore {
+  find(dedupeKey: string): Promise<AdmissionRow | undefined>;
+  /** Inserts a PUBLISH_PENDING row claimed by the caller until `claimUntil`; false when the key exists. */
+  reserve(row: AdmissionRow, claimUntil: Date): Promise<boolean>;
+  /** Claims a PUBLISH_PENDING row whose claim has lapsed; false when it is claimed or no longer pending. */
+  claim(dedupeKey: string, now: Date, claimUntil: Date): Promise<boolean>;
+  markAdmitted(dedupeKey: string, ebRef: EbRef, receiptRef: string, admittedAtUtc: string): Promise<void>;
+  /** Records a failed publish; the row stays PUBLISH_PENDING and its claim is released. */
+  markPublishFailed(dedupeKey: string, error: string): Promise<void>;
+  /** PUBLISH_PENDING rows whose claim has lapsed, oldest first (the outbox drain). */
+  pending(now: Date, limit: number): Promise<AdmissionRow[]>;
+  /** §5.8 receipts index (on conflict do nothing). */
+  indexReceipt(entry: ReceiptIndexEntry): Promise<void>;
+  /** §5.8 quarantines index (on conflict do nothing). */
+  indexQuarantine(entry: QuarantineIndexEntry): Promise<void>;
+}
+
+export interface ReceiptIndexEntry {
+  receipt_id: string;
+  platform_run_id: string;
+  event_id: string;
+  event_type: string;
+  dedupe_key: string | null;
+  decision: 'ADMIT' | 'DUPLICATE' | 'QUARANTINE';
+  eb_ref: EbRef | null;
+  receipt_ref: string;
+  reason_codes: string[];
+  created_at_utc: string;
+}
+
+export interface QuarantineIndexEntry {
+  quarantine_id: string;
+  platform_run_id: string;
+  event_id: string | null;
+  reason_codes: string[];
+  evidence_ref: string;
+  created_at_utc: string;
+}
+
+export interface EventBus {
+  /** PutRecord; the answer names the shard and the sequence number. */
+  publish(
+    stream: string,
+    partitionKey: string,
+    data: string,
+  ): Promise<{ shardId: string; sequenceNumber: string }>;
+}
+
+/** Write-once JSON documents (S3 `If-None-Match: *` in the platform bucket). */
+export interface EvidenceStore {
+  /** Writes the body unless the key exists; returns the object's URI either way. */
+  putOnce(key: string, body: string): Promise<{ ref: string; created: boolean }>;
+  /** The URI a key has (or will have). */
+  refOf(key: string): string;
+}
+
+/** §5.3 step 4: the payload schema of an event type; returns the problems (empty = valid). */
+export interface PayloadValidator {
+  validate(eventType: string, payload: Record<string, unknown> | undefined): string[];
+}
+
+export type HealthState = 'GREEN' | 'AMBER' | 'RED';
+export interface HealthReport {
+  state: HealthState;
+  reasons: string[];
+}
+
+/** What the gate needs at every admission besides the ports. */
+export interface AdmissionContext {
+  store: AdmissionStore;
+  bus: EventBus;
+  evidence: EvidenceStore;
+  payloads: PayloadValidator;
+  health: () => Promise<HealthReport>;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  policy: IgPolicy;
+}
+
+/** The gate's policy and identity, stamped on every receipt (§5.4). */
+export interface IgPolicy {
+  revision: string;
+  contentDigest: string;
+  serviceReleaseId: string;
+  environment: string;
+  /** How long the publisher owns a reserved row before another caller may publish it. */
+  claimMs: number;
+  /** How long a duplicate push waits for an in-flight publish before answering PUBLISH_IN_FLIGHT_RETRY. */
+  inFlightWaitMs: number;
+  denyOnAmber: boolean;
+}
+
+export type Envelope = CanonicalEnvelope;

@@ -1,0 +1,312 @@
+import { describe, expect, it } from 'vitest';
+import { parseJsonLossless } from '../../../lib/contracts/canonical-json.ts';
+import { dedupeKey, payloadHash, receiptId, sha256Hex } from '../../../lib/contracts/identity.ts';
+import { IngestionReceipt, QuarantineRecord } from '../../../lib/contracts/receipts.ts';
+import {
+  type Actor,
+  admit,
+  drainOutbox,
+  IngestionError,
+  shardNumber,
+} from '../../../lib/ingestion-gate/admission.ts';
+import type {
+  AdmissionContext,
+  AdmissionRow,
+  AdmissionStore,
+  HealthReport,
+  QuarantineIndexEntry,
+  ReceiptIndexEntry,
+} from '../../../lib/ingestion-gate/ports.ts';
+
+/** In-memory ports with the semantics the Postgres, Kinesis and S3 adapters give. */
+function fakes(options: { failPublishes?: number } = {}) {
+  const rows = new Map<string, AdmissionRow & { claimUntil: number }>();
+  const receipts: ReceiptIndexEntry[] = [];
+  const quarantines: QuarantineIndexEntry[] = [];
+  const objects = new Map<string, string>();
+  const records: Array<{ stream: string; partitionKey: string; data: string; seq: string }> = [];
+  let failures = options.failPublishes ?? 0;
+  let clock = Date.parse('2026-03-01T00:00:00Z');
+  let health: HealthReport = { state: 'GREEN', reasons: [] };
+  const store: AdmissionStore = {
+    async find(key) {
+      const r = rows.get(key);
+      return r ? { ...r } : undefined;
+    },
+    async reserve(row, claimUntil) {
+      if (rows.has(row.dedupe_key)) return false;
+      rows.set(row.dedupe_key, { ...row, claimUntil: claimUntil.getTime() });
+      return true;
+    },
+    async claim(key, now, claimUntil) {
+      const r = rows.get(key);
+      if (r?.state !== 'PUBLISH_PENDING' || r.claimUntil > now.getTime()) return false;
+      r.claimUntil = claimUntil.getTime();
+      return true;
+    },
+    async markAdmitted(key, ebRef, receiptRef, at) {
+      const r = rows.get(key);
+      if (r)
+        Object.assign(r, { state: 'ADMITTED', eb_ref: ebRef, receipt_ref: receiptRef, admitted_at_utc: at });
+    },
+    async markPublishFailed(key, error) {
+      const r = rows.get(key);
+      if (r) Object.assign(r, { publish_attempts: r.publish_attempts + 1, last_error: error, claimUntil: 0 });
+    },
+    async pending(now, limit) {
+      return [...rows.values()]
+        .filter((r) => r.state === 'PUBLISH_PENDING' && r.claimUntil <= now.getTime())
+        .slice(0, limit);
+    },
+    async indexReceipt(entry) {
+      receipts.push(entry);
+    },
+    async indexQuarantine(entry) {
+      quarantines.push(entry);
+    },
+  };
+  const ctx: AdmissionContext = {
+    store,
+    bus: {
+      async publish(stream, partitionKey, data) {
+        if (failures > 0) {
+          failures--;
+          throw new Error('ProvisionedThroughputExceededException');
+        }
+        const seq = String(49_000_000_000 + records.length);
+        records.push({ stream, partitionKey, data, seq });
+        return { shardId: 'shardId-000000000001', sequenceNumber: seq };
+      },
+    },
+    evidence: {
+      async putOnce(key, body) {
+        const created = !objects.has(key);
+        if (created) objects.set(key, body);
+        return { ref: `s3://fraud-platform/${key}`, created };
+      },
+      refOf: (key) => `s3://fraud-platform/${key}`,
+    },
+    payloads: {
+      validate: (_type, payload) =>
+        payload && Object.hasOwn(payload, 'extra_column') ? ['payload: unexpected column extra_column'] : [],
+    },
+    health: async () => health,
+    now: () => new Date(clock),
+    sleep: async (ms) => {
+      clock += ms;
+    },
+    policy: {
+      revision: 'local-parity-v0',
+      contentDigest: 'c'.repeat(64),
+      serviceReleaseId: 'dev-local',
+      environment: 'local_parity',
+      claimMs: 30_000,
+      inFlightWaitMs: 2_000,
+      denyOnAmber: false,
+    },
+  };
+  return {
+    ctx,
+    rows,
+    receipts,
+    quarantines,
+    objects,
+    records,
+    setHealth: (h: HealthReport) => {
+      health = h;
+    },
+    tick: (ms: number) => {
+      clock += ms;
+    },
+  };
+}
+
+const actor: Actor = { actor_id: 'SYSTEM::local-parity-wsp', source_type: 'SYSTEM', auth_mode: 'api_key' };
+const FLOW_ID = 9_223_372_036_854_775_001n;
+
+function envelope(overrides: Record<string, unknown> = {}) {
+  return {
+    event_id: 'e'.repeat(64),
+    event_type: 's3_event_stream_with_fraud_6B',
+    ts_utc: '2026-03-08T00:01:03.106979Z',
+    manifest_fingerprint: 'a'.repeat(64),
+    parameter_hash: 'b'.repeat(64),
+    seed: 42,
+    scenario_id: 'baseline_v1',
+    run_id: '1'.repeat(32),
+    platform_run_id: 'platform_20260301T000000Z',
+    scenario_run_id: '2'.repeat(32),
+    producer: 'svc:world_stream_producer',
+    payload: { flow_id: FLOW_ID, event_seq: 0, amount: 12.5 },
+    ...overrides,
+  };
+}
+
+describe('IG admission (§5.3)', () => {
+  it('admits once to the traffic.fraud stream with the flow_id partition key, then answers DUPLICATE with the same eb_ref', async () => {
+    const f = fakes();
+    const first = await admit(envelope(), actor, f.ctx);
+    expect(first.decision).toBe('ADMIT');
+    expect(IngestionReceipt.safeParse(first.receipt).success).toBe(true);
+    expect(f.records).toHaveLength(1);
+    expect(f.records[0]?.stream).toBe('fp.bus.traffic.fraud.v1');
+    expect(f.records[0]?.partitionKey).toBe(sha256Hex(String(FLOW_ID)));
+    // The record is the envelope, with the 64-bit id exact.
+    expect(
+      (parseJsonLossless(f.records[0]?.data ?? '') as { payload: { flow_id: bigint } }).payload.flow_id,
+    ).toBe(FLOW_ID);
+    expect(first.receipt.eb_ref).toMatchObject({
+      topic: 'fp.bus.traffic.fraud.v1',
+      partition: 1,
+      offset_kind: 'kinesis_sequence',
+    });
+    expect(first.receipt.receipt_id).toBe(receiptId('ADMIT', 'e'.repeat(64)));
+    expect(first.receipt_ref).toBe(
+      `s3://fraud-platform/platform_20260301T000000Z/ig/receipts/${first.receipt.receipt_id}.json`,
+    );
+    expect(first.receipt.dedupe_key).toBe(
+      dedupeKey('platform_20260301T000000Z', 'traffic_fraud', 'e'.repeat(64)),
+    );
+
+    for (let i = 0; i < 5; i++) {
+      const again = await admit(envelope(), actor, f.ctx);
+      expect(again.decision).toBe('DUPLICATE');
+      expect(again.receipt.eb_ref).toEqual(first.receipt.eb_ref);
+      expect(again.receipt.evidence_refs).toEqual([{ kind: 'receipt_ref', ref: first.receipt_ref }]);
+    }
+    expect(f.records).toHaveLength(1);
+    expect(f.receipts.map((r) => r.decision)).toEqual([
+      'ADMIT',
+      'DUPLICATE',
+      'DUPLICATE',
+      'DUPLICATE',
+      'DUPLICATE',
+      'DUPLICATE',
+    ]);
+    // Repeat duplicates reuse one receipt object.
+    expect([...f.objects.keys()].filter((k) => k.includes('/ig/receipts/'))).toHaveLength(2);
+  });
+
+  it.each([
+    [
+      'PAYLOAD_HASH_MISMATCH',
+      (e: Record<string, unknown>) => ({ ...e, payload: { flow_id: FLOW_ID, event_seq: 0, amount: 99 } }),
+      true,
+    ],
+    ['PINS_MISSING', (e: Record<string, unknown>) => ({ ...e, scenario_run_id: undefined }), false],
+    [
+      'SCHEMA_FAIL',
+      (e: Record<string, unknown>) => ({ ...e, payload: { flow_id: 1, extra_column: 1 } }),
+      false,
+    ],
+    [
+      'SCHEMA_POLICY_MISSING',
+      (e: Record<string, unknown>) => ({ ...e, event_type: 'not_a_known_type' }),
+      false,
+    ],
+    ['ENVELOPE_INVALID', (e: Record<string, unknown>) => ({ ...e, ts_utc: 'yesterday' }), false],
+    [
+      'SCHEMA_VERSION_REQUIRED',
+      (e: Record<string, unknown>) => ({ ...e, event_type: 'decision_response', run_id: undefined }),
+      false,
+    ],
+  ])(
+    'quarantines %s with a record, a QUARANTINE receipt and nothing on the bus',
+    async (code, change, admitFirst) => {
+      const f = fakes();
+      if (admitFirst) await admit(envelope(), actor, f.ctx);
+      const before = f.records.length;
+      const e = change(envelope()) as Record<string, unknown>;
+      for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+      const out = await admit(e, actor, f.ctx);
+      expect(out.decision).toBe('QUARANTINE');
+      expect(out.receipt.reason_codes).toEqual([code]);
+      expect(IngestionReceipt.safeParse(out.receipt).success).toBe(true);
+      expect(f.records).toHaveLength(before);
+      const recordKey = [...f.objects.keys()].find((k) => k.includes('/ig/quarantine/'));
+      const record = JSON.parse(f.objects.get(recordKey ?? '') ?? '{}');
+      expect(QuarantineRecord.safeParse(record).success).toBe(true);
+      expect(record.reason_codes).toEqual([code]);
+      expect(record.envelope.payload).toBeUndefined();
+      expect(record.detail).toBeTruthy();
+      expect(out.receipt.evidence_refs?.[0]?.kind).toBe('quarantine_record');
+      expect(f.quarantines).toHaveLength(1);
+    },
+  );
+
+  it('a body that is not an object is quarantined ENVELOPE_INVALID under no run', async () => {
+    const f = fakes();
+    const out = await admit([1, 2], actor, f.ctx);
+    expect(out.decision).toBe('QUARANTINE');
+    expect(out.receipt.event_id).toBe('unknown');
+    expect(out.receipt_ref).toContain('/_no_platform_run/ig/receipts/');
+  });
+
+  it('RED health refuses intake with IG_UNHEALTHY and writes nothing; AMBER admits unless deny-on-amber', async () => {
+    const f = fakes();
+    f.setHealth({ state: 'RED', reasons: ['BUS_UNHEALTHY'] });
+    await expect(admit(envelope(), actor, f.ctx)).rejects.toMatchObject({ code: 'IG_UNHEALTHY' });
+    expect(f.objects.size + f.rows.size).toBe(0);
+    f.setHealth({ state: 'AMBER', reasons: ['BUS_HEALTH_UNKNOWN'] });
+    expect((await admit(envelope(), actor, f.ctx)).decision).toBe('ADMIT');
+    f.ctx.policy.denyOnAmber = true;
+    await expect(admit(envelope({ event_id: 'f'.repeat(64) }), actor, f.ctx)).rejects.toThrow(IngestionError);
+  });
+
+  it('a failed publish keeps the event in the outbox: the caller retries, the next push publishes it, exactly once', async () => {
+    const f = fakes({ failPublishes: 1 });
+    await expect(admit(envelope(), actor, f.ctx)).rejects.toMatchObject({ code: 'PUBLISH_PENDING_RETRY' });
+    const row = f.rows.get(dedupeKey('platform_20260301T000000Z', 'traffic_fraud', 'e'.repeat(64)));
+    expect(row).toMatchObject({ state: 'PUBLISH_PENDING', publish_attempts: 1 });
+    expect(row?.last_error).toContain('ProvisionedThroughput');
+    expect(f.records).toHaveLength(0);
+    const retried = await admit(envelope(), actor, f.ctx);
+    expect(retried.decision).toBe('ADMIT');
+    expect((await admit(envelope(), actor, f.ctx)).decision).toBe('DUPLICATE');
+    expect(f.records).toHaveLength(1);
+  });
+
+  it('the outbox drain publishes what no push came back for', async () => {
+    const f = fakes({ failPublishes: 1 });
+    await expect(admit(envelope(), actor, f.ctx)).rejects.toThrow(IngestionError);
+    const drained = await drainOutbox(f.ctx, { actor_id: 'SYSTEM::ig-outbox', source_type: 'SYSTEM' });
+    expect(drained.map((d) => d.decision)).toEqual(['ADMIT']);
+    expect(f.records).toHaveLength(1);
+    expect(await drainOutbox(f.ctx, actor)).toEqual([]);
+    expect((await admit(envelope(), actor, f.ctx)).decision).toBe('DUPLICATE');
+  });
+
+  it('a push racing an in-flight publish waits, then answers PUBLISH_IN_FLIGHT_RETRY without publishing', async () => {
+    const f = fakes();
+    const key = dedupeKey('platform_20260301T000000Z', 'traffic_fraud', 'e'.repeat(64));
+    const e = envelope();
+    await f.ctx.store.reserve(
+      {
+        dedupe_key: key,
+        state: 'PUBLISH_PENDING',
+        platform_run_id: 'platform_20260301T000000Z',
+        event_class: 'traffic_fraud',
+        event_id: e.event_id,
+        event_type: e.event_type,
+        payload_hash: payloadHash(e),
+        stream: 'fp.bus.traffic.fraud.v1',
+        partition_key: 'k',
+        partitioning_profile_id: 'ig.partitioning.v0.traffic.fraud',
+        record: '{}',
+        publish_attempts: 0,
+        last_error: null,
+        eb_ref: null,
+        receipt_ref: null,
+        admitted_at_utc: null,
+      },
+      new Date(Date.parse('2026-03-01T00:01:00Z')),
+    );
+    await expect(admit(e, actor, f.ctx)).rejects.toMatchObject({ code: 'PUBLISH_IN_FLIGHT_RETRY' });
+    expect(f.records).toHaveLength(0);
+  });
+
+  it('shard ids map to their number', () => {
+    expect(shardNumber('shardId-000000000003')).toBe(3);
+    expect(shardNumber('weird')).toBe(0);
+  });
+});
