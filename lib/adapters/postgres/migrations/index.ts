@@ -1,4 +1,5 @@
 import { sql as runLifecycle } from './0001-run-lifecycle.ts';
+import { sql as ingestionGate } from './0002-ingestion-gate.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -7,4 +8,7 @@ export interface Migration {
 }
 
 /** Every migration of the platform schema, in order. Bundled into Lambdas so P0 can check the schema. */
-export const MIGRATIONS: readonly Migration[] = [{ id: '0001-run-lifecycle', sql: runLifecycle }];
+export const MIGRATIONS: readonly Migration[] = [
+  { id: '0001-run-lifecycle', sql: runLifecycle },
+  { id: '0002-ingestion-gate', sql: ingestionGate },
+];
