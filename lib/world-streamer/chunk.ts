@@ -1,0 +1,295 @@
+import { z } from 'zod';
+import { type CanonicalEnvelope, EventTimeMissing, engineEnvelope } from '../contracts/envelope.ts';
+import { laneOf, PrimaryKeyMissing } from '../contracts/identity.ts';
+import { advancedCheckpoint, checkpointKeyOf, resumePoint } from './checkpoint.ts';
+import { pacingDelayMs, pacingStep, waitSeconds } from './pacing.ts';
+import type {
+  CheckpointStore,
+  Clock,
+  IngestionGateClient,
+  RandomSource,
+  Sleeper,
+  StreamLog,
+  StreamViewReader,
+} from './ports.ts';
+import {
+  progressDue,
+  progressLine,
+  streamCompleteLine,
+  streamFailedLine,
+  streamStartLine,
+  streamStopLine,
+} from './progress.ts';
+import { pushWithRetry } from './push.ts';
+import type { CheckpointReason, StreamReasonCode } from './reason-codes.ts';
+import type { WorldStreamerSettings } from './settings.ts';
+import { ChunkInput, ChunkResult, type StreamPlan, StreamViewRow } from './stream-contracts.ts';
+
+/**
+ * One chunk of one output (control-ingress.md §4.4–§4.7): read up to `chunkRows` rows from the checkpoint, build
+ * each envelope, pace by event time, honour the per-output cap, push with retry, then advance the checkpoint over
+ * the acknowledged prefix only. A crash mid-chunk therefore re-sends at most this chunk, which IG dedupes.
+ */
+
+export interface ChunkDeps {
+  checkpoints: CheckpointStore;
+  views: StreamViewReader;
+  ig: IngestionGateClient;
+  clock: Clock;
+  sleeper: Sleeper;
+  random: RandomSource;
+  log: StreamLog;
+}
+
+interface Slot {
+  done: boolean;
+  kept: boolean;
+  file: string;
+  rowIndex: number;
+  ts: string | null;
+}
+
+interface Failure {
+  reason: StreamReasonCode;
+  detail?: string;
+}
+
+const seedValue = (seed: string): number | bigint => {
+  const exact = BigInt(seed);
+  return exact <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(exact) : exact;
+};
+
+function envelopeFailure(error: unknown): Failure {
+  if (error instanceof PrimaryKeyMissing) return { reason: 'PRIMARY_KEY_MISSING', detail: error.column };
+  if (error instanceof EventTimeMissing) return { reason: 'TS_UTC_INVALID', detail: String(error.value) };
+  return { reason: 'STREAM_FAILED', detail: error instanceof Error ? error.message : String(error) };
+}
+
+function envelopeOf(
+  plan: StreamPlan,
+  outputId: string,
+  primaryKey: string[],
+  row: Record<string, unknown>,
+): CanonicalEnvelope {
+  return engineEnvelope({
+    outputId,
+    primaryKey,
+    row,
+    pins: {
+      manifest_fingerprint: plan.manifest_fingerprint,
+      parameter_hash: plan.parameter_hash,
+      seed: seedValue(plan.seed),
+      scenario_id: plan.scenario_id,
+    },
+    runId: plan.engine_run_id,
+    platformRunId: plan.platform_run_id,
+    scenarioRunId: plan.scenario_run_id,
+    packKey: plan.pack_key,
+    ...(plan.engine_release === undefined ? {} : { engineRelease: plan.engine_release }),
+  });
+}
+
+/** Runs one chunk; the state machine loops on CONTINUE, waits `wait_seconds` on WAIT, ends on DONE / FAILED. */
+export async function runChunk(
+  deps: ChunkDeps,
+  rawInput: unknown,
+  settings: WorldStreamerSettings,
+): Promise<ChunkResult> {
+  const input = ChunkInput.parse(rawInput);
+  const { plan, state } = input;
+  const output = plan.outputs.find((o) => o.output_id === input.output_id);
+  if (!output) throw new Error(`output ${input.output_id} is not in the stream plan`);
+  const outputId = output.output_id;
+  const key = checkpointKeyOf(plan, outputId);
+  const resume = resumePoint(await deps.checkpoints.load(key), plan.session_id);
+  const startMs = deps.clock.now().getTime();
+  const deadlineMs = startMs + settings.chunkBudgetMs;
+  const cap = settings.maxEventsPerOutput;
+  const progress = { emitted: state.progress_emitted, atMs: state.progress_at_ms ?? startMs };
+  const names = { runId: plan.engine_run_id, outputId };
+  if (state.progress_at_ms === undefined && !resume.sameSession) {
+    deps.log.info(streamStartLine({ ...names, maxEvents: cap, speedup: settings.speedup }));
+  }
+  const result = (fields: Partial<ChunkResult> & Pick<ChunkResult, 'status' | 'reason'>): ChunkResult =>
+    ChunkResult.parse({
+      output_id: outputId,
+      emitted: resume.sessionEmitted,
+      pushed: 0,
+      next_row: resume.nextRow,
+      state: { progress_emitted: progress.emitted, progress_at_ms: progress.atMs },
+      ...fields,
+    });
+  if (cap > 0 && resume.sessionEmitted >= cap) return result({ status: 'DONE', reason: 'max_events' });
+
+  const rows = z
+    .array(StreamViewRow)
+    .max(settings.chunkRows)
+    .parse(
+      await deps.views.read({
+        engineRunRoot: plan.engine_run_root,
+        outputId,
+        fromRow: resume.nextRow,
+        limit: settings.chunkRows,
+      }),
+    );
+
+  const slots: Slot[] = [];
+  const inflight = new Set<Promise<void>>();
+  let failure: Failure | undefined;
+  let stop: 'max_events' | 'wait' | 'budget' | undefined;
+  let dueAtMs: number | undefined;
+  let submitted = resume.sessionEmitted;
+  let acked = 0;
+  let lastTs = resume.lastTsUtc;
+  let firstKept = true;
+
+  const push = async (envelope: CanonicalEnvelope, slot: Slot) => {
+    try {
+      const outcome = await pushWithRetry(deps, envelope, settings.retry);
+      if (!outcome.ok) {
+        failure ??= { reason: outcome.reason, detail: outcome.detail };
+        return;
+      }
+      slot.done = true;
+      acked += 1;
+      const emitted = resume.sessionEmitted + acked;
+      const nowMs = deps.clock.now().getTime();
+      if (progressDue(progress, emitted, nowMs, settings)) {
+        deps.log.info(
+          progressLine({ outputId, emitted, lastFile: slot.file, row: slot.rowIndex, ts: slot.ts }),
+        );
+        progress.emitted = emitted;
+        progress.atMs = nowMs;
+      }
+    } catch (error) {
+      failure ??= { reason: 'STREAM_FAILED', detail: error instanceof Error ? error.message : String(error) };
+    }
+  };
+
+  for (const [i, viewRow] of rows.entries()) {
+    if (failure) break;
+    if (i > 0 && deps.clock.now().getTime() >= deadlineMs) {
+      stop = 'budget';
+      break;
+    }
+    let envelope: CanonicalEnvelope;
+    try {
+      envelope = envelopeOf(plan, outputId, output.primary_key, viewRow.row);
+    } catch (error) {
+      failure = envelopeFailure(error);
+      break;
+    }
+    const slot: Slot = {
+      done: false,
+      kept: true,
+      file: viewRow.file,
+      rowIndex: viewRow.file_row_index,
+      ts: envelope.ts_utc,
+    };
+    if (settings.laneCount > 1 && laneOf(envelope.event_id, settings.laneCount) !== settings.laneIndex) {
+      slots.push({ ...slot, done: true, kept: false });
+      continue;
+    }
+    const nowMs = deps.clock.now().getTime();
+    const carried = firstKept && state.due_at_ms !== undefined;
+    const step = pacingStep({
+      delayMs: carried
+        ? Math.max(0, (state.due_at_ms ?? 0) - nowMs)
+        : pacingDelayMs(lastTs, envelope.ts_utc, settings.speedup),
+      nowMs,
+      deadlineMs,
+      // A wait carried over from the last chunk is already the remainder of one: sleep it unless past the budget.
+      waitThresholdMs: carried ? 0 : settings.waitThresholdMs,
+    });
+    if (step.kind === 'wait') {
+      stop = 'wait';
+      dueAtMs = step.dueAtMs;
+      break;
+    }
+    if (step.kind === 'sleep') await deps.sleeper.sleep(step.ms);
+    while (inflight.size >= settings.pushConcurrency) await Promise.race(inflight);
+    if (failure) break;
+    firstKept = false;
+    lastTs = envelope.ts_utc;
+    submitted += 1;
+    slots.push(slot);
+    const task = push(envelope, slot);
+    inflight.add(task);
+    void task.finally(() => inflight.delete(task));
+    if (cap > 0 && submitted >= cap) {
+      stop = 'max_events';
+      break;
+    }
+  }
+  await Promise.all(inflight);
+
+  // The checkpoint advances over the contiguous prefix of acknowledged (or lane-skipped) rows only.
+  let consumed = 0;
+  let sessionEmitted = resume.sessionEmitted;
+  let last = { file: resume.lastFile, rowIndex: resume.lastRowIndex, ts: resume.lastTsUtc };
+  for (const slot of slots) {
+    if (!slot.done) break;
+    consumed += 1;
+    last = { file: slot.file, rowIndex: slot.rowIndex, ts: slot.kept ? slot.ts : last.ts };
+    if (slot.kept) sessionEmitted += 1;
+  }
+  const ended =
+    !failure && stop === undefined && consumed === rows.length && rows.length < settings.chunkRows;
+  const reason: CheckpointReason = failure
+    ? 'failed_prefix'
+    : stop === 'max_events'
+      ? 'max_events'
+      : ended
+        ? 'output_complete'
+        : 'chunk';
+  if (consumed > 0) {
+    const next = advancedCheckpoint(key, plan.session_id, resume, {
+      consumed,
+      sessionEmitted,
+      lastFile: last.file,
+      lastRowIndex: last.rowIndex,
+      lastTsUtc: last.ts,
+      reason,
+      at: deps.clock.now(),
+    });
+    if (!(await deps.checkpoints.save(next, resume.version))) {
+      failure = { reason: 'CHECKPOINT_CONFLICT', detail: `${outputId} advanced by another writer` };
+    }
+  }
+
+  const common = { emitted: sessionEmitted, pushed: acked, next_row: resume.nextRow + consumed };
+  if (failure) {
+    deps.log.warn(
+      streamFailedLine({
+        ...names,
+        reason: failure.reason,
+        ...(failure.detail ? { detail: failure.detail } : {}),
+      }),
+    );
+    return result({
+      ...common,
+      status: 'FAILED',
+      reason: failure.reason,
+      ...(failure.detail === undefined ? {} : { detail: failure.detail.slice(0, 256) }),
+    });
+  }
+  if (stop === 'max_events') {
+    deps.log.info(streamStopLine({ ...names, emitted: sessionEmitted }));
+    return result({ ...common, status: 'DONE', reason: 'max_events' });
+  }
+  if (stop === 'wait' && dueAtMs !== undefined) {
+    const nowMs = deps.clock.now().getTime();
+    return result({
+      ...common,
+      status: 'WAIT',
+      reason: null,
+      wait_seconds: waitSeconds(dueAtMs, nowMs),
+      state: { progress_emitted: progress.emitted, progress_at_ms: progress.atMs, due_at_ms: dueAtMs },
+    });
+  }
+  if (ended) {
+    deps.log.info(streamCompleteLine({ ...names, emitted: sessionEmitted }));
+    return result({ ...common, status: 'DONE', reason: 'output_complete' });
+  }
+  return result({ ...common, status: 'CONTINUE', reason: null });
+}

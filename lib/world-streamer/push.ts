@@ -1,0 +1,66 @@
+import type { CanonicalEnvelope } from '../contracts/envelope.ts';
+import type { IngestionGateClient, RandomSource, Sleeper, StreamLog } from './ports.ts';
+import type { StreamReasonCode } from './reason-codes.ts';
+import type { RetrySettings } from './settings.ts';
+
+/**
+ * Push to IG with retry (control-ingress.md §4.7): success is any status < 400 (ADMIT, DUPLICATE, QUARANTINE);
+ * timeouts, connection errors, 408, 429 and ≥ 500 are retried with the same envelope; any other 4xx stops the
+ * stream with IG_PUSH_REJECTED.
+ */
+
+export type PushOutcome =
+  | { ok: true; status: number; attempts: number }
+  | {
+      ok: false;
+      reason: Extract<StreamReasonCode, 'IG_PUSH_REJECTED' | 'IG_PUSH_RETRY_EXHAUSTED'>;
+      detail: string;
+      attempts: number;
+    };
+
+/** §4.7 statuses worth another attempt. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** §4.7 backoff after attempt `n` (1-based): `min(max, base·2^(n−1))` plus uniform jitter in [0, that]. */
+export function backoffDelayMs(attempt: number, retry: RetrySettings, random: RandomSource): number {
+  const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+  return delay + (delay > 0 ? random() * delay : 0);
+}
+
+export interface PushDeps {
+  ig: IngestionGateClient;
+  sleeper: Sleeper;
+  random: RandomSource;
+  log?: StreamLog;
+}
+
+/** Pushes one envelope until it is acknowledged, rejected, or the attempts run out. */
+export async function pushWithRetry(
+  deps: PushDeps,
+  envelope: CanonicalEnvelope,
+  retry: RetrySettings,
+): Promise<PushOutcome> {
+  let lastError = '';
+  for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
+    try {
+      const response = await deps.ig.push(envelope);
+      if (response.status < 400) return { ok: true, status: response.status, attempts: attempt };
+      if (!isRetryableStatus(response.status)) {
+        const detail = response.body ? response.body.slice(0, 256) : `http_${response.status}`;
+        return { ok: false, reason: 'IG_PUSH_REJECTED', detail, attempts: attempt };
+      }
+      lastError = `http_${response.status}`;
+    } catch (error) {
+      lastError = (error instanceof Error ? error.message : String(error)).slice(0, 256) || 'transport_error';
+    }
+    if (attempt === retry.maxAttempts) break;
+    const delay = backoffDelayMs(attempt, retry, deps.random);
+    deps.log?.warn(
+      `WSP IG push retry attempt=${attempt}/${retry.maxAttempts} delay_ms=${Math.round(delay)} reason=${lastError} event_id=${envelope.event_id}`,
+    );
+    await deps.sleeper.sleep(delay);
+  }
+  return { ok: false, reason: 'IG_PUSH_RETRY_EXHAUSTED', detail: lastError, attempts: retry.maxAttempts };
+}

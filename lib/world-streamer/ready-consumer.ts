@@ -1,0 +1,192 @@
+import { ReadySignal, RunFactsView } from '../contracts/ready.ts';
+import { governanceEvent, readyRecordLine } from './evidence.ts';
+import type {
+  ActiveRunReader,
+  Clock,
+  GovernanceSink,
+  ReadyRunStore,
+  RunFactsReader,
+  StreamRunStarter,
+} from './ports.ts';
+import type { ReadyReasonCode } from './reason-codes.ts';
+import type { WorldStreamerSettings } from './settings.ts';
+import { StreamRunInput } from './stream-contracts.ts';
+
+/**
+ * READY handling (control-ingress.md §4.1): dedupe by message_id, facts consistency, run scope, then the start of
+ * one `stream-run` execution. Runs in the Lambda on the `sr-control-bus` event-source mapping.
+ */
+
+export interface ReadyDeps {
+  readyRuns: ReadyRunStore;
+  facts: RunFactsReader;
+  activeRun: ActiveRunReader;
+  starter: StreamRunStarter;
+  governance: GovernanceSink;
+  clock: Clock;
+}
+
+export type ReadyOutcome =
+  | { status: 'SKIPPED_DUPLICATE'; messageId: string }
+  | { status: 'SKIPPED_OUT_OF_SCOPE'; messageId: string; reason: 'PLATFORM_RUN_SCOPE_MISMATCH' }
+  | { status: 'FAILED'; messageId: string; reason: ReadyReasonCode }
+  /** The stream-run execution `executionName` runs (or already ran) with `input`. */
+  | { status: 'STARTED'; messageId: string; executionName: string; input: StreamRunInput; started: boolean };
+
+/** The execution name of attempt `n` of a READY: the message_id, then `{message_id}-{n}` for retries of a FAILED one. */
+export function executionName(messageId: string, attempt: number): string {
+  return attempt <= 1 ? messageId : `${messageId}-${attempt}`;
+}
+
+interface LooseRunIds {
+  platform_run_id?: string | null;
+  scenario_run_id?: string | null;
+  run_id?: string | null;
+  pins?: { platform_run_id?: string | null; scenario_run_id?: string | null } | null;
+}
+
+/**
+ * §4.1 step 3: READY and facts agree on `platform_run_id` and `scenario_run_id`; facts fall back to their pins,
+ * then `run_id` (the READY to its `run_id` for the scenario run).
+ */
+export function runIdentityCheck(ready: LooseRunIds, facts: LooseRunIds): ReadyReasonCode | undefined {
+  const readyPlatform = ready.platform_run_id;
+  const factsPlatform = facts.platform_run_id || facts.pins?.platform_run_id;
+  if (!readyPlatform || !factsPlatform) return 'PLATFORM_RUN_ID_MISSING';
+  if (readyPlatform !== factsPlatform) return 'PLATFORM_RUN_ID_MISMATCH';
+  const readyScenario = ready.scenario_run_id || ready.run_id;
+  const factsScenario = facts.scenario_run_id || facts.pins?.scenario_run_id || facts.run_id;
+  if (!readyScenario || !factsScenario) return 'SCENARIO_RUN_ID_MISSING';
+  if (readyScenario !== factsScenario) return 'SCENARIO_RUN_ID_MISMATCH';
+  return undefined;
+}
+
+/** Handles one READY payload (already taken out of its control-bus record). Throws only when a port throws. */
+export async function handleReady(
+  deps: ReadyDeps,
+  rawReady: unknown,
+  settings: Pick<WorldStreamerSettings, 'engineRunRootOverride' | 'provenance'>,
+): Promise<ReadyOutcome> {
+  const ready = ReadySignal.parse(rawReady);
+  const messageId = ready.message_id;
+  const claim = await deps.readyRuns.claim(messageId, deps.clock.now());
+  if (claim.kind === 'final') return { status: 'SKIPPED_DUPLICATE', messageId };
+
+  const fail = async (
+    reason: ReadyReasonCode,
+    extra: { scenarioId?: string } = {},
+  ): Promise<ReadyOutcome> => {
+    await deps.readyRuns.record(
+      readyRecordLine({
+        messageId,
+        runId: ready.run_id,
+        status: 'FAILED',
+        reason,
+        scenarioId: extra.scenarioId ?? null,
+        at: deps.clock.now(),
+      }),
+    );
+    return { status: 'FAILED', messageId, reason };
+  };
+
+  let factsRaw: unknown;
+  try {
+    factsRaw = await deps.facts.read(ready.facts_view_ref);
+  } catch {
+    return fail('RUN_FACTS_INVALID');
+  }
+  const parsed = RunFactsView.safeParse(factsRaw);
+  if (!parsed.success) return fail('RUN_FACTS_INVALID');
+  const facts = parsed.data;
+
+  const mismatch = runIdentityCheck(ready, facts);
+  if (mismatch) return fail(mismatch);
+
+  const pins = {
+    platform_run_id: ready.platform_run_id,
+    scenario_run_id: facts.scenario_run_id,
+    manifest_fingerprint: facts.pins.manifest_fingerprint,
+    parameter_hash: facts.pins.parameter_hash,
+    seed: facts.pins.seed,
+    scenario_id: facts.pins.scenario_id,
+  };
+  const active = await deps.activeRun.activePlatformRunId();
+  if (active && active !== ready.platform_run_id) {
+    const at = deps.clock.now();
+    await deps.readyRuns.record(
+      readyRecordLine({
+        messageId,
+        runId: ready.run_id,
+        status: 'SKIPPED_OUT_OF_SCOPE',
+        reason: 'PLATFORM_RUN_SCOPE_MISMATCH',
+        at,
+      }),
+    );
+    await deps.governance.emit(
+      governanceEvent({
+        family: 'RUN_CANCELLED',
+        dedupeKey: `cancelled:${messageId}:scope_mismatch`,
+        pins,
+        details: {
+          message_id: messageId,
+          reason: 'PLATFORM_RUN_SCOPE_MISMATCH',
+          active_platform_run_id: active,
+        },
+        provenance: settings.provenance,
+        at,
+      }),
+    );
+    return { status: 'SKIPPED_OUT_OF_SCOPE', messageId, reason: 'PLATFORM_RUN_SCOPE_MISMATCH' };
+  }
+
+  const scenarioId = facts.pins.scenario_id;
+  if (!scenarioId) return fail('SCENARIO_ID_MISSING');
+  const engineRunRoot =
+    settings.engineRunRootOverride ??
+    ready.oracle_pack_ref?.engine_run_root ??
+    facts.oracle_pack_ref?.engine_run_root;
+  if (!engineRunRoot) return fail('ENGINE_ROOT_MISSING', { scenarioId });
+
+  const name = executionName(messageId, claim.attempt);
+  const input = StreamRunInput.parse({
+    message_id: messageId,
+    run_id: ready.run_id,
+    platform_run_id: ready.platform_run_id,
+    scenario_run_id: facts.scenario_run_id,
+    scenario_id: scenarioId,
+    engine_run_root: engineRunRoot,
+    session_id: name,
+  });
+  await deps.governance.emit(
+    governanceEvent({
+      family: 'RUN_READY_SEEN',
+      dedupeKey: `ready_seen:${messageId}`,
+      pins,
+      details: {
+        message_id: messageId,
+        run_id: ready.run_id,
+        facts_view_ref: ready.facts_view_ref,
+        bundle_hash: ready.bundle_hash,
+      },
+      provenance: settings.provenance,
+      at: deps.clock.now(),
+    }),
+  );
+  const { started } = await deps.starter.start(name, input);
+  await deps.governance.emit(
+    governanceEvent({
+      family: 'RUN_STARTED',
+      dedupeKey: `started:${name}`,
+      pins,
+      details: {
+        message_id: messageId,
+        session_id: name,
+        engine_run_root: engineRunRoot,
+        scenario_id: scenarioId,
+      },
+      provenance: settings.provenance,
+      at: deps.clock.now(),
+    }),
+  );
+  return { status: 'STARTED', messageId, executionName: name, input, started };
+}
