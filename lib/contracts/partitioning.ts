@@ -85,6 +85,9 @@ const RTDL_ACTION_KEYS = [
   'event_id',
 ];
 
+/** The one case topic shared by IG, case trigger, case management and the archive writer. */
+export const CASE_STREAM = 'fp.bus.case.v1';
+
 /** partitioning_profiles_v0.yaml (all `hash_algo: sha256`). */
 export const PARTITION_PROFILES = {
   'ig.partitioning.v0.traffic': { stream: 'fp.bus.traffic.v1', keyPrecedence: TRAFFIC_KEYS },
@@ -129,7 +132,9 @@ export const PARTITION_PROFILES = {
   'ig.partitioning.v0.rtdl.action_intent': { stream: 'fp.bus.rtdl.v1', keyPrecedence: RTDL_ACTION_KEYS },
   'ig.partitioning.v0.rtdl.action_outcome': { stream: 'fp.bus.rtdl.v1', keyPrecedence: RTDL_ACTION_KEYS },
   'ig.partitioning.v0.case.trigger': {
-    stream: 'fp.bus.case.triggers.v1',
+    // The reference routes to fp.bus.case.triggers.v1 but creates only fp.bus.case.v1 (downstream.md §… "make
+    // it one config value"): one case stream here, declared in config/substrate.cjs.
+    stream: CASE_STREAM,
     keyPrecedence: [
       'payload.case_id',
       'payload.case_subject_key.event_id',

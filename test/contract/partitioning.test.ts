@@ -60,7 +60,7 @@ describe('IG routing and partition keys (control-ingress.md §5.6)', () => {
     expect(eventClassOf('toString')).toBe('traffic');
     expect(eventClassOf('no_such_type')).toBe('traffic');
     expect(partitionProfileIdFor('traffic')).toBe('ig.partitioning.v0.traffic');
-    expect(PARTITION_PROFILES[partitionProfileIdFor('case_trigger')].stream).toBe('fp.bus.case.triggers.v1');
+    expect(PARTITION_PROFILES[partitionProfileIdFor('case_trigger')].stream).toBe('fp.bus.case.v1');
     for (const eventType of Object.keys(EVENT_CLASS_BY_TYPE)) {
       const cls = eventClassOf(eventType);
       expect(PARTITION_PROFILES[partitionProfileIdFor(cls)], eventType).toBeDefined();

@@ -1,0 +1,155 @@
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { PARTITION_PROFILES } from '../contracts/partitioning.ts';
+import type { Actor } from '../ingestion-gate/admission.ts';
+import { admit } from '../ingestion-gate/admission.ts';
+import { healthMonitor } from '../ingestion-gate/health.ts';
+import type { GatewayDependencies, LookupQuery } from '../ingestion-gate/http-api.ts';
+import { payloadValidator } from '../ingestion-gate/payload-schemas.ts';
+import type { AdmissionContext } from '../ingestion-gate/ports.ts';
+import { SlidingWindowLimiter } from '../ingestion-gate/rate-limit.ts';
+import { IG_POLICY_CONTENT_DIGEST } from '../ingestion-gate/reference/policy-digest.ts';
+import type { PlatformEnvironment } from '../runtime/config.ts';
+import type { IngestionGateEnvironment } from '../runtime/ingestion-gate-config.ts';
+import { ssmClient } from './aws-clients.ts';
+import { kinesisEventBus, postgresAdmissionStore, s3EvidenceStore } from './ingestion-gate-stores.ts';
+import type { PlatformDependencies } from './platform-dependencies.ts';
+
+/** The Ingestion Gate wired to Postgres, Kinesis and S3 for one Lambda container. */
+
+/** The streams IG routes to (the health probe describes each). */
+export const ROUTED_STREAMS = [...new Set(Object.values(PARTITION_PROFILES).map((p) => p.stream))].filter(
+  (s) => s !== 'fp.bus.traffic.v1' && s !== 'fp.bus.control.v1',
+);
+
+export function ingestionGate(
+  env: PlatformEnvironment,
+  ig: IngestionGateEnvironment,
+  deps: PlatformDependencies,
+) {
+  let keys: Promise<readonly string[]> | undefined;
+  const apiKeys = () => {
+    keys ??= (async () => {
+      let text = ig.IG_API_KEYS;
+      if (ig.IG_API_KEYS_SSM_PARAMETER) {
+        const out = await ssmClient(deps.endpoints).send(
+          new GetParameterCommand({ Name: ig.IG_API_KEYS_SSM_PARAMETER, WithDecryption: true }),
+        );
+        text = out.Parameter?.Value ?? '';
+      }
+      return text
+        .split(/[\s,]+/)
+        .map((k) => k.trim())
+        .filter(Boolean);
+    })().catch((error) => {
+      keys = undefined;
+      throw error;
+    });
+    return keys;
+  };
+
+  const monitor = healthMonitor(
+    {
+      async database() {
+        await (await deps.pool()).query('SELECT 1');
+      },
+      async undescribableStreams() {
+        const bad: string[] = [];
+        await Promise.all(
+          ROUTED_STREAMS.map(async (StreamName) => {
+            try {
+              await deps.kinesis.send(new DescribeStreamSummaryCommand({ StreamName }));
+            } catch {
+              bad.push(StreamName);
+            }
+          }),
+        );
+        return bad;
+      },
+      async stuckOutboxRows(threshold) {
+        const res = await (await deps.pool()).query<{ n: string }>(
+          `SELECT count(*) AS n FROM ig_admissions WHERE state = 'PUBLISH_PENDING' AND publish_attempts >= $1`,
+          [threshold],
+        );
+        return Number(res.rows[0]?.n ?? 0);
+      },
+    },
+    {
+      intervalMs: ig.IG_HEALTH_PROBE_INTERVAL_SECONDS * 1000,
+      busFailureThreshold: ig.IG_BUS_FAILURE_THRESHOLD,
+    },
+  );
+
+  const bus = kinesisEventBus(deps.kinesis);
+  const evidence = s3EvidenceStore(deps.s3, env.PLATFORM_BUCKET);
+  const context = async (): Promise<AdmissionContext> => ({
+    store: postgresAdmissionStore(await deps.pool()),
+    bus: {
+      async publish(stream, key, data) {
+        try {
+          const out = await bus.publish(stream, key, data);
+          monitor.recordPublish(true);
+          return out;
+        } catch (error) {
+          monitor.recordPublish(false);
+          throw error;
+        }
+      },
+    },
+    evidence: {
+      refOf: evidence.refOf,
+      async putOnce(key, body) {
+        try {
+          const out = await evidence.putOnce(key, body);
+          monitor.recordStoreWrite(true);
+          return out;
+        } catch (error) {
+          monitor.recordStoreWrite(false);
+          throw error;
+        }
+      },
+    },
+    payloads: payloadValidator,
+    health: () => monitor.report(),
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    policy: {
+      revision: ig.IG_POLICY_REVISION,
+      contentDigest: IG_POLICY_CONTENT_DIGEST,
+      serviceReleaseId: ig.IG_SERVICE_RELEASE_ID,
+      environment: ig.IG_ENVIRONMENT,
+      claimMs: ig.IG_CLAIM_MS,
+      inFlightWaitMs: ig.IG_IN_FLIGHT_WAIT_MS,
+      denyOnAmber: ig.IG_DENY_ON_AMBER,
+    },
+  });
+
+  const gateway: GatewayDependencies = {
+    apiKeys,
+    limiter: new SlidingWindowLimiter(ig.IG_PUSH_RATE_LIMIT_PER_MINUTE),
+    maxRequestBytes: ig.IG_MAX_REQUEST_BYTES,
+    maxBatchBytes: ig.IG_MAX_BATCH_BYTES,
+    maxBatchItems: ig.IG_MAX_BATCH_ITEMS,
+    batchConcurrency: ig.IG_BATCH_CONCURRENCY,
+    admit: async (body: unknown, actor: Actor) => admit(body, actor, await context()),
+    health: () => monitor.report(),
+    async lookup(q: LookupQuery) {
+      const pool = await deps.pool();
+      // §5.8: by event_id or dedupe_key the earliest receipt, by receipt_id the latest.
+      const [column, order] = q.receipt_id
+        ? (['receipt_id', 'DESC'] as const)
+        : q.event_id
+          ? (['event_id', 'ASC'] as const)
+          : (['dedupe_key', 'ASC'] as const);
+      const value = q.receipt_id ?? q.event_id ?? q.dedupe_key;
+      const res = await pool.query(
+        `SELECT receipt_id, event_id, event_type, decision, receipt_ref, eb_ref, reason_codes_json AS reason_codes,
+                platform_run_id
+         FROM ig_receipts WHERE ${column} = $1 ORDER BY created_at_utc ${order} LIMIT 1`,
+        [value],
+      );
+      return res.rows[0];
+    },
+  };
+  return { gateway, context, monitor };
+}

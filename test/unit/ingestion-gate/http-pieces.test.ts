@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { IngestionError } from '../../../lib/ingestion-gate/admission.ts';
+import { authenticate } from '../../../lib/ingestion-gate/auth.ts';
+import { healthMonitor } from '../../../lib/ingestion-gate/health.ts';
+import { type GatewayDependencies, handleRequest } from '../../../lib/ingestion-gate/http-api.ts';
+import { SlidingWindowLimiter } from '../../../lib/ingestion-gate/rate-limit.ts';
+
+describe('IG auth', () => {
+  it('accepts only listed keys, case-sensitive, and names the actor SYSTEM::<key>', () => {
+    const keys = ['local-parity-wsp', 'local-parity-df'];
+    expect(authenticate({ 'x-ig-api-key': 'local-parity-df' }, keys)).toEqual({
+      actor_id: 'SYSTEM::local-parity-df',
+      source_type: 'SYSTEM',
+      auth_mode: 'api_key',
+      principal: 'local-parity-df',
+    });
+    expect(authenticate({ 'x-ig-api-key': 'LOCAL-PARITY-DF' }, keys)).toBeUndefined();
+    expect(authenticate({}, keys)).toBeUndefined();
+    expect(authenticate({ 'x-ig-api-key': '' }, keys)).toBeUndefined();
+  });
+});
+
+describe('IG rate limit (sliding 60 s)', () => {
+  it('1 per minute: the second push in the minute is refused, the next minute it is allowed; 0 is off', () => {
+    let t = 0;
+    const one = new SlidingWindowLimiter(1, () => t);
+    expect(one.tryTake()).toBe(true);
+    t = 59_999;
+    expect(one.tryTake()).toBe(false);
+    t = 60_000;
+    expect(one.tryTake()).toBe(true);
+    const off = new SlidingWindowLimiter(0, () => t);
+    for (let i = 0; i < 1000; i++) expect(off.tryTake()).toBe(true);
+    const batch = new SlidingWindowLimiter(10, () => t);
+    expect(batch.tryTake(8)).toBe(true);
+    expect(batch.tryTake(3)).toBe(false);
+  });
+});
+
+describe('IG health (§5.7)', () => {
+  const probes = (overrides: Partial<Parameters<typeof healthMonitor>[0]> = {}) => ({
+    database: async () => undefined,
+    undescribableStreams: async () => [] as string[],
+    stuckOutboxRows: async () => 0,
+    ...overrides,
+  });
+
+  it('GREEN; RED for the database, a missing stream, a stuck outbox, repeated publish failures or a store failure', async () => {
+    const opts = { intervalMs: 30_000, busFailureThreshold: 3 };
+    expect(await healthMonitor(probes(), opts).report()).toEqual({ state: 'GREEN', reasons: [] });
+    const down = healthMonitor(
+      probes({ database: async () => Promise.reject(new Error('ECONNREFUSED')) }),
+      opts,
+    );
+    expect(await down.report()).toEqual({ state: 'RED', reasons: ['OPS_DB_UNHEALTHY'] });
+    const stream = healthMonitor(probes({ undescribableStreams: async () => ['fp.bus.rtdl.v1'] }), opts);
+    expect((await stream.report()).reasons).toEqual(['BUS_UNHEALTHY']);
+    const stuck = healthMonitor(probes({ stuckOutboxRows: async () => 2 }), opts);
+    expect((await stuck.report()).state).toBe('RED');
+    const unknown = healthMonitor(
+      probes({ undescribableStreams: async () => Promise.reject(new Error('x')) }),
+      opts,
+    );
+    expect(await unknown.report()).toEqual({ state: 'AMBER', reasons: ['BUS_HEALTH_UNKNOWN'] });
+
+    const bus = healthMonitor(probes(), opts);
+    expect((await bus.report()).state).toBe('GREEN');
+    bus.recordPublish(false);
+    bus.recordPublish(false);
+    expect((await bus.report()).state).toBe('GREEN');
+    bus.recordPublish(false);
+    expect(await bus.report()).toEqual({ state: 'RED', reasons: ['BUS_UNHEALTHY'] });
+    bus.recordPublish(true);
+    bus.recordStoreWrite(false);
+    expect(await bus.report()).toEqual({ state: 'RED', reasons: ['OBJECT_STORE_UNHEALTHY'] });
+  });
+
+  it('serves the cached result within the interval and refreshes in the background after it', async () => {
+    let t = 0;
+    let calls = 0;
+    const m = healthMonitor(
+      probes({
+        database: async () => {
+          calls++;
+        },
+      }),
+      { intervalMs: 1000, busFailureThreshold: 3, now: () => t },
+    );
+    await m.report();
+    await m.report();
+    expect(calls).toBe(1);
+    t = 1000;
+    await m.report();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toBe(2);
+  });
+});
+
+describe('IG HTTP API routing', () => {
+  const deps = (overrides: Partial<GatewayDependencies> = {}): GatewayDependencies => ({
+    apiKeys: async () => ['k'],
+    limiter: new SlidingWindowLimiter(0),
+    maxRequestBytes: 100,
+    maxBatchBytes: 1000,
+    maxBatchItems: 3,
+    batchConcurrency: 2,
+    admit: async () => {
+      throw new IngestionError('PUBLISH_PENDING_RETRY', 'bus down');
+    },
+    health: async () => ({ state: 'GREEN', reasons: [] }),
+    lookup: async () => undefined,
+    ...overrides,
+  });
+  const req = (method: string, path: string, body?: string, query: Record<string, string> = {}) => ({
+    method,
+    path,
+    headers: { 'x-ig-api-key': 'k' },
+    query,
+    body,
+  });
+
+  it('maps an undecidable push to 503 with its code, a rate-limited one to 429, an unexpected error to 500', async () => {
+    expect(await handleRequest(req('POST', '/v1/ingest/push', '{}'), deps())).toEqual({
+      statusCode: 503,
+      body: { error: 'PUBLISH_PENDING_RETRY', detail: 'bus down' },
+    });
+    const limited = deps({ limiter: new SlidingWindowLimiter(1) });
+    await handleRequest(req('POST', '/v1/ingest/push', '{}'), limited);
+    expect((await handleRequest(req('POST', '/v1/ingest/push', '{}'), limited)).statusCode).toBe(429);
+    const broken = deps({
+      admit: async () => {
+        throw new Error('boom');
+      },
+    });
+    expect(await handleRequest(req('POST', '/v1/ingest/push', '{}'), broken)).toEqual({
+      statusCode: 500,
+      body: { error: 'INTERNAL_ERROR', detail: 'boom' },
+    });
+    expect((await handleRequest(req('POST', '/v1/ingest/push', 'x'.repeat(101)), deps())).statusCode).toBe(
+      413,
+    );
+    expect(
+      (await handleRequest(req('GET', '/v1/ops/lookup', undefined, { event_id: 'e' }), deps())).body,
+    ).toEqual({});
+  });
+
+  it('batch items that cannot be decided now are marked retryable in place', async () => {
+    const r = await handleRequest(req('POST', '/v1/ingest/batch', '{"envelopes":[{},{}]}'), deps());
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toMatchObject({ retry: 2, admitted: 0 });
+    expect(
+      (await handleRequest(req('POST', '/v1/ingest/batch', '{"envelopes":[{},{},{},{}]}'), deps())).body,
+    ).toMatchObject({
+      error: 'BATCH_SIZE_INVALID',
+    });
+    expect((await handleRequest(req('POST', '/v1/ingest/batch', '[]'), deps())).body).toMatchObject({
+      error: 'BATCH_INVALID',
+    });
+  });
+});
