@@ -2,8 +2,12 @@ import type { HealthReport } from './ports.ts';
 
 /**
  * §5.7 health from real signals: the database answers, every stream the gate routes to is describable, the
- * bus and the object store are not failing repeatedly, and the outbox is not stuck. RED reasons stop intake;
- * the result is cached for the probe interval (stale while a refresh runs, only the first check waits).
+ * bus and the object store are not failing repeatedly. RED reasons stop intake; the result is cached for the
+ * probe interval (stale while a refresh runs, only the first check waits). Repeated publish failures make the
+ * gate RED until a publish succeeds or one probe interval has passed since the last failure (intake being
+ * refused, no publish could ever clear it otherwise; if the bus is still failing the count climbs again). An
+ * outbox holding events that failed to publish repeatedly is AMBER `OUTBOX_BACKLOG`: it drains on the next
+ * pushes and on the schedule, so it must not stop intake.
  */
 
 export interface HealthProbes {
@@ -30,6 +34,7 @@ export interface HealthMonitor {
 export function healthMonitor(probes: HealthProbes, options: HealthOptions): HealthMonitor {
   const now = options.now ?? Date.now;
   let publishFailures = 0;
+  let lastFailureAt = 0;
   let storeFailures = 0;
   let cached: { at: number; report: HealthReport } | undefined;
   let refreshing: Promise<HealthReport> | undefined;
@@ -48,12 +53,12 @@ export function healthMonitor(probes: HealthProbes, options: HealthOptions): Hea
     } catch {
       amber.push('BUS_HEALTH_UNKNOWN');
     }
-    if (publishFailures >= options.busFailureThreshold && !red.includes('BUS_UNHEALTHY'))
-      red.push('BUS_UNHEALTHY');
+    const failing =
+      publishFailures >= options.busFailureThreshold && now() - lastFailureAt < options.intervalMs;
+    if (failing && !red.includes('BUS_UNHEALTHY')) red.push('BUS_UNHEALTHY');
     if (!red.includes('OPS_DB_UNHEALTHY')) {
       try {
-        if ((await probes.stuckOutboxRows(options.busFailureThreshold)) > 0 && !red.includes('BUS_UNHEALTHY'))
-          red.push('BUS_UNHEALTHY');
+        if ((await probes.stuckOutboxRows(options.busFailureThreshold)) > 0) amber.push('OUTBOX_BACKLOG');
       } catch {
         /* the database probe already reports it */
       }
@@ -82,9 +87,11 @@ export function healthMonitor(probes: HealthProbes, options: HealthOptions): Hea
       return cached.report;
     },
     recordPublish(ok) {
+      const wasFailing = publishFailures >= options.busFailureThreshold;
       publishFailures = ok ? 0 : publishFailures + 1;
-      // A bus going bad must be seen at once, not after the cache expires.
-      if (!ok && publishFailures >= options.busFailureThreshold && cached) cached = undefined;
+      if (!ok) lastFailureAt = now();
+      // A bus going bad (or coming back) must be seen at once, not after the cache expires.
+      if (wasFailing !== publishFailures >= options.busFailureThreshold) cached = undefined;
     },
     recordStoreWrite(ok) {
       storeFailures = ok ? 0 : storeFailures + 1;

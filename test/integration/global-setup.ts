@@ -4,6 +4,8 @@ import { startTestStack } from '../support/test-stack.ts';
 
 /** One local cloud of the product's own serverless.yml for the whole integration tier. */
 export default async function setup(project: TestProject) {
+  // IG health is cached for its probe interval; tests that break and mend the bus need it short.
+  process.env.IG_HEALTH_PROBE_INTERVAL_SECONDS ??= '1';
   const stack = await startTestStack(path.resolve('.'), 'product');
   project.provide('stack', { state: stack.state, env: stack.env });
   return async () => {

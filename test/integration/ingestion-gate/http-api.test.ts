@@ -1,7 +1,9 @@
 import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { canonicalJson, parseJsonLossless, pyFloat } from '../../../lib/contracts/canonical-json.ts';
 import { sha256Hex } from '../../../lib/contracts/identity.ts';
+import { stackDown, stackUp } from '../../../local/stack.ts';
+import { stackConfig } from '../../../local/stack-config.ts';
 import { clientsFor } from '../../support/clients.ts';
 
 /**
@@ -9,7 +11,7 @@ import { clientsFor } from '../../support/clients.ts';
  * kinesalite, S3): acceptance checks 12, 13 and 15 of control-ingress.md §9 and the bad-input answers.
  */
 
-const { state } = inject('stack');
+const { state, env } = inject('stack');
 const { kinesis } = clientsFor(state);
 const BASE = state.endpoints.http;
 const KEY = 'local-parity-wsp';
@@ -86,6 +88,10 @@ async function recordsFor(stream: string, eventId: string): Promise<string[]> {
 }
 
 describe('IG HTTP API on the local cloud', () => {
+  afterAll(async () => {
+    await stackUp(stackConfig(env), () => undefined); // leave the shared stack whole
+  });
+
   it('§9.15: every route answers 401 without a valid key; the actor is SYSTEM::<key> with one', async () => {
     for (const [path, method] of [
       ['/v1/ingest/push', 'POST'],
@@ -194,4 +200,32 @@ describe('IG HTTP API on the local cloud', () => {
     });
     expect(tooMany).toMatchObject({ status: 400, body: { error: 'BATCH_SIZE_INVALID' } });
   });
+
+  it('§9.14 with the outbox: a bus failure is 503 PUBLISH_PENDING_RETRY, repeated ones turn health RED, and once the bus is back every kept event reaches it once', async () => {
+    const kept = [envelope(), envelope(), envelope()];
+    await stackDown(stackConfig(env), () => undefined, ['kinesis']);
+    for (const e of kept) {
+      const r = await push(e);
+      expect(r.status).toBe(503);
+      expect(['PUBLISH_PENDING_RETRY', 'IG_UNHEALTHY']).toContain(r.body.error);
+    }
+    const refused = await push(envelope());
+    expect(refused).toMatchObject({ status: 503, body: { error: 'IG_UNHEALTHY' } });
+    expect((await call('/v1/ops/health')).body).toMatchObject({ state: 'RED' });
+
+    await stackUp(stackConfig(env), () => undefined);
+    // Health is cached for its probe interval (1 s in tests): push until intake resumes.
+    const fresh = envelope();
+    let answer = await push(fresh);
+    for (let i = 0; i < 40 && answer.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      answer = await push(fresh);
+    }
+    expect(answer.body.decision).toBe('ADMIT');
+    for (const e of kept) {
+      const again = await push(e);
+      expect(['ADMIT', 'DUPLICATE']).toContain(again.body.decision);
+      expect(await recordsFor('fp.bus.traffic.fraud.v1', e.event_id)).toHaveLength(1);
+    }
+  }, 120_000);
 });

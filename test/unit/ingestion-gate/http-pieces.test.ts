@@ -45,7 +45,7 @@ describe('IG health (§5.7)', () => {
     ...overrides,
   });
 
-  it('GREEN; RED for the database, a missing stream, a stuck outbox, repeated publish failures or a store failure', async () => {
+  it('GREEN; RED for the database, a missing stream, repeated publish failures or a store failure; AMBER for a backlog', async () => {
     const opts = { intervalMs: 30_000, busFailureThreshold: 3 };
     expect(await healthMonitor(probes(), opts).report()).toEqual({ state: 'GREEN', reasons: [] });
     const down = healthMonitor(
@@ -56,7 +56,7 @@ describe('IG health (§5.7)', () => {
     const stream = healthMonitor(probes({ undescribableStreams: async () => ['fp.bus.rtdl.v1'] }), opts);
     expect((await stream.report()).reasons).toEqual(['BUS_UNHEALTHY']);
     const stuck = healthMonitor(probes({ stuckOutboxRows: async () => 2 }), opts);
-    expect((await stuck.report()).state).toBe('RED');
+    expect(await stuck.report()).toEqual({ state: 'AMBER', reasons: ['OUTBOX_BACKLOG'] });
     const unknown = healthMonitor(
       probes({ undescribableStreams: async () => Promise.reject(new Error('x')) }),
       opts,
@@ -71,8 +71,23 @@ describe('IG health (§5.7)', () => {
     bus.recordPublish(false);
     expect(await bus.report()).toEqual({ state: 'RED', reasons: ['BUS_UNHEALTHY'] });
     bus.recordPublish(true);
+    expect(await bus.report()).toEqual({ state: 'GREEN', reasons: [] });
     bus.recordStoreWrite(false);
     expect(await bus.report()).toEqual({ state: 'RED', reasons: ['OBJECT_STORE_UNHEALTHY'] });
+  });
+
+  it('RED from publish failures lasts one probe interval after the last failure, so intake can resume', async () => {
+    let t = 0;
+    const m = healthMonitor(probes(), { intervalMs: 1000, busFailureThreshold: 2, now: () => t });
+    m.recordPublish(false);
+    m.recordPublish(false);
+    expect((await m.report()).state).toBe('RED');
+    t = 999;
+    expect((await m.report()).state).toBe('RED');
+    t = 2000;
+    await m.report(); // stale answer, refresh started
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await m.report()).toEqual({ state: 'GREEN', reasons: [] });
   });
 
   it('serves the cached result within the interval and refreshes in the background after it', async () => {
