@@ -1,5 +1,7 @@
 import { sql as runLifecycle } from './0001-run-lifecycle.ts';
 import { sql as ingestionGate } from './0002-ingestion-gate.ts';
+import { sql as scenarioRunner } from './0003-scenario-runner.ts';
+import { sql as worldStreamer } from './0004-world-streamer.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -11,4 +13,6 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { id: '0001-run-lifecycle', sql: runLifecycle },
   { id: '0002-ingestion-gate', sql: ingestionGate },
+  { id: '0003-scenario-runner', sql: scenarioRunner },
+  { id: '0004-world-streamer', sql: worldStreamer },
 ];
