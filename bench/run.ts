@@ -20,6 +20,7 @@ import { startEphemeralStack } from '../local/ephemeral-stack.ts';
 import { waitForExecution } from '../local/lifecycle-runner.ts';
 import { stackStatus, stackUp } from '../local/stack.ts';
 import { ESM_FIXTURE_SCHEMA } from '../test/fixtures/esm-service/schema.ts';
+import { benchIngest } from './ingest.ts';
 import { benchSort } from './sort.ts';
 
 /**
@@ -45,6 +46,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 runCli('bench', async () => {
   if (process.argv[2] === 'sort') {
     await benchSort();
+    return 0;
+  }
+  if (process.argv[2] === 'ingest') {
+    await benchIngest();
     return 0;
   }
   console.log('bench: starting a throwaway local cloud (cold start is measured)');

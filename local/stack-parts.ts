@@ -84,6 +84,7 @@ export function childEnv(c: StackConfig): NodeJS.ProcessEnv {
     LOCAL_KINESIS_ENDPOINT: e.kinesis,
     LOCAL_SFN_ENDPOINT: e.sfn,
     LOCAL_LAMBDA_ENDPOINT: e.lambda,
+    LOCAL_ESM_ENDPOINT: e.esm,
     LOCAL_DATABASE_URL: databaseUrls(c).app,
     LOCAL_HTTP_PORT: String(c.env.LOCAL_HTTP_PORT),
     LOCAL_LAMBDA_PORT: String(c.env.LOCAL_LAMBDA_PORT),

@@ -1,29 +1,13 @@
+import { s3PhaseEvidenceStore } from '../../lib/adapters/phase-evidence-store.ts';
 import { platformDependencies } from '../../lib/adapters/platform-dependencies.ts';
-import { getObjectText, putObjectOnce, s3Uri } from '../../lib/adapters/s3-objects.ts';
-import {
-  type OracleReadyResult,
-  oracleReady,
-  type PhaseEvidenceStore,
-} from '../../lib/run-lifecycle/oracle-ready.ts';
+import { type OracleReadyResult, oracleReady } from '../../lib/run-lifecycle/oracle-ready.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
 import { createLogger } from '../../lib/runtime/logger.ts';
 
 const env = platformEnvironment();
 const deps = platformDependencies(env);
 const logger = createLogger('oracle-ready');
-
-const evidence: PhaseEvidenceStore = {
-  async writeOnce(key, body) {
-    const ref = s3Uri(env.PLATFORM_BUCKET, key);
-    if (await putObjectOnce(deps.s3, env.PLATFORM_BUCKET, key, body))
-      return { ref, created: true, identical: true };
-    return {
-      ref,
-      created: false,
-      identical: (await getObjectText(deps.s3, env.PLATFORM_BUCKET, key)) === body,
-    };
-  },
-};
+const evidence = s3PhaseEvidenceStore(deps.s3, env.PLATFORM_BUCKET);
 
 /** P3 ORACLE_READY gate: the nested oracle-pipeline's output checked and recorded as the phase's evidence. */
 export const handler = async (event: unknown): Promise<OracleReadyResult> => {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { canonicalJson } from '../contracts/canonical-json.ts';
 import { PlatformRunId } from '../contracts/platform-run.ts';
+import { type PhaseEvidenceStore, writePhaseEvidence } from './phase-evidence.ts';
+
+export type { PhaseEvidenceStore } from './phase-evidence.ts';
 
 /**
  * P3 ORACLE_READY: the run's world is sealed, checked and sorted. The gate reads the oracle-pipeline's output
@@ -34,21 +36,12 @@ export class OracleReadyRequestInvalid extends Error {
   override name = 'ORACLE_READY_INPUT_INVALID';
 }
 
-/** Port: write-once evidence of a phase; `created` false when an identical object was already there. */
-export interface PhaseEvidenceStore {
-  writeOnce(key: string, body: string): Promise<{ ref: string; created: boolean; identical: boolean }>;
-}
-
 export interface OracleReadyResult {
   ready: boolean;
   summary: string;
   oracle_pack_id: string;
   engine_run_root: string;
   evidence_ref: string;
-}
-
-export function phaseEvidenceKey(platformRunId: string, phase: string): string {
-  return `${platformRunId}/lifecycle/${phase}.json`;
 }
 
 export async function oracleReady(request: unknown, store: PhaseEvidenceStore): Promise<OracleReadyResult> {
@@ -80,14 +73,10 @@ export async function oracleReady(request: unknown, store: PhaseEvidenceStore): 
       max_ts_utc: v.max_ts_utc ?? null,
     })),
   };
-  const written = await store.writeOnce(
-    phaseEvidenceKey(platform_run_id, 'P3_ORACLE_READY'),
-    `${canonicalJson(record)}\n`,
-  );
-  if (!written.created && !written.identical)
-    problems.push(`evidence ${written.ref} already holds a different record`);
+  const written = await writePhaseEvidence(store, platform_run_id, 'P3_ORACLE_READY', record);
+  if (written.conflict) problems.push(`evidence ${written.ref} already holds a different record`);
   return {
-    ready: ready && (written.created || written.identical),
+    ready: ready && !written.conflict,
     summary: problems.length === 0 ? `${oracle.views.length} stream views ready` : problems.join('; '),
     oracle_pack_id: oracle.oracle_pack_id,
     engine_run_root: oracle.engine_run_root,

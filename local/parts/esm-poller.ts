@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { kinesisClient, lambdaClient, s3Client } from '../../lib/adapters/aws-clients.ts';
 import { postgresCheckpointStore } from '../event-source-mapping/checkpoint-store.ts';
+import { listEventSourceMappings } from '../event-source-mapping/list-api.ts';
 import { mappingsOf } from '../event-source-mapping/mapping-config.ts';
 import { EventSourceMappingPoller } from '../event-source-mapping/poller.ts';
 import { fail, onShutdown, requiredEnv } from './part-runtime.ts';
@@ -32,9 +33,11 @@ async function main(): Promise<void> {
   });
   await poller.start();
   const server = http.createServer((req, res) => {
-    const known = req.url === '/status' || req.url === '/health';
+    const listed = req.method === 'GET' ? listEventSourceMappings(mappings, req.url ?? '') : undefined;
+    const known = listed !== undefined || req.url === '/status' || req.url === '/health';
     const body =
-      req.url === '/status' ? { mappings: poller.status() } : { ok: true, mappings: mappings.length };
+      listed ??
+      (req.url === '/status' ? { mappings: poller.status() } : { ok: true, mappings: mappings.length });
     res.writeHead(known ? 200 : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   });

@@ -6,6 +6,8 @@ import { startTestStack } from '../support/test-stack.ts';
 export default async function setup(project: TestProject) {
   // IG health is cached for its probe interval; tests that break and mend the bus need it short.
   process.env.IG_HEALTH_PROBE_INTERVAL_SECONDS ??= '1';
+  // The World Streamer caps each output of a stream session (WSP_MAX_EVENTS_PER_OUTPUT), so a stream test is small.
+  process.env.WSP_MAX_EVENTS_PER_OUTPUT ??= '20';
   const stack = await startTestStack(path.resolve('.'), 'product');
   project.provide('stack', { state: stack.state, env: stack.env });
   return async () => {

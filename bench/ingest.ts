@@ -1,0 +1,191 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import pg from 'pg';
+import { kinesisClient } from '../lib/adapters/aws-clients.ts';
+import { canonicalJson, pyFloat } from '../lib/contracts/canonical-json.ts';
+import { dedupeKey, sha256Hex } from '../lib/contracts/identity.ts';
+import { routeEnvelope } from '../lib/contracts/partitioning.ts';
+import { startEphemeralStack } from '../local/ephemeral-stack.ts';
+
+/**
+ * `npm run bench -- ingest`: IG admitted events/s through its HTTP API (single push and batch push) on a
+ * throwaway local cloud, beside the substrate ceiling measured in the same run on the same records: kinesalite
+ * PutRecords (500 per call) plus a Postgres batch insert of the same dedupe keys. Writes bench/results/ingest.json.
+ */
+
+const KEY = 'local-parity-wsp';
+const PRID = 'platform_20260305T000000Z';
+
+function envelopes(n: number, tag: string) {
+  return Array.from({ length: n }, (_, i) => {
+    const flowId = 9_100_000_000_000_000_000n + BigInt(i);
+    return {
+      event_id: sha256Hex(`bench-${tag}-${i}`),
+      event_type: 's3_event_stream_with_fraud_6B',
+      ts_utc: '2026-03-08T00:01:03.106979Z',
+      manifest_fingerprint: 'a'.repeat(64),
+      parameter_hash: 'b'.repeat(64),
+      seed: 42,
+      scenario_id: 'baseline_v1',
+      run_id: '1'.repeat(32),
+      platform_run_id: PRID,
+      scenario_run_id: '2'.repeat(32),
+      producer: 'svc:world_stream_producer',
+      payload: {
+        flow_id: flowId,
+        event_seq: i % 7,
+        event_type: 'AUTH_REQUEST',
+        ts_utc: '2026-03-08T00:01:03.106979',
+        amount: pyFloat(10 + (i % 100)),
+        seed: 42n,
+        manifest_fingerprint: 'a'.repeat(64),
+        parameter_hash: 'b'.repeat(64),
+        scenario_id: 'baseline_v1',
+        fraud_flag: i % 50 === 0,
+        campaign_id: null,
+      },
+    };
+  });
+}
+
+async function post(base: string, route: string, body: string) {
+  const res = await fetch(`${base}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-ig-api-key': KEY },
+    body,
+  }).catch((error: Error) => {
+    throw new Error(`POST ${base}${route}: ${error.message} (${String((error.cause as Error | undefined)?.message ?? '')})`);
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${route} answered ${res.status}: ${text.slice(0, 200)}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= items.length) return;
+        await work(items[i] as T);
+      }
+    }),
+  );
+}
+
+export async function benchIngest(): Promise<void> {
+  const single = Number(process.env.BENCH_INGEST_SINGLE ?? 2_000);
+  const batched = Number(process.env.BENCH_INGEST_BATCH ?? 10_000);
+  console.log(`bench ingest: a throwaway local cloud; ${single} single pushes, ${batched} in batches of 500`);
+  const stack = await startEphemeralStack(path.resolve('.'), 'bench-ingest', () => undefined);
+  try {
+    const base = stack.state.endpoints.http;
+    // Warm the Lambda (first invocation bundles nothing, but opens pools and clients).
+    await post(base, '/v1/ingest/push', canonicalJson(envelopes(1, 'warm')[0]));
+
+    const one = envelopes(single, 'single');
+    let t0 = performance.now();
+    let admitted = 0;
+    await pool(one, 8, async (e) => {
+      const r = await post(base, '/v1/ingest/push', canonicalJson(e));
+      if (r.decision === 'ADMIT') admitted++;
+    });
+    const singleSeconds = (performance.now() - t0) / 1000;
+    const singleRate = admitted / singleSeconds;
+    console.log(
+      `  single push: ${admitted} admitted in ${singleSeconds.toFixed(1)} s = ${Math.round(singleRate)} ev/s (8 in flight)`,
+    );
+
+    const many = envelopes(batched, 'batch');
+    const chunks: (typeof many)[] = [];
+    for (let i = 0; i < many.length; i += 500) chunks.push(many.slice(i, i + 500));
+    t0 = performance.now();
+    admitted = 0;
+    await pool(chunks, 2, async (chunk) => {
+      const r = await post(base, '/v1/ingest/batch', canonicalJson({ envelopes: chunk }));
+      admitted += Number(r.admitted ?? 0);
+    });
+    const batchSeconds = (performance.now() - t0) / 1000;
+    const batchRate = admitted / batchSeconds;
+    console.log(
+      `  batch push: ${admitted} admitted in ${batchSeconds.toFixed(1)} s = ${Math.round(batchRate)} ev/s (2 batches in flight)`,
+    );
+
+    // The ceiling: the same records straight to kinesalite, and the same keys straight into Postgres.
+    const ceiling = envelopes(batched, 'ceiling');
+    const kinesis = kinesisClient({ region: stack.state.region, ...stack.state.endpoints });
+    t0 = performance.now();
+    for (let i = 0; i < ceiling.length; i += 500) {
+      await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: 'fp.bus.traffic.fraud.v1',
+          Records: ceiling.slice(i, i + 500).map((e) => ({
+            PartitionKey: routeEnvelope(e).partitionKey,
+            Data: Buffer.from(canonicalJson(e)),
+          })),
+        }),
+      );
+    }
+    const kinesisSeconds = (performance.now() - t0) / 1000;
+    const db = new pg.Client({ connectionString: stack.state.databaseUrl });
+    await db.connect();
+    await db.query('CREATE TEMP TABLE bench_keys (dedupe_key text PRIMARY KEY, record text NOT NULL)');
+    t0 = performance.now();
+    for (let i = 0; i < ceiling.length; i += 500) {
+      const slice = ceiling.slice(i, i + 500);
+      await db.query(
+        'INSERT INTO bench_keys SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
+        [slice.map((e) => dedupeKey(PRID, 'traffic_fraud', e.event_id)), slice.map((e) => canonicalJson(e))],
+      );
+    }
+    const pgSeconds = (performance.now() - t0) / 1000;
+    await db.end();
+    const ceilingRate = ceiling.length / (kinesisSeconds + pgSeconds);
+    console.log(
+      `  substrate ceiling: kinesalite PutRecords ${Math.round(ceiling.length / kinesisSeconds)} rec/s + Postgres batch insert ${Math.round(ceiling.length / pgSeconds)} rows/s = ${Math.round(ceilingRate)} ev/s together`,
+    );
+    const result = {
+      when: new Date().toISOString(),
+      node: process.version,
+      single: {
+        events: single,
+        seconds: singleSeconds,
+        admittedPerSecond: Math.round(singleRate),
+        inFlight: 8,
+      },
+      batch: {
+        events: batched,
+        seconds: batchSeconds,
+        admittedPerSecond: Math.round(batchRate),
+        batchSize: 500,
+        inFlight: 2,
+      },
+      ceiling: {
+        kinesisRecordsPerSecond: Math.round(ceiling.length / kinesisSeconds),
+        postgresRowsPerSecond: Math.round(ceiling.length / pgSeconds),
+        combinedPerSecond: Math.round(ceilingRate),
+      },
+      singleVsCeiling: Math.round((singleRate / ceilingRate) * 100) / 100,
+      batchVsCeiling: Math.round((batchRate / ceilingRate) * 100) / 100,
+    };
+    fs.mkdirSync('bench/results', { recursive: true });
+    fs.writeFileSync('bench/results/ingest.json', `${JSON.stringify(result, null, 2)}\n`);
+    console.log('');
+    console.log('| measure | events/s | vs ceiling |');
+    console.log('|---|---|---|');
+    console.log(
+      `| IG single push (8 in flight) | ${result.single.admittedPerSecond} | ${result.singleVsCeiling}× |`,
+    );
+    console.log(
+      `| IG batch push (500/request) | ${result.batch.admittedPerSecond} | ${result.batchVsCeiling}× |`,
+    );
+    console.log(
+      `| substrate ceiling (PutRecords + PG batch insert) | ${result.ceiling.combinedPerSecond} | 1× |`,
+    );
+    console.log('bench ingest: results in bench/results/ingest.json');
+  } finally {
+    await stack.stop();
+  }
+}
