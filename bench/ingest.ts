@@ -55,7 +55,9 @@ async function post(base: string, route: string, body: string) {
     headers: { 'content-type': 'application/json', 'x-ig-api-key': KEY },
     body,
   }).catch((error: Error) => {
-    throw new Error(`POST ${base}${route}: ${error.message} (${String((error.cause as Error | undefined)?.message ?? '')})`);
+    throw new Error(
+      `POST ${base}${route}: ${error.message} (${String((error.cause as Error | undefined)?.message ?? '')})`,
+    );
   });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${route} answered ${res.status}: ${text.slice(0, 200)}`);

@@ -23,6 +23,8 @@ export interface ProbeTargets {
   kinesis: string;
   s3: string;
   lambda: string;
+  /** serverless-offline's HTTP server (HTTP API routes); it starts after the invoke endpoint. */
+  http?: string;
   sfn: string;
   esm: string;
 }
@@ -70,7 +72,10 @@ export async function probe(part: PartName, t: ProbeTargets): Promise<true | str
           method: 'POST',
           body: '{}',
         });
-        return res.status === 404 || res.ok ? true : `invoke endpoint answered ${res.status}`;
+        if (!(res.status === 404 || res.ok)) return `invoke endpoint answered ${res.status}`;
+        // The HTTP server comes up after the invoke endpoint; any answer (404 for an unknown route) will do.
+        if (t.http) await httpAnswers(`${t.http}/__health__`);
+        return true;
       }
       case 'step-functions': {
         const res = await httpAnswers(t.sfn, {

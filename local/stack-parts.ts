@@ -57,6 +57,7 @@ export function probeTargets(c: StackConfig): ProbeTargets {
     kinesis: e.kinesis,
     s3: e.s3,
     lambda: e.lambda,
+    http: e.http,
     sfn: e.sfn,
     esm: e.esm,
   };

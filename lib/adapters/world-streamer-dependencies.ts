@@ -1,0 +1,71 @@
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import type { PlatformEnvironment } from '../runtime/config.ts';
+import type { WorldStreamerEnvironment } from '../runtime/world-streamer-config.ts';
+import type { Clock, Sleeper, StreamLog } from '../world-streamer/ports.ts';
+import { sfnClient, ssmClient } from './aws-clients.ts';
+import type { PlatformDependencies } from './platform-dependencies.ts';
+import {
+  activeRunReader,
+  httpIngestionGateClient,
+  postgresCheckpointStore,
+  postgresReadyRunStore,
+  s3EngineRunOpener,
+  s3GovernanceSink,
+  s3RunFactsReader,
+  sfnStreamRunStarter,
+  textAllowlistSource,
+} from './world-streamer-stores.ts';
+
+/**
+ * The World Streamer's ports wired to Postgres, S3, Step Functions and the IG HTTP API for one Lambda container.
+ * DuckDB (the stream-view reader) is not here: only the chunk function loads it, with its layer.
+ */
+export function worldStreamer(
+  env: PlatformEnvironment,
+  wsp: WorldStreamerEnvironment,
+  deps: PlatformDependencies,
+) {
+  let key: Promise<string> | undefined;
+  const apiKey = () => {
+    key ??= (async () => {
+      if (wsp.WSP_IG_API_KEY) return wsp.WSP_IG_API_KEY;
+      const out = await ssmClient(deps.endpoints).send(
+        new GetParameterCommand({ Name: wsp.WSP_IG_API_KEY_SSM_PARAMETER, WithDecryption: true }),
+      );
+      const value = out.Parameter?.Value?.trim();
+      if (!value)
+        throw new Error(`WSP_IG_API_KEY_SSM_PARAMETER: ${wsp.WSP_IG_API_KEY_SSM_PARAMETER} has no value`);
+      return value;
+    })().catch((error) => {
+      key = undefined; // a failed SSM read is retried on the next call
+      throw error;
+    });
+    return key;
+  };
+
+  const clock: Clock = { now: () => new Date() };
+  const sleeper: Sleeper = { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+  return {
+    clock,
+    sleeper,
+    random: Math.random,
+    readyRuns: async () => postgresReadyRunStore(await deps.pool()),
+    checkpoints: async () => postgresCheckpointStore(await deps.pool()),
+    activeRun: activeRunReader(deps.pool, wsp.PLATFORM_RUN_ID),
+    facts: s3RunFactsReader(deps.s3, env.PLATFORM_BUCKET),
+    governance: s3GovernanceSink(deps.s3, env.PLATFORM_BUCKET),
+    engineRuns: s3EngineRunOpener(deps.s3),
+    allowlist: textAllowlistSource(wsp.WSP_PRODUCER_ALLOWLIST),
+    starter: sfnStreamRunStarter(sfnClient(deps.endpoints), {
+      arn: wsp.STREAM_RUN_STATE_MACHINE_ARN,
+      name: wsp.STREAM_RUN_STATE_MACHINE_NAME,
+    }),
+    ig: httpIngestionGateClient({ url: wsp.IG_URL, apiKey, timeoutMs: wsp.WSP_IG_TIMEOUT_MS }),
+  };
+}
+
+/** Narrative lines (§4.8) through the structured logger. */
+export function streamLog(logger: { info(message: string): void; warn(message: string): void }): StreamLog {
+  return { info: (line) => logger.info(line), warn: (line) => logger.warn(line) };
+}
