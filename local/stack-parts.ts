@@ -86,6 +86,7 @@ export function childEnv(c: StackConfig): NodeJS.ProcessEnv {
     LOCAL_SFN_ENDPOINT: e.sfn,
     LOCAL_LAMBDA_ENDPOINT: e.lambda,
     LOCAL_ESM_ENDPOINT: e.esm,
+    LOCAL_ACCOUNT_ID: c.env.LOCAL_ACCOUNT_ID,
     LOCAL_DATABASE_URL: databaseUrls(c).app,
     LOCAL_HTTP_PORT: String(c.env.LOCAL_HTTP_PORT),
     LOCAL_LAMBDA_PORT: String(c.env.LOCAL_LAMBDA_PORT),
