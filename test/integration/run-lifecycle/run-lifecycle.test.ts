@@ -24,7 +24,7 @@ async function run(input: Record<string, unknown>) {
 const worlds = fs.mkdtempSync(path.join(os.tmpdir(), 'run-lifecycle-'));
 const world = path.join(worlds, 'world');
 
-describe('run-lifecycle P0 -> P1 -> P3 on the local cloud', () => {
+describe('run-lifecycle P0 -> P7 on the local cloud', () => {
   beforeAll(async () => {
     await generateWorld({ out: world, events: 2_000, seed: 11n });
   });
@@ -33,12 +33,35 @@ describe('run-lifecycle P0 -> P1 -> P3 on the local cloud', () => {
     fs.rmSync(worlds, { recursive: true, force: true });
   });
 
-  it('pins a fresh platform_run_id, recorded as the active run in Postgres and S3, and gets the world ready', async () => {
+  it('pins a fresh run, gets the world ready, publishes READY, streams it through the gate and reconciles', async () => {
     const done = await run({ world_source: `file://${world}`, scenario_id: 'baseline_v1' });
     expect(done.error ?? done.status).toBe('SUCCEEDED');
     const output = JSON.parse(done.output ?? '{}');
     expect(output.platform_run_id).toMatch(/^platform_\d{8}T\d{6}Z$/);
-    expect(output.phases_completed).toEqual(['P0', 'P1', 'P3']);
+    expect(output.phases_completed).toEqual(['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7']);
+    // The stream (20 per output in tests) reconciled with the gate's receipts, all admitted.
+    expect(output.ingest.map((o: { output_id: string }) => o.output_id).sort()).toEqual([
+      'arrival_events_5B',
+      's1_arrival_entities_6B',
+      's3_event_stream_with_fraud_6B',
+      's3_flow_anchor_with_fraud_6B',
+    ]);
+    for (const o of output.ingest)
+      expect(o).toMatchObject({ emitted: 20, admitted: 20, events: 20, quarantined: 0 });
+    for (const phase of [
+      'P2_DAEMONS_READY',
+      'P4_INGEST_READY',
+      'P6_STREAMING_ACTIVE',
+      'P7_INGEST_COMMITTED',
+    ]) {
+      const got = await s3.send(
+        new GetObjectCommand({
+          Bucket: 'fraud-platform',
+          Key: `${output.platform_run_id}/lifecycle/${phase}.json`,
+        }),
+      );
+      expect(JSON.parse((await got.Body?.transformToString()) ?? '{}').status, phase).toBe('PASS');
+    }
     expect(output.oracle_pack_id).toMatch(/^[0-9a-f]{64}$/);
     expect(output.stream_views).toHaveLength(4);
     const p3 = await s3.send(
