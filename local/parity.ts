@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { sfnClient } from '../lib/adapters/aws-clients.ts';
 import { generateWorld } from '../lib/world/generate.ts';
@@ -11,19 +12,20 @@ import { readStackState, stackUp } from './stack.ts';
 import { stackConfig } from './stack-config.ts';
 
 /**
- * `npm run parity`: a whole run on the embedded local cloud, on a generated world. Today the run lifecycle has
- * P0 SUBSTRATE_READY, P1 RUN_PINNED and P3 ORACLE_READY; later issues extend the same state machine to P12.
+ * `npm run parity`: a whole run on the embedded local cloud, on a generated world: P0 SUBSTRATE_READY, P1
+ * RUN_PINNED, P2 DAEMONS_READY, P3 ORACLE_READY (the oracle pipeline, nested), P4 INGEST_READY, P5
+ * READY_PUBLISHED (Scenario Runner), P6 STREAMING_ACTIVE and P7 INGEST_COMMITTED (World Streamer → Ingestion Gate
+ * → Kinesis, reconciled with the receipts). Later work extends the same state machine to P12.
  */
 
 const USAGE =
-  'usage: npm run parity -- [--events N] [--seed S] [--no-stack-up] [--platform-run-id platform_YYYYMMDDTHHMMSSZ]';
+  'usage: npm run parity -- [--events N] [--seed S] [--max-events-per-output N] [--speedup X] ' +
+  '[--summary-json FILE] [--no-stack-up] [--platform-run-id platform_YYYYMMDDTHHMMSSZ]';
+const whole = (flag: string) => z.string().regex(/^\d+$/, `${flag} must be a whole number`).transform(Number);
 const Flags = z.object({
   'no-stack-up': z.boolean().default(false),
   'platform-run-id': z.string().min(1).optional(),
-  events: z
-    .string()
-    .regex(/^\d+$/, '--events must be a whole number')
-    .transform(Number)
+  events: whole('--events')
     .pipe(z.number().min(500, '--events must be at least 500').max(50_000_000))
     .default(5_000),
   seed: z
@@ -31,6 +33,59 @@ const Flags = z.object({
     .regex(/^\d{1,18}$/, '--seed must be a whole number below 10^18')
     .transform((s) => BigInt(s))
     .default(42n),
+  'max-events-per-output': whole('--max-events-per-output').default(200),
+  speedup: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, '--speedup must be a number ≥ 0 (0 = no pacing)')
+    .transform(Number)
+    .default(0),
+  'summary-json': z.string().min(1).optional(),
+});
+
+const PHASES: Record<string, string> = {
+  P0: 'SUBSTRATE_READY',
+  P1: 'RUN_PINNED',
+  P2: 'DAEMONS_READY',
+  P3: 'ORACLE_READY',
+  P4: 'INGEST_READY',
+  P5: 'READY_PUBLISHED',
+  P6: 'STREAMING_ACTIVE',
+  P7: 'INGEST_COMMITTED',
+};
+
+/** Per phase: when its first state was entered and its last one left (the lifecycle's states are named P<n>…). */
+function phaseTimes(history: HistoryEvent[]) {
+  const times = new Map<string, { start: number; end: number }>();
+  for (const e of history) {
+    const name = e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name;
+    const phase = name ? /^(P\d+)/.exec(name)?.[1] : undefined;
+    if (!phase || !e.timestamp) continue;
+    const t = new Date(e.timestamp).getTime();
+    const cur = times.get(phase) ?? { start: t, end: t };
+    times.set(phase, { start: Math.min(cur.start, t), end: Math.max(cur.end, t) });
+  }
+  return times;
+}
+
+const Output = z.object({
+  platform_run_id: z.string(),
+  phases_completed: z.array(z.string()),
+  oracle_pack_id: z.string(),
+  engine_run_root: z.string(),
+  scenario_run_id: z.string(),
+  ready_message_id: z.string(),
+  stream_run_execution: z.string(),
+  evidence: z.record(z.string(), z.unknown()),
+  ingest: z.array(
+    z.object({
+      output_id: z.string(),
+      emitted: z.number(),
+      admitted: z.number(),
+      duplicate: z.number(),
+      quarantined: z.number(),
+      events: z.number(),
+    }),
+  ),
 });
 
 runCli('parity', async () => {
@@ -43,6 +98,9 @@ runCli('parity', async () => {
         'platform-run-id': { type: 'string' },
         events: { type: 'string' },
         seed: { type: 'string' },
+        'max-events-per-output': { type: 'string' },
+        speedup: { type: 'string' },
+        'summary-json': { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -53,10 +111,9 @@ runCli('parity', async () => {
   const flags = parsed.data;
   const config = stackConfig();
   const say = (line: string) => console.log(line);
+  const cap = flags['max-events-per-output'];
 
-  say(
-    'parity: a run of the lifecycle that exists today (P0 SUBSTRATE_READY, P1 RUN_PINNED, P3 ORACLE_READY) on the embedded local cloud',
-  );
+  say('parity: a whole run (P0 to P7) on the embedded local cloud');
   say('[1/4] local cloud');
   const state = flags['no-stack-up'] ? readStackState(config.dataDir) : await stackUp(config, say);
   if (!state)
@@ -83,38 +140,68 @@ runCli('parity', async () => {
     say(`  generated ${world}: ${summary.outputs.length} outputs, ${summary.gates.length} gates`);
   }
 
-  say(`[3/4] run-lifecycle (${machine.name})`);
+  say(
+    `[3/4] run-lifecycle (${machine.name}): stream ${cap === 0 ? 'every event' : `at most ${cap} events per output`}, ${flags.speedup === 0 ? 'no pacing' : `event time ÷ ${flags.speedup}`}`,
+  );
   const sfn = sfnClient({ region: state.region, sfn: state.endpoints.sfn });
   const input = {
     world_source: `file://${world}`,
     scenario_id: 'baseline_v1',
+    stream: { max_events_per_output: cap, speedup: flags.speedup },
     ...(flags['platform-run-id'] ? { platform_run_id: flags['platform-run-id'] } : {}),
   };
   const oracleMachine = state.stateMachines.find((m) => m.name.endsWith('-oracle-pipeline'));
+  const streamMachine = state.stateMachines.find((m) => m.name.endsWith('-stream-run'));
   let platformRunId: string | undefined;
-  let child: { stop(): Promise<void> } | undefined;
+  let messageId: string | undefined;
+  const children: Array<{ stop(): Promise<void> }> = [];
   const sortedWindows = new Map<string, number>();
+  const executionArn = (machineArn: string, name: string) =>
+    `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   const outcome = await followExecution(sfn, machine.arn, input, {
     namePrefix: 'parity',
+    timeoutMs: 60 * 60_000,
     onEvent: (e) => {
       const entered = e.type?.endsWith('StateEntered') ? e.stateEnteredEventDetails?.name : undefined;
       const exited = e.stateExitedEventDetails;
       if (exited?.name === 'P1RunPinned' && exited.output)
         platformRunId = (JSON.parse(exited.output) as { run?: { platform_run_id?: string } }).run
           ?.platform_run_id;
+      if (exited?.name === 'P6StreamingActive' && exited.output)
+        messageId = (JSON.parse(exited.output) as { streaming?: { message_id?: string } }).streaming
+          ?.message_id;
+      if (exited?.name === 'P5ReadyPublished' && exited.output) {
+        const sr = (JSON.parse(exited.output) as { sr?: { state?: string; run_id?: string } }).sr;
+        say(`      scenario run ${sr?.run_id}: ${sr?.state}`);
+      }
       if (!entered) return;
-      say(`  → ${entered}`);
+      if (/^P\d+[A-Z]/.test(entered) && !entered.endsWith('Gate')) say(`  → ${entered}`);
       // P3 runs the oracle-pipeline as a nested execution named <platform_run_id>-oracle: show its progress too.
-      if (entered === 'P3OracleReady' && oracleMachine && platformRunId) {
-        const arn = oracleMachine.arn.replace(':stateMachine:', ':execution:');
-        child = watchExecution(sfn, `${arn}:${platformRunId}-oracle`, (ce) => {
-          const line = progressLine(ce, sortedWindows);
-          if (line) say(`      ${line}`);
-        });
+      if (entered === 'P3OracleReady' && oracleMachine && platformRunId)
+        children.push(
+          watchExecution(sfn, executionArn(oracleMachine.arn, `${platformRunId}-oracle`), (ce) => {
+            const line = progressLine(ce, sortedWindows);
+            if (line) say(`      ${line}`);
+          }),
+        );
+      if (entered === 'P7IngestCommitted' && streamMachine && messageId) {
+        const emitted = new Map<string, number>();
+        children.push(
+          watchExecution(sfn, executionArn(streamMachine.arn, messageId), (ce) => {
+            const out = ce.stateExitedEventDetails;
+            if (out?.name !== 'Chunk' || !out.output) return;
+            const r = (
+              JSON.parse(out.output) as { last?: { output_id?: string; emitted?: number; status?: string } }
+            ).last;
+            if (!r?.output_id) return;
+            emitted.set(r.output_id, r.emitted ?? 0);
+            say(`      streamed ${r.output_id}: ${r.emitted} events${r.status === 'DONE' ? ' (done)' : ''}`);
+          }),
+        );
       }
     },
   });
-  await child?.stop();
+  await Promise.all(children.map((c) => c.stop()));
 
   const evidenceDir = path.join(config.dataDir, 'parity', outcome.executionName);
   fs.mkdirSync(evidenceDir, { recursive: true });
@@ -122,33 +209,55 @@ runCli('parity', async () => {
   fs.writeFileSync(path.join(evidenceDir, 'history.json'), JSON.stringify(outcome.history, null, 2));
 
   say('[4/4] result');
+  const times = phaseTimes(outcome.history);
+  const phaseRows = Object.entries(PHASES).map(([phase, gate]) => {
+    const t = times.get(phase);
+    return {
+      phase,
+      gate,
+      status: !t ? 'NOT_REACHED' : outcome.status === 'SUCCEEDED' ? 'PASS' : 'REACHED',
+      seconds: t ? (t.end - t.start) / 1000 : null,
+    };
+  });
   if (outcome.status !== 'SUCCEEDED') {
+    for (const r of phaseRows)
+      say(`  ${r.phase} ${r.gate.padEnd(17)} ${r.status === 'NOT_REACHED' ? '-' : 'reached'}`);
     say(`  run-lifecycle ${outcome.status}: ${outcome.error ?? 'no error'}: ${outcome.cause ?? 'no cause'}`);
     say(`  evidence: execution and history in ${evidenceDir}`);
+    if (flags['summary-json'])
+      fs.writeFileSync(
+        flags['summary-json'],
+        `${JSON.stringify({ status: outcome.status, error: outcome.error, cause: outcome.cause, phases: phaseRows }, null, 2)}\n`,
+      );
     return 1;
   }
-  const output = z
-    .object({
-      platform_run_id: z.string(),
-      phases_completed: z.array(z.string()),
-      oracle_pack_id: z.string(),
-      engine_run_root: z.string(),
-      evidence: z.record(z.string(), z.unknown()),
-      stream_views: z.array(z.object({ output_id: z.string(), rows: z.number(), parts: z.number() })),
-    })
-    .parse(outcome.output);
-  say(
-    `  run-lifecycle SUCCEEDED in ${outcome.seconds.toFixed(1)} s (phases ${output.phases_completed.join(', ')})`,
-  );
-  say(`  platform_run_id: ${output.platform_run_id}`);
+  const output = Output.parse(outcome.output);
+  say(`  run-lifecycle SUCCEEDED in ${outcome.seconds.toFixed(1)} s`);
+  say(`  platform_run_id: ${output.platform_run_id}   scenario_run_id: ${output.scenario_run_id}`);
   say(`  oracle pack: ${output.oracle_pack_id} at ${output.engine_run_root}`);
-  for (const v of output.stream_views)
-    say(`    stream view ${v.output_id.padEnd(32)} ${String(v.rows).padStart(9)} rows in ${v.parts} part(s)`);
+  say('  phase                      status   seconds');
+  for (const r of phaseRows)
+    say(
+      `  ${`${r.phase} ${r.gate}`.padEnd(26)} ${'PASS'.padEnd(8)} ${r.seconds === null ? '-' : r.seconds.toFixed(1)}`,
+    );
+  say(
+    `  ${'output'.padEnd(32)} ${'emitted'.padStart(8)} ${'admitted'.padStart(9)} ${'duplicate'.padStart(10)} ${'quarantined'.padStart(12)}`,
+  );
+  for (const o of output.ingest)
+    say(
+      `  ${o.output_id.padEnd(32)} ${String(o.emitted).padStart(8)} ${String(o.admitted).padStart(9)} ${String(o.duplicate).padStart(10)} ${String(o.quarantined).padStart(12)}`,
+    );
   say('  evidence:');
   for (const [k, v] of Object.entries(output.evidence)) say(`    ${k}: ${String(v)}`);
+  say(`    READY message ${output.ready_message_id}; stream-run execution ${output.stream_run_execution}`);
   say(`    execution and history: ${evidenceDir}`);
   say(
-    `    S3 objects on disk: ${path.join(config.dataDir, 's3')}; Postgres tables platform_runs, active_run in ${state.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
+    `    S3 objects on disk: ${path.join(config.dataDir, 's3')}; Postgres ${state.databaseUrl.replace(/:[^:@/]+@/, ':***@')} (ig_receipts, ig_admissions, platform_runs)`,
   );
+  if (flags['summary-json'])
+    fs.writeFileSync(
+      flags['summary-json'],
+      `${JSON.stringify({ status: 'SUCCEEDED', seconds: outcome.seconds, ...output, phases: phaseRows }, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2)}\n`,
+    );
   return 0;
 });

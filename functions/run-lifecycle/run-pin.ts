@@ -19,6 +19,7 @@ export const handler = async (event: unknown): Promise<RunPinResult> => {
     requested: request.data.platform_run_id,
     pinnedBy: request.data.pinned_by ?? 'run-lifecycle',
     now: new Date(),
+    stream: request.data.stream,
   };
   const result = await pinRun(input, registry, store);
   logger.info('run pinned', { platform_run_id: result.platform_run_id, active: result.active });

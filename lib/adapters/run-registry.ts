@@ -9,9 +9,9 @@ export function postgresRunRegistry(pool: Pool): RunRegistry {
   return {
     async createRun(record: RunPinRecord) {
       const res = await pool.query(
-        `INSERT INTO platform_runs (platform_run_id, pinned_at_utc, pinned_by) VALUES ($1, $2, $3)
+        `INSERT INTO platform_runs (platform_run_id, pinned_at_utc, pinned_by, stream_settings) VALUES ($1, $2, $3, $4)
          ON CONFLICT (platform_run_id) DO NOTHING RETURNING platform_run_id`,
-        [record.platform_run_id, record.pinned_at_utc, record.pinned_by],
+        [record.platform_run_id, record.pinned_at_utc, record.pinned_by, JSON.stringify(record.stream ?? {})],
       );
       return res.rowCount === 1;
     },

@@ -35,9 +35,21 @@ export function platformRunInstant(id: string): Date | undefined {
 }
 
 /** What run-pin is invoked with (the run-lifecycle execution input; other keys are ignored). */
+/**
+ * How the World Streamer streams this run, pinned with it (run-scoped, so runs with different caps can share one
+ * deployment): `max_events_per_output` 0 = no cap, `speedup` 0 = no pacing. Absent fields take the deployment's
+ * WSP_* settings.
+ */
+export const RunStreamSettings = z.strictObject({
+  max_events_per_output: z.number().int().min(0).optional(),
+  speedup: z.number().finite().min(0).optional(),
+});
+export type RunStreamSettings = z.infer<typeof RunStreamSettings>;
+
 export const RunPinRequest = z.object({
   platform_run_id: z.string().optional(),
   pinned_by: z.string().min(1).max(128).optional(),
+  stream: RunStreamSettings.optional(),
 });
 export type RunPinRequest = z.infer<typeof RunPinRequest>;
 
@@ -46,5 +58,6 @@ export const RunPinRecord = z.object({
   platform_run_id: PlatformRunId,
   pinned_at_utc: z.iso.datetime(),
   pinned_by: z.string(),
+  stream: RunStreamSettings.optional(),
 });
 export type RunPinRecord = z.infer<typeof RunPinRecord>;

@@ -1,4 +1,9 @@
-import { PlatformRunId, platformRunIdAt, type RunPinRecord } from '../contracts/platform-run.ts';
+import {
+  PlatformRunId,
+  platformRunIdAt,
+  type RunPinRecord,
+  type RunStreamSettings,
+} from '../contracts/platform-run.ts';
 
 /** P1 RUN_PINNED: create a fresh platform_run_id and make it the active run everywhere. */
 
@@ -37,6 +42,7 @@ export interface PinRunInput {
   requested?: string | undefined;
   pinnedBy: string;
   now: Date;
+  stream?: RunStreamSettings | undefined;
 }
 
 /** At most this many later seconds are tried when a generated id is taken (two pins in one second). */
@@ -53,6 +59,7 @@ export async function pinRun(
       platform_run_id: id,
       pinned_at_utc: input.now.toISOString(),
       pinned_by: input.pinnedBy,
+      ...(input.stream ? { stream: input.stream } : {}),
     };
     if (!(await registry.createRun(record))) continue;
     const pin = await store.writePinRecord(record);

@@ -93,10 +93,16 @@ function envelopeOf(
 export async function runChunk(
   deps: ChunkDeps,
   rawInput: unknown,
-  settings: WorldStreamerSettings,
+  deployed: WorldStreamerSettings,
 ): Promise<ChunkResult> {
   const input = ChunkInput.parse(rawInput);
   const { plan, state } = input;
+  const run = plan.stream_settings ?? {};
+  const settings: WorldStreamerSettings = {
+    ...deployed,
+    ...(run.max_events_per_output === undefined ? {} : { maxEventsPerOutput: run.max_events_per_output }),
+    ...(run.speedup === undefined ? {} : { speedup: run.speedup }),
+  };
   const output = plan.outputs.find((o) => o.output_id === input.output_id);
   if (!output) throw new Error(`output ${input.output_id} is not in the stream plan`);
   const outputId = output.output_id;

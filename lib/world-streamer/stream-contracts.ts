@@ -75,6 +75,13 @@ export const StreamPlan = z.strictObject({
   context_output_ids: z.array(OutputId),
   /** The Map's MaxConcurrency (§4.5 `WSP_OUTPUT_CONCURRENCY`). */
   output_concurrency: z.number().int().min(1),
+  /** The run's own stream settings (pinned with the run at P1), over the deployment's. */
+  stream_settings: z
+    .strictObject({
+      max_events_per_output: z.number().int().min(0).optional(),
+      speedup: z.number().finite().min(0).optional(),
+    })
+    .optional(),
 });
 export type StreamPlan = z.infer<typeof StreamPlan>;
 

@@ -2,6 +2,7 @@ import { sql as runLifecycle } from './0001-run-lifecycle.ts';
 import { sql as ingestionGate } from './0002-ingestion-gate.ts';
 import { sql as scenarioRunner } from './0003-scenario-runner.ts';
 import { sql as worldStreamer } from './0004-world-streamer.ts';
+import { sql as runStreamSettings } from './0005-run-stream-settings.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0002-ingestion-gate', sql: ingestionGate },
   { id: '0003-scenario-runner', sql: scenarioRunner },
   { id: '0004-world-streamer', sql: worldStreamer },
+  { id: '0005-run-stream-settings', sql: runStreamSettings },
 ];
