@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import pg from 'pg';
@@ -12,13 +13,48 @@ import { clientsFor } from '../../support/clients.ts';
 import { waitForExecution } from '../../support/executions.ts';
 
 const { state, env } = inject('stack');
-const { s3, sfn } = clientsFor(state);
+const { s3, sfn, kinesis } = clientsFor(state);
 const lifecycle = state.stateMachines.find((m) => m.name.endsWith('-run-lifecycle'));
 const stateMachineArn = lifecycle?.arn ?? 'missing';
 
 async function run(input: Record<string, unknown>) {
   const start = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
   return waitForExecution(sfn, start.executionArn ?? '');
+}
+
+/** Every ADMIT receipt of the run: the record at its eb_ref (shard, sequence number) is that event. */
+async function admittedEventsOnTheBus(platformRunId: string) {
+  const db = new pg.Client({ connectionString: state.databaseUrl });
+  await db.connect();
+  try {
+    const rows = (
+      await db.query<{ event_id: string; eb_ref: { topic: string; partition: number; offset: string } }>(
+        `SELECT event_id, eb_ref FROM ig_receipts WHERE platform_run_id = $1 AND decision = 'ADMIT'`,
+        [platformRunId],
+      )
+    ).rows;
+    let onTheBus = 0;
+    for (const r of rows) {
+      const { ShardIterator } = await kinesis.send(
+        new GetShardIteratorCommand({
+          StreamName: r.eb_ref.topic,
+          ShardId: `shardId-${String(r.eb_ref.partition).padStart(12, '0')}`,
+          ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+          StartingSequenceNumber: r.eb_ref.offset,
+        }),
+      );
+      const got = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }));
+      const data = Buffer.from(got.Records?.[0]?.Data ?? new Uint8Array()).toString('utf8');
+      if (
+        data.includes(`"event_id":"${r.event_id}"`) &&
+        data.includes(`"platform_run_id":"${platformRunId}"`)
+      )
+        onTheBus++;
+    }
+    return { receipts: rows.length, onTheBus };
+  } finally {
+    await db.end();
+  }
 }
 
 const worlds = fs.mkdtempSync(path.join(os.tmpdir(), 'run-lifecycle-'));
@@ -33,8 +69,12 @@ describe('run-lifecycle P0 -> P7 on the local cloud', () => {
     fs.rmSync(worlds, { recursive: true, force: true });
   });
 
-  it('pins a fresh run, gets the world ready, publishes READY, streams it through the gate and reconciles', async () => {
-    const done = await run({ world_source: `file://${world}`, scenario_id: 'baseline_v1' });
+  it('Gate-20: pins a fresh run, gets the world ready, publishes READY, streams it through the gate and reconciles', async () => {
+    const done = await run({
+      world_source: `file://${world}`,
+      scenario_id: 'baseline_v1',
+      stream: { max_events_per_output: 20 },
+    });
     expect(done.error ?? done.status).toBe('SUCCEEDED');
     const output = JSON.parse(done.output ?? '{}');
     expect(output.platform_run_id).toMatch(/^platform_\d{8}T\d{6}Z$/);
@@ -98,6 +138,20 @@ describe('run-lifecycle P0 -> P7 on the local cloud', () => {
       output.platform_run_id,
     );
   });
+
+  it('Gate-200: every context and traffic output emits exactly 200, each with an ADMIT receipt whose eb_ref holds it', async () => {
+    const done = await run({
+      world_source: `file://${world}`,
+      scenario_id: 'baseline_v1',
+      stream: { max_events_per_output: 200 },
+    });
+    expect(done.error ?? done.status).toBe('SUCCEEDED');
+    const output = JSON.parse(done.output ?? '{}');
+    expect(output.ingest).toHaveLength(4);
+    for (const o of output.ingest)
+      expect(o).toMatchObject({ emitted: 200, admitted: 200, events: 200, quarantined: 0 });
+    expect(await admittedEventsOnTheBus(output.platform_run_id)).toEqual({ receipts: 800, onTheBus: 800 });
+  }, 600_000);
 
   it('refuses a malformed platform_run_id', async () => {
     const done = await run({ platform_run_id: 'platform_20261399T000000Z' });
