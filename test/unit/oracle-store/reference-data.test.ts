@@ -21,15 +21,21 @@ const hasReference = fs.existsSync(REFERENCE);
 
 describe('checked-in interface pack extracts', () => {
   it.skipIf(!inWorkspace)('the test copies of the reference YAML equal the workspace files', () => {
-    for (const dir of ['interface_pack', 'engine-schemas']) {
-      const copyDir = path.resolve(COPY, '..', dir);
-      for (const file of fs.readdirSync(copyDir))
-        expect(
-          fs
-            .readFileSync(path.join(copyDir, file))
-            .equals(fs.readFileSync(path.resolve(WORKSPACE, '..', dir, file))),
-          file,
-        ).toBe(true);
+    // Each copy under test/fixtures/engine-reference and where it comes from under ../shared/reference.
+    const origin: Record<string, string> = {
+      'engine-schemas/schemas.layer1.yaml': 'interface_pack/layer-1/specs/contracts/1A/schemas.layer1.yaml',
+    };
+    const walk = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const p = path.join(dir, e.name);
+        return e.isDirectory() ? walk(p) : e.name.endsWith('.yaml') ? [p] : [];
+      });
+    const root = path.resolve(COPY, '..');
+    const copies = walk(root).map((p) => path.relative(root, p));
+    expect(copies.length).toBeGreaterThanOrEqual(9);
+    for (const rel of copies) {
+      const source = path.resolve(WORKSPACE, '..', origin[rel] ?? rel);
+      expect(fs.readFileSync(path.join(root, rel)).equals(fs.readFileSync(source)), rel).toBe(true);
     }
   });
 
