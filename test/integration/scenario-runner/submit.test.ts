@@ -200,7 +200,7 @@ describe('scenario runner: POST /v1/runs on the local cloud', () => {
       scenario_id: 'baseline_v1',
       run_id: goldenRunId,
     });
-    expect(facts.intended_outputs).toEqual(['s2_event_stream_baseline_6B', 's3_event_stream_with_fraud_6B']);
+    expect(facts.intended_outputs).toEqual(['s3_event_stream_with_fraud_6B']); // the parity profile's traffic
     expect(facts.gate_receipts.length).toBeGreaterThan(0);
     expect(facts.gate_receipts.every((g) => g.status === 'PASS')).toBe(true);
     expect(facts.oracle_pack_ref).toMatchObject({
