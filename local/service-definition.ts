@@ -77,6 +77,8 @@ export interface ServiceFunction {
   /** Function timeout (serverless' default is 6 s). */
   timeoutSeconds: number;
   streamEvents: Array<StreamEventConfig & { streamName: string }>;
+  /** `http`/`httpApi` events (routes serverless-offline serves on the HTTP port). */
+  httpRoutes?: number;
 }
 export interface ServiceStateMachine {
   key: string;
@@ -172,6 +174,7 @@ export function describeService(
     key,
     name: functionName.get(key) ?? key,
     timeoutSeconds: f.timeout ?? p.provider.timeout ?? 6,
+    httpRoutes: (f.events ?? []).filter((e) => 'http' in e || 'httpApi' in e).length,
     streamEvents: (f.events ?? [])
       .filter((e) => 'stream' in e)
       .map((e) => parseStreamEvent(e, key))

@@ -49,6 +49,17 @@ export function databaseUrls(c: StackConfig) {
   return { admin: `${base}/postgres`, app: `${base}/fraud_platform`, localCloud: `${base}/local_cloud` };
 }
 
+function servesHttp(c: StackConfig): boolean {
+  try {
+    const service = JSON.parse(fs.readFileSync(paths(c).service, 'utf8')) as {
+      functions?: Array<{ httpRoutes?: number }>;
+    };
+    return (service.functions ?? []).some((f) => (f.httpRoutes ?? 0) > 0);
+  } catch {
+    return false;
+  }
+}
+
 export function probeTargets(c: StackConfig): ProbeTargets {
   const e = endpoints(c);
   return {
@@ -57,7 +68,8 @@ export function probeTargets(c: StackConfig): ProbeTargets {
     kinesis: e.kinesis,
     s3: e.s3,
     lambda: e.lambda,
-    http: e.http,
+    // serverless-offline opens its HTTP port only for a service with HTTP routes.
+    ...(servesHttp(c) ? { http: e.http } : {}),
     sfn: e.sfn,
     esm: e.esm,
   };
