@@ -1,5 +1,4 @@
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { PARTITION_PROFILES } from '../contracts/partitioning.ts';
 import type { Actor } from '../ingestion-gate/admission.ts';
 import { admit, drainOutbox } from '../ingestion-gate/admission.ts';
@@ -11,7 +10,7 @@ import { SlidingWindowLimiter } from '../ingestion-gate/rate-limit.ts';
 import { IG_POLICY_CONTENT_DIGEST } from '../ingestion-gate/reference/policy-digest.ts';
 import type { PlatformEnvironment } from '../runtime/config.ts';
 import type { IngestionGateEnvironment } from '../runtime/ingestion-gate-config.ts';
-import { ssmClient } from './aws-clients.ts';
+import { apiKeysLoader } from './api-keys.ts';
 import { kinesisEventBus, postgresAdmissionStore, s3EvidenceStore } from './ingestion-gate-stores.ts';
 import type { PlatformDependencies } from './platform-dependencies.ts';
 
@@ -27,26 +26,7 @@ export function ingestionGate(
   ig: IngestionGateEnvironment,
   deps: PlatformDependencies,
 ) {
-  let keys: Promise<readonly string[]> | undefined;
-  const apiKeys = () => {
-    keys ??= (async () => {
-      let text = ig.IG_API_KEYS;
-      if (ig.IG_API_KEYS_SSM_PARAMETER) {
-        const out = await ssmClient(deps.endpoints).send(
-          new GetParameterCommand({ Name: ig.IG_API_KEYS_SSM_PARAMETER, WithDecryption: true }),
-        );
-        text = out.Parameter?.Value ?? '';
-      }
-      return text
-        .split(/[\s,]+/)
-        .map((k) => k.trim())
-        .filter(Boolean);
-    })().catch((error) => {
-      keys = undefined;
-      throw error;
-    });
-    return keys;
-  };
+  const apiKeys = apiKeysLoader(deps.endpoints, ig.IG_API_KEYS, ig.IG_API_KEYS_SSM_PARAMETER || undefined);
 
   const monitor = healthMonitor(
     {

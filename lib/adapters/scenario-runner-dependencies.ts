@@ -1,10 +1,9 @@
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { PlatformEnvironment } from '../runtime/config.ts';
 import { type ScenarioRunnerEnvironment, scenarioRunnerSettings } from '../runtime/scenario-runner-config.ts';
 import type { RunsApiDependencies } from '../scenario-runner/http-api.ts';
 import type { ScenarioRunnerPorts } from '../scenario-runner/ports.ts';
 import { submitSubmission } from '../scenario-runner/submission.ts';
-import { ssmClient } from './aws-clients.ts';
+import { apiKeysLoader } from './api-keys.ts';
 import type { PlatformDependencies } from './platform-dependencies.ts';
 import {
   kinesisControlBus,
@@ -20,26 +19,7 @@ export function scenarioRunner(
   sr: ScenarioRunnerEnvironment,
   deps: PlatformDependencies,
 ) {
-  let keys: Promise<readonly string[]> | undefined;
-  const apiKeys = () => {
-    keys ??= (async () => {
-      let text = sr.SR_API_KEYS;
-      if (sr.SR_API_KEYS_SSM_PARAMETER) {
-        const out = await ssmClient(deps.endpoints).send(
-          new GetParameterCommand({ Name: sr.SR_API_KEYS_SSM_PARAMETER, WithDecryption: true }),
-        );
-        text = out.Parameter?.Value ?? '';
-      }
-      return text
-        .split(/[\s,]+/)
-        .map((k) => k.trim())
-        .filter(Boolean);
-    })().catch((error) => {
-      keys = undefined; // a failed SSM read is retried on the next request
-      throw error;
-    });
-    return keys;
-  };
+  const apiKeys = apiKeysLoader(deps.endpoints, sr.SR_API_KEYS, sr.SR_API_KEYS_SSM_PARAMETER || undefined);
 
   const artifacts = s3RunArtifactStore(deps.s3, env.PLATFORM_BUCKET);
   // Worlds on the local disk exist only on the local cloud (docs/oracle-store.md).
