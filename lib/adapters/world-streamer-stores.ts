@@ -305,3 +305,25 @@ export function httpIngestionGateClient(options: {
     },
   };
 }
+
+/** A rejected control-bus record's evidence, write-once in the platform bucket; returns its key. */
+export async function setAsideControlRecord(
+  s3: S3Client,
+  bucket: string,
+  record: {
+    eventSourceARN?: string;
+    kinesis: { partitionKey: string; sequenceNumber: string; data: string };
+  },
+  reason: string,
+): Promise<string> {
+  const key = `wsp/control-bus-rejects/${record.kinesis.sequenceNumber}.json`;
+  const body = canonicalJson({
+    event_source_arn: record.eventSourceARN,
+    partition_key: record.kinesis.partitionKey,
+    sequence_number: record.kinesis.sequenceNumber,
+    reason,
+    data_base64: record.kinesis.data,
+  });
+  await putObjectOnce(s3, bucket, key, `${body}\n`);
+  return key;
+}
