@@ -1,7 +1,7 @@
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { PARTITION_PROFILES } from '../contracts/partitioning.ts';
 import type { Actor } from '../ingestion-gate/admission.ts';
-import { admit, drainOutbox } from '../ingestion-gate/admission.ts';
+import { admitMany, drainOutbox, IngestionError } from '../ingestion-gate/admission.ts';
 import { healthMonitor } from '../ingestion-gate/health.ts';
 import type { GatewayDependencies, LookupQuery } from '../ingestion-gate/http-api.ts';
 import { payloadValidator } from '../ingestion-gate/payload-schemas.ts';
@@ -66,15 +66,10 @@ export function ingestionGate(
   const context = async (): Promise<AdmissionContext> => ({
     store: postgresAdmissionStore(await deps.pool()),
     bus: {
-      async publish(stream, key, data) {
-        try {
-          const out = await bus.publish(stream, key, data);
-          monitor.recordPublish(true);
-          return out;
-        } catch (error) {
-          monitor.recordPublish(false);
-          throw error;
-        }
+      async publish(stream, records) {
+        const out = await bus.publish(stream, records);
+        monitor.recordPublish(out.every((r) => !('error' in r)));
+        return out;
       },
     },
     evidence: {
@@ -111,15 +106,15 @@ export function ingestionGate(
     maxRequestBytes: ig.IG_MAX_REQUEST_BYTES,
     maxBatchBytes: ig.IG_MAX_BATCH_BYTES,
     maxBatchItems: ig.IG_MAX_BATCH_ITEMS,
-    batchConcurrency: ig.IG_BATCH_CONCURRENCY,
-    async admit(body: unknown, actor: Actor) {
+    async admit(bodies: readonly unknown[], actor: Actor) {
       const ctx = await context();
-      const out = await admit(body, actor, ctx);
+      const out = await admitMany(bodies, actor, ctx);
       // The outbox also drains behind successful publishes (at most every 5 s per container), so it empties
       // as soon as the bus is back even where no schedule runs (the local cloud).
-      if (out.decision === 'ADMIT' && Date.now() - lastDrainAt > 5_000) {
+      const published = out.some((r) => !(r instanceof IngestionError) && r?.decision === 'ADMIT');
+      if (published && Date.now() - lastDrainAt > 5_000) {
         lastDrainAt = Date.now();
-        await drainOutbox(ctx, { actor_id: 'SYSTEM::ig-outbox', source_type: 'SYSTEM' }, 20);
+        await drainOutbox(ctx, { actor_id: 'SYSTEM::ig-outbox', source_type: 'SYSTEM' }, 100);
       }
       return out;
     },

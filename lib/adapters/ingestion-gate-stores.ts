@@ -1,7 +1,13 @@
-import { type KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { EbRef } from '../contracts/receipts.ts';
-import type { AdmissionRow, AdmissionStore, EventBus, EvidenceStore } from '../ingestion-gate/ports.ts';
+import type {
+  AdmissionRow,
+  AdmissionStore,
+  BusRecord,
+  EventBus,
+  EvidenceStore,
+  PublishResult,
+} from '../ingestion-gate/ports.ts';
 import type { Pool } from './postgres/pool.ts';
 import { putObjectOnce, s3Uri } from './s3-objects.ts';
 
@@ -9,6 +15,46 @@ import { putObjectOnce, s3Uri } from './s3-objects.ts';
 
 const ROW_COLUMNS = `dedupe_key, state, platform_run_id, event_class, event_id, event_type, payload_hash, stream,
   partition_key, partitioning_profile_id, record, publish_attempts, last_error, eb_ref, receipt_ref, admitted_at_utc`;
+
+const RESERVE_SQL = `
+INSERT INTO ig_admissions (dedupe_key, state, platform_run_id, event_class, event_id, event_type, payload_hash,
+  stream, partition_key, partitioning_profile_id, record, claimed_until)
+SELECT k, 'PUBLISH_PENDING', r, c, e, t, h, s, p, pp, rec, $11
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+  $9::text[], $10::text[]) AS u(k, r, c, e, t, h, s, p, pp, rec)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING dedupe_key`;
+
+/** Admitted rows, receipts and quarantines of one call in one statement (atomic, one round trip). */
+const COMMIT_SQL = `
+WITH admitted AS (
+  UPDATE ig_admissions a SET state = 'ADMITTED', eb_ref = u.eb_ref::jsonb, receipt_ref = u.receipt_ref,
+    admitted_at_utc = u.admitted_at_utc, claimed_until = NULL, publish_attempts = a.publish_attempts + 1
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(dedupe_key, eb_ref, receipt_ref, admitted_at_utc)
+  WHERE a.dedupe_key = u.dedupe_key
+  RETURNING 1
+), receipts AS (
+  INSERT INTO ig_receipts (platform_run_id, receipt_id, event_id, event_type, dedupe_key, decision, eb_ref,
+    receipt_ref, reason_codes_json, created_at_utc)
+  SELECT r, id, e, t, d, dec, eb::jsonb, ref, rc::jsonb, at::timestamptz
+  FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+    $13::text[], $14::text[]) AS u(r, id, e, t, d, dec, eb, ref, rc, at)
+  ON CONFLICT (platform_run_id, receipt_id) DO NOTHING
+  RETURNING 1
+), quarantines AS (
+  INSERT INTO ig_quarantines (quarantine_id, platform_run_id, event_id, reason_codes_json, evidence_ref,
+    created_at_utc)
+  SELECT q, r, e, rc::jsonb, ref, at::timestamptz
+  FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
+    AS u(q, r, e, rc, ref, at)
+  ON CONFLICT (quarantine_id) DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM admitted) AS admitted, (SELECT count(*) FROM receipts) AS receipts,
+  (SELECT count(*) FROM quarantines) AS quarantines`;
+
+const column = <T, K extends keyof T>(rows: readonly T[], key: K) => rows.map((r) => r[key]);
+const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 export function postgresAdmissionStore(pool: Pool): AdmissionStore {
   return {
@@ -19,27 +65,28 @@ export function postgresAdmissionStore(pool: Pool): AdmissionStore {
       );
       return res.rows[0];
     },
-    async reserve(row, claimUntil) {
-      const res = await pool.query(
-        `INSERT INTO ig_admissions (dedupe_key, state, platform_run_id, event_class, event_id, event_type, payload_hash,
-           stream, partition_key, partitioning_profile_id, record, claimed_until)
-         VALUES ($1, 'PUBLISH_PENDING', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT (dedupe_key) DO NOTHING`,
-        [
-          row.dedupe_key,
-          row.platform_run_id,
-          row.event_class,
-          row.event_id,
-          row.event_type,
-          row.payload_hash,
-          row.stream,
-          row.partition_key,
-          row.partitioning_profile_id,
-          row.record,
-          claimUntil,
-        ],
+    async findMany(keys) {
+      const res = await pool.query<AdmissionRow>(
+        `SELECT ${ROW_COLUMNS} FROM ig_admissions WHERE dedupe_key = ANY($1::text[])`,
+        [keys],
       );
-      return res.rowCount === 1;
+      return res.rows;
+    },
+    async reserveMany(rows, claimUntil) {
+      const res = await pool.query<{ dedupe_key: string }>(RESERVE_SQL, [
+        column(rows, 'dedupe_key'),
+        column(rows, 'platform_run_id'),
+        column(rows, 'event_class'),
+        column(rows, 'event_id'),
+        column(rows, 'event_type'),
+        column(rows, 'payload_hash'),
+        column(rows, 'stream'),
+        column(rows, 'partition_key'),
+        column(rows, 'partitioning_profile_id'),
+        column(rows, 'record'),
+        claimUntil,
+      ]);
+      return new Set(res.rows.map((r) => r.dedupe_key));
     },
     async claim(key, now, claimUntil) {
       const res = await pool.query(
@@ -49,20 +96,38 @@ export function postgresAdmissionStore(pool: Pool): AdmissionStore {
       );
       return res.rowCount === 1;
     },
-    async markAdmitted(key, ebRef: EbRef, receiptRef, admittedAtUtc) {
+    async markPublishFailed(failures) {
       await pool.query(
-        `UPDATE ig_admissions SET state = 'ADMITTED', eb_ref = $2, receipt_ref = $3, admitted_at_utc = $4,
-           claimed_until = NULL, publish_attempts = publish_attempts + 1
-         WHERE dedupe_key = $1`,
-        [key, JSON.stringify(ebRef), receiptRef, admittedAtUtc],
+        `UPDATE ig_admissions a SET publish_attempts = a.publish_attempts + 1, last_error = left(u.error, 2000),
+           claimed_until = NULL
+         FROM unnest($1::text[], $2::text[]) AS u(dedupe_key, error)
+         WHERE a.dedupe_key = u.dedupe_key AND a.state = 'PUBLISH_PENDING'`,
+        [column(failures, 'dedupe_key'), column(failures, 'error')],
       );
     },
-    async markPublishFailed(key, error) {
-      await pool.query(
-        `UPDATE ig_admissions SET publish_attempts = publish_attempts + 1, last_error = $2, claimed_until = NULL
-         WHERE dedupe_key = $1 AND state = 'PUBLISH_PENDING'`,
-        [key, error.slice(0, 2000)],
-      );
+    async commit({ admitted, receipts, quarantines }) {
+      await pool.query(COMMIT_SQL, [
+        column(admitted, 'dedupe_key'),
+        admitted.map((a) => json(a.eb_ref)),
+        column(admitted, 'receipt_ref'),
+        column(admitted, 'admitted_at_utc'),
+        column(receipts, 'platform_run_id'),
+        column(receipts, 'receipt_id'),
+        column(receipts, 'event_id'),
+        column(receipts, 'event_type'),
+        column(receipts, 'dedupe_key'),
+        column(receipts, 'decision'),
+        receipts.map((r) => json(r.eb_ref)),
+        column(receipts, 'receipt_ref'),
+        receipts.map((r) => json(r.reason_codes)),
+        column(receipts, 'created_at_utc'),
+        column(quarantines, 'quarantine_id'),
+        column(quarantines, 'platform_run_id'),
+        column(quarantines, 'event_id'),
+        quarantines.map((q) => json(q.reason_codes)),
+        column(quarantines, 'evidence_ref'),
+        column(quarantines, 'created_at_utc'),
+      ]);
     },
     async pending(now, limit) {
       const res = await pool.query<AdmissionRow>(
@@ -73,57 +138,70 @@ export function postgresAdmissionStore(pool: Pool): AdmissionStore {
       );
       return res.rows;
     },
-    async indexReceipt(e) {
-      await pool.query(
-        `INSERT INTO ig_receipts (platform_run_id, receipt_id, event_id, event_type, dedupe_key, decision, eb_ref,
-           receipt_ref, reason_codes_json, created_at_utc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (platform_run_id, receipt_id) DO NOTHING`,
-        [
-          e.platform_run_id,
-          e.receipt_id,
-          e.event_id,
-          e.event_type,
-          e.dedupe_key,
-          e.decision,
-          e.eb_ref ? JSON.stringify(e.eb_ref) : null,
-          e.receipt_ref,
-          JSON.stringify(e.reason_codes),
-          e.created_at_utc,
-        ],
-      );
-    },
-    async indexQuarantine(e) {
-      await pool.query(
-        `INSERT INTO ig_quarantines (quarantine_id, platform_run_id, event_id, reason_codes_json, evidence_ref, created_at_utc)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (quarantine_id) DO NOTHING`,
-        [
-          e.quarantine_id,
-          e.platform_run_id,
-          e.event_id,
-          JSON.stringify(e.reason_codes),
-          e.evidence_ref,
-          e.created_at_utc,
-        ],
-      );
-    },
   };
 }
 
-/** PutRecord of the canonical JSON envelope; the record is the envelope (§6). */
+/** Kinesis PutRecords limits: 500 records and 5 MiB (data plus partition keys) per call. */
+const MAX_RECORDS_PER_CALL = 500;
+const MAX_BYTES_PER_CALL = 5 * 1_048_576;
+
+function chunks(records: readonly BusRecord[]): BusRecord[][] {
+  const out: BusRecord[][] = [];
+  let current: BusRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = Buffer.byteLength(r.data, 'utf8') + Buffer.byteLength(r.partitionKey, 'utf8');
+    if (
+      current.length > 0 &&
+      (current.length === MAX_RECORDS_PER_CALL || bytes + size > MAX_BYTES_PER_CALL)
+    ) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/**
+ * PutRecords of canonical JSON envelopes (§6: the record is the envelope), in calls of at most 500 records and
+ * 5 MiB, one after another so records of one partition key keep their order. A record Kinesis refused, or every
+ * record of a call that failed, answers its error.
+ */
 export function kinesisEventBus(kinesis: KinesisClient): EventBus {
   return {
-    async publish(stream, partitionKey, data) {
-      const out = await kinesis.send(
-        new PutRecordCommand({
-          StreamName: stream,
-          PartitionKey: partitionKey,
-          Data: Buffer.from(data, 'utf8'),
-        }),
-      );
-      if (!out.ShardId || !out.SequenceNumber)
-        throw new Error(`PutRecord to ${stream} returned no shard or sequence`);
-      return { shardId: out.ShardId, sequenceNumber: out.SequenceNumber };
+    async publish(stream, records) {
+      const results: PublishResult[] = [];
+      for (const chunk of chunks(records)) {
+        try {
+          const out = await kinesis.send(
+            new PutRecordsCommand({
+              StreamName: stream,
+              Records: chunk.map((r) => ({
+                PartitionKey: r.partitionKey,
+                Data: Buffer.from(r.data, 'utf8'),
+              })),
+            }),
+          );
+          chunk.forEach((_, i) => {
+            const r = out.Records?.[i];
+            results.push(
+              r?.ShardId && r.SequenceNumber
+                ? { shardId: r.ShardId, sequenceNumber: r.SequenceNumber }
+                : {
+                    error: `${r?.ErrorCode ?? 'NoResult'}: ${r?.ErrorMessage ?? 'PutRecords returned no result'}`,
+                  },
+            );
+          });
+        } catch (error) {
+          const message = (error as Error).message ?? String(error);
+          for (const _ of chunk) results.push({ error: message });
+        }
+      }
+      return results;
     },
   };
 }

@@ -136,3 +136,25 @@ export type QuarantineRecord = z.infer<typeof QuarantineRecord>;
 
 /** `"0" * 64`: the manifest fingerprint of a quarantine record whose envelope had none. */
 export const ZERO_FINGERPRINT = '0'.repeat(64);
+
+/**
+ * Where a receipt or quarantine record is: `s3://bucket/key` for a document stored alone, or
+ * `s3://bucket/key#bytes=START-END` (inclusive byte offsets, as an HTTP Range) for one line of a segment object
+ * that holds the documents written together by one batch.
+ */
+export interface EvidenceLocation {
+  bucket: string;
+  key: string;
+  range?: { start: number; end: number };
+}
+
+const EVIDENCE_REF = /^s3:\/\/([^/]+)\/([^#]+)(?:#bytes=(\d+)-(\d+))?$/;
+
+export function parseEvidenceRef(ref: string): EvidenceLocation {
+  const m = EVIDENCE_REF.exec(ref);
+  if (!m) throw new Error(`not an evidence ref: ${ref}`);
+  const [, bucket = '', key = '', start, end] = m;
+  return start === undefined || end === undefined
+    ? { bucket, key }
+    : { bucket, key, range: { start: Number(start), end: Number(end) } };
+}

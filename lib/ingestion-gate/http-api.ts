@@ -1,5 +1,5 @@
 import { parseJsonLossless } from '../contracts/canonical-json.ts';
-import { type Actor, type Admission, IngestionError } from './admission.ts';
+import { type Actor, type Admission, type AdmissionResult, IngestionError } from './admission.ts';
 import { authenticate } from './auth.ts';
 import type { HealthReport } from './ports.ts';
 import type { SlidingWindowLimiter } from './rate-limit.ts';
@@ -39,8 +39,8 @@ export interface GatewayDependencies {
   maxRequestBytes: number;
   maxBatchBytes: number;
   maxBatchItems: number;
-  batchConcurrency: number;
-  admit(body: unknown, actor: Actor): Promise<Admission>;
+  /** Admits the bodies of one request together; one result per body, in order (admission.ts admitMany). */
+  admit(bodies: readonly unknown[], actor: Actor): Promise<AdmissionResult[]>;
   health(): Promise<HealthReport>;
   lookup(query: LookupQuery): Promise<Record<string, unknown> | undefined>;
 }
@@ -75,7 +75,8 @@ async function push(req: HttpRequest, actor: Actor, deps: GatewayDependencies): 
     return error(400, 'NOT_AN_ENVELOPE', 'the body must be one JSON object (an envelope)');
   if (!deps.limiter.tryTake()) return error(429, 'RATE_LIMITED', 'push rate limit reached; retry later');
   try {
-    const out = await deps.admit(parsed.value, actor);
+    const [out] = await deps.admit([parsed.value], actor);
+    if (out instanceof IngestionError) return error(503, out.code, out.detail);
     return { statusCode: 200, body: out };
   } catch (e) {
     if (e instanceof IngestionError) return error(503, e.code, e.detail);
@@ -108,39 +109,44 @@ async function batch(req: HttpRequest, actor: Actor, deps: GatewayDependencies):
   if (!deps.limiter.tryTake(items.length))
     return error(429, 'RATE_LIMITED', 'push rate limit reached; retry later');
   const results: ItemResult[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const index = next++;
-      if (index >= items.length) return;
-      const item = items[index];
-      if (!isObject(item)) {
-        results[index] = {
-          index,
-          error: 'NOT_AN_ENVELOPE',
-          detail: 'each item must be a JSON object',
-          retryable: false,
-        };
-        continue;
-      }
-      try {
-        const out = await deps.admit(item, actor);
-        results[index] = {
-          index,
-          decision: out.decision,
-          receipt_id: out.receipt.receipt_id,
-          receipt_ref: out.receipt_ref,
-          ...(out.receipt.reason_codes ? { reason_codes: out.receipt.reason_codes } : {}),
-        };
-      } catch (e) {
-        if (!(e instanceof IngestionError)) throw e;
-        results[index] = { index, error: e.code, detail: e.detail, retryable: true };
-      }
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(deps.batchConcurrency, items.length)) }, worker),
-  );
+  const envelopes: { index: number; body: Record<string, unknown> }[] = [];
+  items.forEach((item, index) => {
+    if (isObject(item)) envelopes.push({ index, body: item });
+    else
+      results[index] = {
+        index,
+        error: 'NOT_AN_ENVELOPE',
+        detail: 'each item must be a JSON object',
+        retryable: false,
+      };
+  });
+  let admitted: AdmissionResult[];
+  try {
+    admitted =
+      envelopes.length > 0
+        ? await deps.admit(
+            envelopes.map((e) => e.body),
+            actor,
+          )
+        : [];
+  } catch (e) {
+    if (e instanceof IngestionError) return error(503, e.code, e.detail);
+    throw e;
+  }
+  envelopes.forEach(({ index }, n) => {
+    const out = admitted[n];
+    if (!out) throw new Error(`no admission result for item ${index}`);
+    results[index] =
+      out instanceof IngestionError
+        ? { index, error: out.code, detail: out.detail, retryable: true }
+        : {
+            index,
+            decision: out.decision,
+            receipt_id: out.receipt.receipt_id,
+            receipt_ref: out.receipt_ref,
+            ...(out.receipt.reason_codes ? { reason_codes: out.receipt.reason_codes } : {}),
+          };
+  });
   const count = (d: string) => results.filter((r) => 'decision' in r && r.decision === d).length;
   return {
     statusCode: 200,

@@ -31,21 +31,39 @@ export interface AdmissionRow {
   admitted_at_utc: string | null;
 }
 
+/**
+ * The admission authority, in set-wise operations: a batch of up to 500 events costs one query to reserve, one
+ * to read the rows that already existed, and one to record the outcome.
+ */
 export interface AdmissionStore {
   find(dedupeKey: string): Promise<AdmissionRow | undefined>;
-  /** Inserts a PUBLISH_PENDING row claimed by the caller until `claimUntil`; false when the key exists. */
-  reserve(row: AdmissionRow, claimUntil: Date): Promise<boolean>;
+  findMany(dedupeKeys: readonly string[]): Promise<AdmissionRow[]>;
+  /** Inserts PUBLISH_PENDING rows claimed by the caller until `claimUntil`; returns the keys it inserted. */
+  reserveMany(rows: readonly AdmissionRow[], claimUntil: Date): Promise<Set<string>>;
   /** Claims a PUBLISH_PENDING row whose claim has lapsed; false when it is claimed or no longer pending. */
   claim(dedupeKey: string, now: Date, claimUntil: Date): Promise<boolean>;
-  markAdmitted(dedupeKey: string, ebRef: EbRef, receiptRef: string, admittedAtUtc: string): Promise<void>;
-  /** Records a failed publish; the row stays PUBLISH_PENDING and its claim is released. */
-  markPublishFailed(dedupeKey: string, error: string): Promise<void>;
+  /** Records failed publishes; the rows stay PUBLISH_PENDING and their claims are released. */
+  markPublishFailed(failures: readonly { dedupe_key: string; error: string }[]): Promise<void>;
+  /**
+   * One atomic write of a batch's outcome: published rows become ADMITTED, and the receipts and quarantine
+   * records (already in the evidence store) are indexed (§5.8; on conflict do nothing).
+   */
+  commit(outcome: AdmissionOutcome): Promise<void>;
   /** PUBLISH_PENDING rows whose claim has lapsed, oldest first (the outbox drain). */
   pending(now: Date, limit: number): Promise<AdmissionRow[]>;
-  /** §5.8 receipts index (on conflict do nothing). */
-  indexReceipt(entry: ReceiptIndexEntry): Promise<void>;
-  /** §5.8 quarantines index (on conflict do nothing). */
-  indexQuarantine(entry: QuarantineIndexEntry): Promise<void>;
+}
+
+export interface AdmittedEntry {
+  dedupe_key: string;
+  eb_ref: EbRef;
+  receipt_ref: string;
+  admitted_at_utc: string;
+}
+
+export interface AdmissionOutcome {
+  admitted: AdmittedEntry[];
+  receipts: ReceiptIndexEntry[];
+  quarantines: QuarantineIndexEntry[];
 }
 
 export interface ReceiptIndexEntry {
@@ -70,16 +88,22 @@ export interface QuarantineIndexEntry {
   created_at_utc: string;
 }
 
-export interface EventBus {
-  /** PutRecord; the answer names the shard and the sequence number. */
-  publish(
-    stream: string,
-    partitionKey: string,
-    data: string,
-  ): Promise<{ shardId: string; sequenceNumber: string }>;
+export interface BusRecord {
+  partitionKey: string;
+  data: string;
 }
 
-/** Write-once JSON documents (S3 `If-None-Match: *` in the platform bucket). */
+export type PublishResult = { shardId: string; sequenceNumber: string } | { error: string };
+
+/**
+ * PutRecords to one stream: one result per record, in order (a record that failed names its error; a call that
+ * failed as a whole fails every record of it).
+ */
+export interface EventBus {
+  publish(stream: string, records: readonly BusRecord[]): Promise<PublishResult[]>;
+}
+
+/** Write-once documents (S3 `If-None-Match: *` in the platform bucket). */
 export interface EvidenceStore {
   /** Writes the body unless the key exists; returns the object's URI either way. */
   putOnce(key: string, body: string): Promise<{ ref: string; created: boolean }>;

@@ -18,7 +18,6 @@ export const IngestionGateEnvironment = z
     IG_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     IG_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).max(6_000_000).default(5_242_880),
     IG_MAX_BATCH_ITEMS: z.coerce.number().int().min(1).max(500).default(500),
-    IG_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
     IG_PUSH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(0),
     IG_POLICY_REVISION: z.string().min(1).default('local-parity-v0'),
     IG_SERVICE_RELEASE_ID: z.string().min(1).default('dev-local'),

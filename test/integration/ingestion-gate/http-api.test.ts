@@ -1,7 +1,9 @@
 import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { readEvidenceRef } from '../../../lib/adapters/s3-objects.ts';
 import { canonicalJson, parseJsonLossless, pyFloat } from '../../../lib/contracts/canonical-json.ts';
 import { sha256Hex } from '../../../lib/contracts/identity.ts';
+import { IngestionReceipt } from '../../../lib/contracts/receipts.ts';
 import { stackDown, stackUp } from '../../../local/stack.ts';
 import { stackConfig } from '../../../local/stack-config.ts';
 import { clientsFor } from '../../support/clients.ts';
@@ -12,7 +14,7 @@ import { clientsFor } from '../../support/clients.ts';
  */
 
 const { state, env } = inject('stack');
-const { kinesis } = clientsFor(state);
+const { kinesis, s3 } = clientsFor(state);
 const BASE = state.endpoints.http;
 const KEY = 'local-parity-wsp';
 const PRID = 'platform_20260303T000000Z';
@@ -191,9 +193,23 @@ describe('IG HTTP API on the local cloud', () => {
       results[0]?.decision ?? results[0]?.error,
       results[2]?.decision ?? results[2]?.error,
     ];
-    expect(decisionsOfA.filter((d) => d === 'ADMIT')).toHaveLength(1);
+    expect(decisionsOfA).toEqual(['ADMIT', 'DUPLICATE']);
     expect(await recordsFor('fp.bus.traffic.fraud.v1', a.event_id)).toHaveLength(1);
     expect(await recordsFor('fp.bus.traffic.fraud.v1', b.event_id)).toHaveLength(1);
+    // The receipts of the batch's first copies share one segment object (the in-batch duplicate is settled in a
+    // second round, alone); every receipt_ref reads back (an S3 range GET for a segment line) its receipt.
+    const decided = results.filter((x) => typeof x.receipt_ref === 'string');
+    const segmentOf = (x: Record<string, unknown> | undefined) => String(x?.receipt_ref).split('#')[0];
+    expect(new Set([results[0], results[1], results[4]].map(segmentOf)).size).toBe(1);
+    expect(String(results[0]?.receipt_ref)).toMatch(
+      /\/ig\/receipts\/segments\/[0-9a-f]{64}\.jsonl#bytes=\d+-\d+$/,
+    );
+    for (const x of decided) {
+      const text = await readEvidenceRef(s3, String(x.receipt_ref));
+      expect(IngestionReceipt.parse(JSON.parse(text ?? '{}')).receipt_id).toBe(x.receipt_id);
+    }
+    const looked = await call(`/v1/ops/lookup?receipt_id=${String(decided[1]?.receipt_id)}`, {});
+    expect(looked.body.receipt_ref).toBe(decided[1]?.receipt_ref);
     const tooMany = await call('/v1/ingest/batch', {
       method: 'POST',
       body: canonicalJson({ envelopes: Array.from({ length: 501 }, () => ({})) }),

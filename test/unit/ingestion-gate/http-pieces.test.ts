@@ -118,10 +118,7 @@ describe('IG HTTP API routing', () => {
     maxRequestBytes: 100,
     maxBatchBytes: 1000,
     maxBatchItems: 3,
-    batchConcurrency: 2,
-    admit: async () => {
-      throw new IngestionError('PUBLISH_PENDING_RETRY', 'bus down');
-    },
+    admit: async (bodies) => bodies.map(() => new IngestionError('PUBLISH_PENDING_RETRY', 'bus down')),
     health: async () => ({ state: 'GREEN', reasons: [] }),
     lookup: async () => undefined,
     ...overrides,
