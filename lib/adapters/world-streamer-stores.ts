@@ -232,7 +232,8 @@ export function s3EngineRunOpener(s3: S3Client): EngineRunOpener {
 
 /**
  * Starts `stream-run` executions. The machine is named by its ARN, or by its name when the ARN is not known
- * as text (found once with ListStateMachines). ExecutionAlreadyExists → `started: false` (a redelivered READY).
+ * as text (found once with ListStateMachines). A running execution of the same name and input is started again
+ * idempotently (`started: true`); ExecutionAlreadyExists (one of that name has ended) → `started: false`.
  */
 export function sfnStreamRunStarter(
   sfn: SFNClient,
@@ -283,26 +284,28 @@ export function textAllowlistSource(text: string | undefined): ProducerAllowlist
 }
 
 /**
- * §4.7 `POST {IG_URL}/v1/ingest/push` (the path is appended if missing) with `x-ig-api-key`; the body is canonical
- * JSON, so 64-bit ids stay exact. A timeout or connection error throws (the core retries it).
+ * §4.7 `POST {IG_URL}/v1/ingest/push` (the path is appended if missing), or `/v1/ingest/batch`, with
+ * `x-ig-api-key`; the body is canonical JSON, so 64-bit ids stay exact. A timeout or connection error throws (the
+ * core retries it).
  */
 export function httpIngestionGateClient(options: {
   url: string;
   apiKey: () => Promise<string>;
   timeoutMs: number;
 }): IngestionGateClient {
-  const base = options.url.replace(/\/+$/, '');
-  const endpoint = base.endsWith('/v1/ingest/push') ? base : `${base}/v1/ingest/push`;
+  const base = options.url.replace(/\/+$/, '').replace(/\/v1\/ingest\/push$/, '');
+  const post = async (route: string, body: string) => {
+    const res = await fetch(`${base}${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ig-api-key': await options.apiKey() },
+      body,
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    return { status: res.status, body: await res.text() };
+  };
   return {
-    async push(envelope: CanonicalEnvelope) {
-      const res = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-ig-api-key': await options.apiKey() },
-        body: canonicalJson(envelope),
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      return { status: res.status, body: await res.text() };
-    },
+    push: (envelope: CanonicalEnvelope) => post('/v1/ingest/push', canonicalJson(envelope)),
+    pushBatch: (envelopes) => post('/v1/ingest/batch', canonicalJson({ envelopes })),
   };
 }
 

@@ -57,6 +57,7 @@ export const WorldStreamerEnvironment = z
     WSP_WAIT_THRESHOLD_MS: int(0, 10_000),
     WSP_OUTPUT_CONCURRENCY: int(0, 2),
     WSP_IG_PUSH_CONCURRENCY: int(1, 1, 64),
+    WSP_IG_PUSH_BATCH_SIZE: int(1, 1, 500),
     WSP_RETRY_MAX_ATTEMPTS: int(1, 5, 20),
     WSP_RETRY_BASE_DELAY_MS: int(0, 250),
     WSP_RETRY_MAX_DELAY_MS: int(0, 5000),
@@ -98,6 +99,7 @@ export function settingsFromEnvironment(env: WorldStreamerEnvironment, stage: St
       chunkBudgetMs: env.WSP_CHUNK_BUDGET_MS,
       waitThresholdMs: env.WSP_WAIT_THRESHOLD_MS,
       pushConcurrency: env.WSP_IG_PUSH_CONCURRENCY,
+      pushBatchSize: env.WSP_IG_PUSH_BATCH_SIZE,
       outputConcurrency: env.WSP_OUTPUT_CONCURRENCY,
       retry: {
         maxAttempts: env.WSP_RETRY_MAX_ATTEMPTS,

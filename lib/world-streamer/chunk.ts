@@ -20,7 +20,7 @@ import {
   streamStartLine,
   streamStopLine,
 } from './progress.ts';
-import { pushWithRetry } from './push.ts';
+import { pushBatchWithRetry, pushWithRetry } from './push.ts';
 import type { CheckpointReason, StreamReasonCode } from './reason-codes.ts';
 import type { WorldStreamerSettings } from './settings.ts';
 import { ChunkInput, ChunkResult, type StreamPlan, StreamViewRow } from './stream-contracts.ts';
@@ -149,20 +149,30 @@ export async function runChunk(
   let lastTs = resume.lastTsUtc;
   let firstKept = true;
 
-  const push = async (envelope: CanonicalEnvelope, slot: Slot) => {
+  // Envelopes wait here until a batch is full, a pacing sleep comes, or the chunk stops (batch size 1: at once).
+  let batch: { envelope: CanonicalEnvelope; slot: Slot }[] = [];
+  const send = async (items: { envelope: CanonicalEnvelope; slot: Slot }[]) => {
     try {
-      const outcome = await pushWithRetry(deps, envelope, settings.retry);
+      const outcome =
+        items.length === 1 && settings.pushBatchSize === 1
+          ? await pushWithRetry(deps, (items[0] as { envelope: CanonicalEnvelope }).envelope, settings.retry)
+          : await pushBatchWithRetry(
+              deps,
+              items.map((i) => i.envelope),
+              settings.retry,
+            );
       if (!outcome.ok) {
         failure ??= { reason: outcome.reason, detail: outcome.detail };
         return;
       }
-      slot.done = true;
-      acked += 1;
+      for (const { slot } of items) slot.done = true;
+      acked += items.length;
       const emitted = resume.sessionEmitted + acked;
       const nowMs = deps.clock.now().getTime();
+      const last = (items[items.length - 1] as { slot: Slot }).slot;
       if (progressDue(progress, emitted, nowMs, settings)) {
         deps.log.info(
-          progressLine({ outputId, emitted, lastFile: slot.file, row: slot.rowIndex, ts: slot.ts }),
+          progressLine({ outputId, emitted, lastFile: last.file, row: last.rowIndex, ts: last.ts }),
         );
         progress.emitted = emitted;
         progress.atMs = nowMs;
@@ -170,6 +180,16 @@ export async function runChunk(
     } catch (error) {
       failure ??= { reason: 'STREAM_FAILED', detail: error instanceof Error ? error.message : String(error) };
     }
+  };
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const items = batch;
+    batch = [];
+    while (inflight.size >= settings.pushConcurrency) await Promise.race(inflight);
+    if (failure) return;
+    const task = send(items);
+    inflight.add(task);
+    void task.finally(() => inflight.delete(task));
   };
 
   for (const [i, viewRow] of rows.entries()) {
@@ -212,21 +232,23 @@ export async function runChunk(
       dueAtMs = step.dueAtMs;
       break;
     }
-    if (step.kind === 'sleep') await deps.sleeper.sleep(step.ms);
-    while (inflight.size >= settings.pushConcurrency) await Promise.race(inflight);
+    if (step.kind === 'sleep') {
+      await flush();
+      await deps.sleeper.sleep(step.ms);
+    }
     if (failure) break;
     firstKept = false;
     lastTs = envelope.ts_utc;
     submitted += 1;
     slots.push(slot);
-    const task = push(envelope, slot);
-    inflight.add(task);
-    void task.finally(() => inflight.delete(task));
+    batch.push({ envelope, slot });
+    if (batch.length >= settings.pushBatchSize) await flush();
     if (cap > 0 && submitted >= cap) {
       stop = 'max_events';
       break;
     }
   }
+  await flush();
   await Promise.all(inflight);
 
   // The checkpoint advances over the contiguous prefix of acknowledged (or lane-skipped) rows only.

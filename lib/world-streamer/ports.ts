@@ -18,7 +18,11 @@ import type {
 export type ReadyClaim =
   /** First sight, or the last attempt FAILED: a new attempt (1, 2, …) now IN_PROGRESS. */
   | { kind: 'claimed'; attempt: number }
-  /** An attempt is IN_PROGRESS (a redelivery, or a crash between claim and start): start it again, idempotently. */
+  /**
+   * An attempt is IN_PROGRESS (a redelivery, or a crash between claim and start): start it again, idempotently.
+   * If its execution has already ended, it ended without recording its result: that attempt is recorded FAILED and
+   * the next one starts.
+   */
   | { kind: 'in_progress'; attempt: number }
   /** STREAMED or SKIPPED_OUT_OF_SCOPE already recorded: SKIPPED_DUPLICATE, nothing appended. */
   | { kind: 'final'; status: FinalReadyStatus };
@@ -44,7 +48,11 @@ export interface ActiveRunReader {
   activePlatformRunId(): Promise<string | undefined>;
 }
 
-/** Starts the `stream-run` state machine; a second start with the same name is not an error. */
+/**
+ * Starts the `stream-run` state machine, with Step Functions' name semantics: `started: true` when an execution of
+ * that name runs with this input (just started, or already running: StartExecution is idempotent then);
+ * `started: false` when one of that name has already ended (ExecutionAlreadyExists), so nothing runs now.
+ */
 export interface StreamRunStarter {
   start(name: string, input: StreamRunInput): Promise<{ started: boolean }>;
 }
@@ -103,6 +111,8 @@ export interface IngestResponse {
  */
 export interface IngestionGateClient {
   push(envelope: CanonicalEnvelope): Promise<IngestResponse>;
+  /** `POST {ig}/v1/ingest/batch` with `{"envelopes": [...]}` (1–500), the same headers and timeout. */
+  pushBatch(envelopes: readonly CanonicalEnvelope[]): Promise<IngestResponse>;
 }
 
 export interface CheckpointKey {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CanonicalEnvelope } from '../contracts/envelope.ts';
 import type { IngestionGateClient, RandomSource, Sleeper, StreamLog } from './ports.ts';
 import type { StreamReasonCode } from './reason-codes.ts';
@@ -63,4 +64,96 @@ export async function pushWithRetry(
     await deps.sleeper.sleep(delay);
   }
   return { ok: false, reason: 'IG_PUSH_RETRY_EXHAUSTED', detail: lastError, attempts: retry.maxAttempts };
+}
+
+/** The IG batch answer (`POST /v1/ingest/batch`): one result per envelope, by index. */
+const BatchAnswer = z.object({
+  results: z.array(
+    z.union([
+      z.object({ index: z.number().int().min(0), decision: z.string() }),
+      z.object({
+        index: z.number().int().min(0),
+        error: z.string(),
+        detail: z.string().optional(),
+        retryable: z.boolean(),
+      }),
+    ]),
+  ),
+});
+
+/**
+ * Pushes envelopes as one IG batch until each is acknowledged (ADMIT, DUPLICATE or QUARANTINE), rejected, or
+ * the attempts run out. The whole call is retried as a push is (timeouts, 408, 429, ≥ 500); after a 200 only the
+ * items IG marked retryable are sent again, the same envelopes; an item IG refused, or an answer that is not a
+ * batch answer, stops the stream with IG_PUSH_REJECTED.
+ */
+export async function pushBatchWithRetry(
+  deps: PushDeps,
+  envelopes: readonly CanonicalEnvelope[],
+  retry: RetrySettings,
+): Promise<PushOutcome> {
+  let remaining = [...envelopes];
+  let lastError = '';
+  for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
+    try {
+      const response = await deps.ig.pushBatch(remaining);
+      if (response.status === 200) {
+        const answer = BatchAnswer.safeParse(safeJson(response.body));
+        if (!answer.success)
+          return {
+            ok: false,
+            reason: 'IG_PUSH_REJECTED',
+            detail: 'IG answered 200 without a batch answer',
+            attempts: attempt,
+          };
+        const retryAgain: CanonicalEnvelope[] = [];
+        for (const r of answer.data.results) {
+          if (!('error' in r)) continue;
+          const envelope = remaining[r.index];
+          if (!r.retryable || !envelope)
+            return {
+              ok: false,
+              reason: 'IG_PUSH_REJECTED',
+              detail: `${r.error}: ${r.detail ?? ''} event_id=${envelope?.event_id ?? r.index}`.slice(0, 256),
+              attempts: attempt,
+            };
+          retryAgain.push(envelope);
+          lastError = r.error;
+        }
+        if (answer.data.results.length !== remaining.length)
+          return {
+            ok: false,
+            reason: 'IG_PUSH_REJECTED',
+            detail: 'IG answered a batch of another size',
+            attempts: attempt,
+          };
+        if (retryAgain.length === 0) return { ok: true, status: 200, attempts: attempt };
+        remaining = retryAgain;
+      } else if (response.status < 400) {
+        return { ok: true, status: response.status, attempts: attempt };
+      } else if (!isRetryableStatus(response.status)) {
+        const detail = response.body ? response.body.slice(0, 256) : `http_${response.status}`;
+        return { ok: false, reason: 'IG_PUSH_REJECTED', detail, attempts: attempt };
+      } else {
+        lastError = `http_${response.status}`;
+      }
+    } catch (error) {
+      lastError = (error instanceof Error ? error.message : String(error)).slice(0, 256) || 'transport_error';
+    }
+    if (attempt === retry.maxAttempts) break;
+    const delay = backoffDelayMs(attempt, retry, deps.random);
+    deps.log?.warn(
+      `WSP IG batch retry attempt=${attempt}/${retry.maxAttempts} delay_ms=${Math.round(delay)} reason=${lastError} events=${remaining.length}`,
+    );
+    await deps.sleeper.sleep(delay);
+  }
+  return { ok: false, reason: 'IG_PUSH_RETRY_EXHAUSTED', detail: lastError, attempts: retry.maxAttempts };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

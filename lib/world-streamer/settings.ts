@@ -39,6 +39,11 @@ export const WorldStreamerSettings = z
     waitThresholdMs: z.number().int().min(0).default(10_000),
     /** §4.5 `WSP_IG_PUSH_CONCURRENCY`: pushes in flight per output. */
     pushConcurrency: z.number().int().min(1).max(64).default(1),
+    /**
+     * `WSP_IG_PUSH_BATCH_SIZE` (our addition): envelopes sent together to IG's batch route. 1 = one push per
+     * event as §4.7 (the default); more batches the events a chunk sends without pacing between them.
+     */
+    pushBatchSize: z.number().int().min(1).max(500).default(1),
     /** §4.5 `WSP_OUTPUT_CONCURRENCY` (the Map's MaxConcurrency); 0 = every output at once. */
     outputConcurrency: z.number().int().min(0).default(0),
     retry: RetrySettings.prefault({}),

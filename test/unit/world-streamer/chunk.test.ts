@@ -20,9 +20,13 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 const rowsAt = (offsetsMs: number[]) => offsetsMs.map((ms, i) => trafficRow(1000 + i, 1, at(ms)));
 
-function harness(parts: Record<string, unknown>[][], script?: Parameters<typeof memoryIngestionGate>[0]) {
+function harness(
+  parts: Record<string, unknown>[][],
+  script?: Parameters<typeof memoryIngestionGate>[0],
+  itemError?: Parameters<typeof memoryIngestionGate>[1],
+) {
   const time = virtualTime();
-  const ig = memoryIngestionGate(script);
+  const ig = memoryIngestionGate(script, itemError);
   const checkpoints = memoryCheckpoints();
   const views = memoryStreamViews({ [TRAFFIC]: parts });
   const log = memoryLog();
@@ -66,6 +70,7 @@ async function streamOutput(
 }
 
 const NO_PACE = defaultSettings({ speedup: 0 });
+const flowOf = (e: { payload?: Record<string, unknown> | undefined }) => Number(e.payload?.flow_id);
 
 describe('one chunk (control-ingress.md §4.4–§4.7)', () => {
   it('golden: the pushed envelope is §4.4 (spec §9 check 8 shape; Python-computed event_id)', async () => {
@@ -261,13 +266,15 @@ describe('one chunk (control-ingress.md §4.4–§4.7)', () => {
         fc.integer({ min: 1, max: 7 }),
         fc.integer({ min: 0, max: 10 }),
         fc.integer({ min: 1, max: 4 }),
-        async (n, chunkRows, cap, pushConcurrency) => {
+        fc.integer({ min: 1, max: 5 }),
+        async (n, chunkRows, cap, pushConcurrency, pushBatchSize) => {
           const h = harness([rowsAt(Array.from({ length: n }, (_, i) => i * 1000))]);
           const settings = defaultSettings({
             speedup: 0,
             chunkRows,
             maxEventsPerOutput: cap,
             pushConcurrency,
+            pushBatchSize,
           });
           const { last } = await streamOutput(h, trafficPlan(), settings);
           const expected = cap === 0 ? n : Math.min(cap, n);
@@ -288,8 +295,10 @@ describe('one chunk (control-ingress.md §4.4–§4.7)', () => {
         fc.integer({ min: 1, max: 3 }),
         fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }),
         fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }),
-        async (n, chunkRows, pushConcurrency, sleepCrashes, saveCrashes) => {
-          const h = harness([rowsAt(Array.from({ length: n }, (_, i) => i * 600))]);
+        fc.integer({ min: 1, max: 4 }),
+        async (n, chunkRows, pushConcurrency, sleepCrashes, saveCrashes, pushBatchSize) => {
+          // Events come in threes at one event time, so batches form between pacing sleeps.
+          const h = harness([rowsAt(Array.from({ length: n }, (_, i) => Math.floor(i / 3) * 600))]);
           // A crash while pacing (mid-chunk, after earlier pushes) and a crash of the checkpoint write.
           let sleeps = 0;
           h.deps.sleeper = {
@@ -307,7 +316,7 @@ describe('one chunk (control-ingress.md §4.4–§4.7)', () => {
               return save(checkpoint, version);
             },
           };
-          const settings = defaultSettings({ speedup: 600, chunkRows, pushConcurrency });
+          const settings = defaultSettings({ speedup: 600, chunkRows, pushConcurrency, pushBatchSize });
           const { last, crashes } = await streamOutput(h, trafficPlan(), settings, 10_000);
           expect(last).toMatchObject({ status: 'DONE', reason: 'output_complete', next_row: n });
           expect(h.ig.admitted.size).toBe(n);
@@ -318,5 +327,35 @@ describe('one chunk (control-ingress.md §4.4–§4.7)', () => {
       ),
       { numRuns: 120 },
     );
+  });
+
+  it('batches the envelopes a chunk sends without pacing between them; a sleep sends the batch first', async () => {
+    const h = harness([rowsAt([0, 0, 0, 0, 0, 1200, 1200, 1200])]);
+    const settings = defaultSettings({ speedup: 600, chunkRows: 100, pushBatchSize: 4 });
+    const { last } = await streamOutput(h, trafficPlan(), settings);
+    expect(last).toMatchObject({ status: 'DONE', reason: 'output_complete', emitted: 8 });
+    // 4 + 1 at t=0, the 2 ms sleep, then 3 at t=1.2 s.
+    expect(h.ig.batches).toEqual([4, 1, 3]);
+    expect(h.ig.admitted.size).toBe(8);
+  });
+
+  it('a batch item IG marks retryable is sent again alone; one it refuses fails the output IG_PUSH_REJECTED', async () => {
+    let refusals = 1;
+    const h = harness([rowsAt([0, 0, 0])], undefined, (e) =>
+      flowOf(e) === 1001 && refusals-- > 0 ? { error: 'PUBLISH_PENDING_RETRY', retryable: true } : undefined,
+    );
+    const settings = defaultSettings({ speedup: 0, pushBatchSize: 10 });
+    expect((await streamOutput(h, trafficPlan(), settings)).last).toMatchObject({
+      status: 'DONE',
+      emitted: 3,
+    });
+    expect(h.ig.batches).toEqual([3, 1]);
+
+    const g = harness([rowsAt([0, 0, 0])], undefined, (e) =>
+      flowOf(e) === 1002 ? { error: 'NOT_AN_ENVELOPE', retryable: false } : undefined,
+    );
+    const { last } = await streamOutput(g, trafficPlan(), settings);
+    expect(last).toMatchObject({ status: 'FAILED', reason: 'IG_PUSH_REJECTED', emitted: 0, next_row: 0 });
+    expect(last.detail).toContain('NOT_AN_ENVELOPE');
   });
 });

@@ -52,30 +52,52 @@ export function memoryLog(): StreamLog & { lines: string[] } {
 
 /**
  * An idempotent IG: the first push of an event_id is ADMIT, later ones DUPLICATE (both 200). `script` answers
- * the n-th push call (1-based) with a status first, or throws for 'timeout'.
+ * the n-th push or batch call (1-based) with a status first, or throws for 'timeout'. `itemError` answers one
+ * item of a batch with an error of its own (`retryable` as IG marks it). `calls` lists every envelope sent,
+ * `batches` the size of each batch call.
  */
 export function memoryIngestionGate(
   script: (call: number, envelope: CanonicalEnvelope) => number | 'timeout' | undefined = () => undefined,
+  itemError: (envelope: CanonicalEnvelope) => { error: string; retryable: boolean } | undefined = () =>
+    undefined,
 ) {
   const admitted = new Map<string, CanonicalEnvelope>();
   const calls: CanonicalEnvelope[] = [];
+  const batches: number[] = [];
+  let callCount = 0;
+  const scripted = (envelope: CanonicalEnvelope): IngestResponse | undefined => {
+    callCount += 1;
+    const answer = script(callCount, envelope);
+    if (answer === 'timeout') throw new Error('timeout');
+    if (answer !== undefined && answer !== 200)
+      return { status: answer, body: JSON.stringify({ error: `HTTP_${answer}`, detail: 'x'.repeat(300) }) };
+    return undefined;
+  };
+  const decide = (envelope: CanonicalEnvelope) => {
+    const duplicate = admitted.has(envelope.event_id);
+    if (!duplicate) admitted.set(envelope.event_id, envelope);
+    return duplicate ? 'DUPLICATE' : 'ADMIT';
+  };
   const client: IngestionGateClient = {
     async push(envelope): Promise<IngestResponse> {
       calls.push(envelope);
-      const scripted = script(calls.length, envelope);
-      if (scripted === 'timeout') throw new Error('timeout');
-      if (scripted !== undefined && scripted !== 200) {
-        return {
-          status: scripted,
-          body: JSON.stringify({ error: `HTTP_${scripted}`, detail: 'x'.repeat(300) }),
-        };
-      }
-      const duplicate = admitted.has(envelope.event_id);
-      if (!duplicate) admitted.set(envelope.event_id, envelope);
-      return { status: 200, body: JSON.stringify({ decision: duplicate ? 'DUPLICATE' : 'ADMIT' }) };
+      const early = scripted(envelope);
+      if (early) return early;
+      return { status: 200, body: JSON.stringify({ decision: decide(envelope) }) };
+    },
+    async pushBatch(envelopes): Promise<IngestResponse> {
+      calls.push(...envelopes);
+      batches.push(envelopes.length);
+      const early = scripted(envelopes[0] as CanonicalEnvelope);
+      if (early) return early;
+      const results = envelopes.map((envelope, index) => {
+        const error = itemError(envelope);
+        return error ? { index, ...error, detail: 'scripted' } : { index, decision: decide(envelope) };
+      });
+      return { status: 200, body: JSON.stringify({ results }) };
     },
   };
-  return { client, admitted, calls };
+  return { client, admitted, calls, batches };
 }
 
 /** A checkpoint table with compare-and-set on `version`; `failSaves` makes the next saves throw (a crash). */
@@ -167,14 +189,20 @@ export function memoryGovernance() {
   return { sink, events, families: () => [...events.values()].map((e) => e.event_family) };
 }
 
+/** Step Functions' name semantics: a running execution starts again idempotently, an ended one is refused. */
 export function memoryStarter() {
   const executions = new Map<string, StreamRunInput>();
+  const ended = new Set<string>();
   const starter: StreamRunStarter = {
     async start(name, input) {
-      if (executions.has(name)) return { started: false };
+      if (ended.has(name)) return { started: false };
+      if (executions.has(name))
+        return { started: JSON.stringify(executions.get(name)) === JSON.stringify(input) };
       executions.set(name, input);
       return { started: true };
     },
   };
-  return { starter, executions };
+  /** The execution `name` ends (without its finish step having recorded anything). */
+  const end = (name: string) => ended.add(name);
+  return { starter, executions, end };
 }
