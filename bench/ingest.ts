@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import pg from 'pg';
 import { kinesisClient } from '../lib/adapters/aws-clients.ts';
 import { canonicalJson, pyFloat } from '../lib/contracts/canonical-json.ts';
@@ -11,7 +12,8 @@ import { startEphemeralStack } from '../local/ephemeral-stack.ts';
 /**
  * `npm run bench -- ingest`: IG admitted events/s through its HTTP API (single push and batch push) on a
  * throwaway local cloud, beside the substrate ceiling measured in the same run on the same records: kinesalite
- * PutRecords (500 per call) plus a Postgres batch insert of the same dedupe keys. Writes bench/results/ingest.json.
+ * PutRecords (500 per call) plus a Postgres multi-row insert of the same kind of keys, and the same one record per
+ * call (PutRecord + single-row insert, 8 in flight) beside the single pushes. Writes bench/results/ingest.json.
  */
 
 const KEY = 'local-parity-wsp';
@@ -84,11 +86,27 @@ export async function benchIngest(): Promise<void> {
   const stack = await startEphemeralStack(path.resolve('.'), 'bench-ingest', () => undefined);
   try {
     const base = stack.state.endpoints.http;
-    // Warm the Lambda (first invocation bundles nothing, but opens pools and clients).
-    await post(base, '/v1/ingest/push', canonicalJson(envelopes(1, 'warm')[0]));
+    // Warm the Lambda containers (pools, clients, the JIT): 8 pushes at once and a batch, not measured.
+    await pool(envelopes(8, 'warm'), 8, async (e) => {
+      await post(base, '/v1/ingest/push', canonicalJson(e));
+    });
+    await post(base, '/v1/ingest/batch', canonicalJson({ envelopes: envelopes(500, 'warm-batch') }));
+
+    // The local Lambda floor: GET /v1/ops/health (auth, a cached health report, no store) at the same concurrency.
+    let t0 = performance.now();
+    await pool(
+      Array.from({ length: 400 }, (_, i) => i),
+      8,
+      async () => {
+        const res = await fetch(`${base}/v1/ops/health`, { headers: { 'x-ig-api-key': KEY } });
+        await res.text();
+      },
+    );
+    const floorRate = 400 / ((performance.now() - t0) / 1000);
+    console.log(`  local Lambda floor: GET /v1/ops/health ${Math.round(floorRate)} requests/s (8 in flight)`);
 
     const one = envelopes(single, 'single');
-    let t0 = performance.now();
+    t0 = performance.now();
     let admitted = 0;
     await pool(one, 8, async (e) => {
       const r = await post(base, '/v1/ingest/push', canonicalJson(e));
@@ -115,9 +133,14 @@ export async function benchIngest(): Promise<void> {
       `  batch push: ${admitted} admitted in ${batchSeconds.toFixed(1)} s = ${Math.round(batchRate)} ev/s (2 batches in flight)`,
     );
 
-    // The ceiling: the same records straight to kinesalite, and the same keys straight into Postgres.
-    const ceiling = envelopes(batched, 'ceiling');
+    // The ceilings: the same kind of records straight to kinesalite and the same keys straight into Postgres,
+    // batched (PutRecords of 500 + one multi-row insert of 500) and one record per call (8 in flight, as the
+    // single pushes).
     const kinesis = kinesisClient({ region: stack.state.region, ...stack.state.endpoints });
+    const db = new pg.Pool({ connectionString: stack.state.databaseUrl, max: 8 });
+    await db.query('CREATE TABLE bench_keys (dedupe_key text PRIMARY KEY, record text NOT NULL)');
+    const key = (e: { event_id: string }) => dedupeKey(PRID, 'traffic_fraud', e.event_id);
+    const ceiling = envelopes(batched, 'ceiling');
     t0 = performance.now();
     for (let i = 0; i < ceiling.length; i += 500) {
       await kinesis.send(
@@ -131,26 +154,51 @@ export async function benchIngest(): Promise<void> {
       );
     }
     const kinesisSeconds = (performance.now() - t0) / 1000;
-    const db = new pg.Client({ connectionString: stack.state.databaseUrl });
-    await db.connect();
-    await db.query('CREATE TEMP TABLE bench_keys (dedupe_key text PRIMARY KEY, record text NOT NULL)');
     t0 = performance.now();
     for (let i = 0; i < ceiling.length; i += 500) {
       const slice = ceiling.slice(i, i + 500);
       await db.query(
         'INSERT INTO bench_keys SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
-        [slice.map((e) => dedupeKey(PRID, 'traffic_fraud', e.event_id)), slice.map((e) => canonicalJson(e))],
+        [slice.map(key), slice.map((e) => canonicalJson(e))],
       );
     }
     const pgSeconds = (performance.now() - t0) / 1000;
-    await db.end();
     const ceilingRate = ceiling.length / (kinesisSeconds + pgSeconds);
     console.log(
-      `  substrate ceiling: kinesalite PutRecords ${Math.round(ceiling.length / kinesisSeconds)} rec/s + Postgres batch insert ${Math.round(ceiling.length / pgSeconds)} rows/s = ${Math.round(ceilingRate)} ev/s together`,
+      `  substrate ceiling, batched: kinesalite PutRecords ${Math.round(ceiling.length / kinesisSeconds)} rec/s + Postgres multi-row insert ${Math.round(ceiling.length / pgSeconds)} rows/s = ${Math.round(ceilingRate)} ev/s together`,
     );
+    const perRecord = envelopes(single, 'ceiling-single');
+    t0 = performance.now();
+    await pool(perRecord, 8, async (e) => {
+      await kinesis.send(
+        new PutRecordCommand({
+          StreamName: 'fp.bus.traffic.fraud.v1',
+          PartitionKey: routeEnvelope(e).partitionKey,
+          Data: Buffer.from(canonicalJson(e)),
+        }),
+      );
+    });
+    const kinesisOneSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    await pool(perRecord, 8, async (e) => {
+      await db.query('INSERT INTO bench_keys VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+        key(e),
+        canonicalJson(e),
+      ]);
+    });
+    const pgOneSeconds = (performance.now() - t0) / 1000;
+    await db.query('DROP TABLE bench_keys');
+    await db.end();
+    const ceilingOneRate = perRecord.length / (kinesisOneSeconds + pgOneSeconds);
+    console.log(
+      `  substrate ceiling, one record per call (8 in flight): kinesalite PutRecord ${Math.round(perRecord.length / kinesisOneSeconds)} rec/s + Postgres insert ${Math.round(perRecord.length / pgOneSeconds)} rows/s = ${Math.round(ceilingOneRate)} ev/s together`,
+    );
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     const result = {
       when: new Date().toISOString(),
       node: process.version,
+      loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      lambdaFloorRequestsPerSecond: Math.round(floorRate),
       single: {
         events: single,
         seconds: singleSeconds,
@@ -169,24 +217,35 @@ export async function benchIngest(): Promise<void> {
         postgresRowsPerSecond: Math.round(ceiling.length / pgSeconds),
         combinedPerSecond: Math.round(ceilingRate),
       },
-      singleVsCeiling: Math.round((singleRate / ceilingRate) * 100) / 100,
-      batchVsCeiling: Math.round((batchRate / ceilingRate) * 100) / 100,
+      ceilingOneRecordPerCall: {
+        kinesisRecordsPerSecond: Math.round(perRecord.length / kinesisOneSeconds),
+        postgresRowsPerSecond: Math.round(perRecord.length / pgOneSeconds),
+        combinedPerSecond: Math.round(ceilingOneRate),
+      },
+      batchVsCeiling: ratio(batchRate, ceilingRate),
+      singleVsCeiling: ratio(singleRate, ceilingRate),
+      singleVsOneRecordCeiling: ratio(singleRate, ceilingOneRate),
     };
     fs.mkdirSync('bench/results', { recursive: true });
     fs.writeFileSync('bench/results/ingest.json', `${JSON.stringify(result, null, 2)}\n`);
     console.log('');
-    console.log('| measure | events/s | vs ceiling |');
-    console.log('|---|---|---|');
+    console.log('| measure | events/s | vs batched ceiling | vs one-record ceiling |');
+    console.log('|---|---|---|---|');
     console.log(
-      `| IG single push (8 in flight) | ${result.single.admittedPerSecond} | ${result.singleVsCeiling}× |`,
+      `| IG batch push (500 a request, 2 in flight) | ${result.batch.admittedPerSecond} | ${result.batchVsCeiling}× | |`,
     );
     console.log(
-      `| IG batch push (500/request) | ${result.batch.admittedPerSecond} | ${result.batchVsCeiling}× |`,
+      `| IG single push (8 in flight) | ${result.single.admittedPerSecond} | ${result.singleVsCeiling}× | ${result.singleVsOneRecordCeiling}× |`,
     );
     console.log(
-      `| substrate ceiling (PutRecords + PG batch insert) | ${result.ceiling.combinedPerSecond} | 1× |`,
+      `| substrate, batched (PutRecords 500 + multi-row insert) | ${result.ceiling.combinedPerSecond} | 1× | |`,
     );
-    console.log('bench ingest: results in bench/results/ingest.json');
+    console.log(
+      `| substrate, one record per call (PutRecord + insert, 8 in flight) | ${result.ceilingOneRecordPerCall.combinedPerSecond} | | 1× |`,
+    );
+    console.log(
+      `bench ingest: load average ${result.loadAverage.join(' ')}; results in bench/results/ingest.json`,
+    );
   } finally {
     await stack.stop();
   }
