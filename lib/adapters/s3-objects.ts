@@ -59,3 +59,51 @@ export async function readEvidenceRef(s3: S3Client, ref: string): Promise<string
     throw error;
   }
 }
+
+/** The S3 append ran out of tries (another writer kept winning); the caller logs it and goes on. */
+export class S3AppendConflict extends Error {
+  override readonly name = 'S3_APPEND_CONFLICT';
+}
+
+/**
+ * Appends one line to a text object unless a line containing `marker` is already there: read, then a
+ * conditional put (`If-Match` the ETag read, or `If-None-Match: *` when absent), up to `tries` times. Idempotent,
+ * so a writer that crashed between its own record and the append repairs the log on its next try.
+ */
+export async function appendLineOnce(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  line: string,
+  marker: string,
+  tries = 5,
+): Promise<boolean> {
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    let current = '';
+    let etag: string | undefined;
+    try {
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      current = (await out.Body?.transformToString('utf8')) ?? '';
+      etag = out.ETag;
+    } catch (error) {
+      if (!(statusOf(error) === 404 || (error as Error).name === 'NoSuchKey')) throw error;
+    }
+    if (current.includes(marker)) return false;
+    try {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: `${current}${line.endsWith('\n') ? line : `${line}\n`}`,
+          ContentType: 'application/x-ndjson',
+          ...(etag ? { IfMatch: etag } : { IfNoneMatch: '*' }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status !== 412 && status !== 409) throw error;
+    }
+  }
+  throw new S3AppendConflict(`${key}: ${tries} tries lost to other writers`);
+}

@@ -24,7 +24,7 @@ import { FINAL_READY_STATUSES, type FinalReadyStatus } from '../world-streamer/r
 import { Checkpoint } from '../world-streamer/stream-contracts.ts';
 import type { Pool } from './postgres/pool.ts';
 import { s3ObjectStore } from './s3-object-store.ts';
-import { getObjectText, putObjectOnce } from './s3-objects.ts';
+import { appendLineOnce, getObjectText, putObjectOnce, S3AppendConflict } from './s3-objects.ts';
 
 /** The World Streamer's ports on Postgres (migration 0004), S3, Step Functions and the IG HTTP API. */
 
@@ -208,13 +208,38 @@ export function s3RunFactsReader(s3: S3Client, platformBucket: string): RunFacts
 
 /**
  * Governance events, write-once at `<platform_run_id>/obs/governance/events/{event_id}.json` in the platform
- * bucket (the store root is `s3://fraud-platform`, so the run prefix is the platform run id).
+ * bucket (the store root is `s3://fraud-platform`, so the run prefix is the platform run id), then appended to
+ * `<platform_run_id>/obs/governance/events.jsonl` unless it is there already. The per-event object is the truth:
+ * an append that keeps losing to other writers (S3_APPEND_CONFLICT) is logged and ignored (downstream.md).
  */
-export function s3GovernanceSink(s3: S3Client, platformBucket: string): GovernanceSink {
+export function s3GovernanceSink(
+  s3: S3Client,
+  platformBucket: string,
+  warn: (line: string) => void = (line) => console.warn(line),
+): GovernanceSink {
   return {
     async emit(event) {
-      const key = `${event.pins.platform_run_id}/obs/governance/events/${event.event_id}.json`;
-      return putObjectOnce(s3, platformBucket, key, `${canonicalJson(event)}\n`);
+      const prefix = `${event.pins.platform_run_id}/obs/governance`;
+      const line = canonicalJson(event);
+      const created = await putObjectOnce(
+        s3,
+        platformBucket,
+        `${prefix}/events/${event.event_id}.json`,
+        `${line}\n`,
+      );
+      try {
+        await appendLineOnce(
+          s3,
+          platformBucket,
+          `${prefix}/events.jsonl`,
+          line,
+          `"event_id":"${event.event_id}"`,
+        );
+      } catch (error) {
+        if (!(error instanceof S3AppendConflict)) throw error;
+        warn(`S3_APPEND_CONFLICT ${prefix}/events.jsonl event_id=${event.event_id}: ${error.message}`);
+      }
+      return created;
     },
   };
 }

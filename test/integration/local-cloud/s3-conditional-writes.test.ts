@@ -6,6 +6,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
+import { appendLineOnce, S3AppendConflict } from '../../../lib/adapters/s3-objects.ts';
 import { clientsFor } from '../../support/clients.ts';
 
 const { state } = inject('stack');
@@ -71,5 +72,31 @@ describe('S3 emulator with conditional writes', () => {
       token = page.NextContinuationToken;
     } while (token);
     expect(keys.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `${prefix}${i}`));
+  });
+
+  it('appendLineOnce: concurrent appenders each land their line exactly once; a repeat is a no-op', async () => {
+    const key = `test/${randomUUID()}/events.jsonl`;
+    const lines = Array.from({ length: 6 }, (_, i) => `{"event_id":"e${i}"}`);
+    // Six writers at once, with enough tries to outlast each other (each loss is one 412 and a re-read).
+    await Promise.all(lines.map((line, i) => appendLineOnce(s3, bucket, key, line, `"e${i}"`, 20)));
+    expect(await appendLineOnce(s3, bucket, key, lines[0] as string, '"e0"')).toBe(false);
+    const got = (await body(key))?.trim().split('\n') ?? [];
+    expect(got.sort()).toEqual([...lines].sort());
+  });
+
+  it('appendLineOnce gives up with S3_APPEND_CONFLICT when every try loses', async () => {
+    const key = `test/${randomUUID()}/contended.jsonl`;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x\n' }));
+    // A writer that changes the object between each read and put: one try, and it always loses.
+    const racing = { ...s3, send: s3.send.bind(s3) } as typeof s3;
+    racing.send = (async (command: unknown) => {
+      const c = command as { input?: { IfMatch?: string } };
+      if (c.input?.IfMatch)
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${randomUUID()}\n` }));
+      return s3.send(command as never);
+    }) as typeof s3.send;
+    await expect(appendLineOnce(racing, bucket, key, '{"event_id":"z"}', '"z"', 3)).rejects.toBeInstanceOf(
+      S3AppendConflict,
+    );
   });
 });
