@@ -82,6 +82,8 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
 export async function benchIngest(): Promise<void> {
   const single = Number(process.env.BENCH_INGEST_SINGLE ?? 2_000);
   const batched = Number(process.env.BENCH_INGEST_BATCH ?? 10_000);
+  // Batches in flight: a producer per output (the parity world has 4 streamed outputs).
+  const batchInFlight = Number(process.env.BENCH_INGEST_BATCH_IN_FLIGHT ?? 4);
   console.log(`bench ingest: a throwaway local cloud; ${single} single pushes, ${batched} in batches of 500`);
   const stack = await startEphemeralStack(path.resolve('.'), 'bench-ingest', () => undefined);
   try {
@@ -123,14 +125,14 @@ export async function benchIngest(): Promise<void> {
     for (let i = 0; i < many.length; i += 500) chunks.push(many.slice(i, i + 500));
     t0 = performance.now();
     admitted = 0;
-    await pool(chunks, 2, async (chunk) => {
+    await pool(chunks, batchInFlight, async (chunk) => {
       const r = await post(base, '/v1/ingest/batch', canonicalJson({ envelopes: chunk }));
       admitted += Number(r.admitted ?? 0);
     });
     const batchSeconds = (performance.now() - t0) / 1000;
     const batchRate = admitted / batchSeconds;
     console.log(
-      `  batch push: ${admitted} admitted in ${batchSeconds.toFixed(1)} s = ${Math.round(batchRate)} ev/s (2 batches in flight)`,
+      `  batch push: ${admitted} admitted in ${batchSeconds.toFixed(1)} s = ${Math.round(batchRate)} ev/s (${batchInFlight} batches in flight)`,
     );
 
     // The ceilings: the same kind of records straight to kinesalite and the same keys straight into Postgres,
@@ -210,7 +212,7 @@ export async function benchIngest(): Promise<void> {
         seconds: batchSeconds,
         admittedPerSecond: Math.round(batchRate),
         batchSize: 500,
-        inFlight: 2,
+        inFlight: batchInFlight,
       },
       ceiling: {
         kinesisRecordsPerSecond: Math.round(ceiling.length / kinesisSeconds),
@@ -232,7 +234,7 @@ export async function benchIngest(): Promise<void> {
     console.log('| measure | events/s | vs batched ceiling | vs one-record ceiling |');
     console.log('|---|---|---|---|');
     console.log(
-      `| IG batch push (500 a request, 2 in flight) | ${result.batch.admittedPerSecond} | ${result.batchVsCeiling}× | |`,
+      `| IG batch push (500 a request, ${batchInFlight} in flight) | ${result.batch.admittedPerSecond} | ${result.batchVsCeiling}× | |`,
     );
     console.log(
       `| IG single push (8 in flight) | ${result.single.admittedPerSecond} | ${result.singleVsCeiling}× | ${result.singleVsOneRecordCeiling}× |`,

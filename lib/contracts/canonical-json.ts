@@ -42,15 +42,26 @@ export function compareCodePoints(a: string, b: string): number {
 
 /** CJ: sorted keys, `,`/`:` separators, ASCII only, Python number formatting. */
 export function canonicalJson(value: unknown): string {
-  return serialise(value, ',', ':', new Set());
+  return serialise(value, ',', ':', 0);
 }
 
 /** SJ: CJ with Python's default separators `', '` and `': '`. */
 export function sortedJson(value: unknown): string {
-  return serialise(value, ', ', ': ', new Set());
+  return serialise(value, ', ', ': ', 0);
 }
 
-function serialise(value: unknown, itemSep: string, keySep: string, seen: Set<object>): string {
+/** Nesting deeper than this is refused; it is also how a cycle is caught (without a set of visited objects). */
+const MAX_DEPTH = 1000;
+/** Keys without UTF-16 units ≥ 0xD800 sort the same by code unit (Array.prototype.sort) as by code point. */
+const NEEDS_CODE_POINT_ORDER = /[\ud800-\uffff]/;
+
+function sortedKeys(value: Record<string, unknown>): string[] {
+  const keys = Object.keys(value);
+  for (const k of keys) if (NEEDS_CODE_POINT_ORDER.test(k)) return keys.sort(compareCodePoints);
+  return keys.sort();
+}
+
+function serialise(value: unknown, itemSep: string, keySep: string, depth: number): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
@@ -72,30 +83,33 @@ function serialise(value: unknown, itemSep: string, keySep: string, seen: Set<ob
       throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
   }
   if (value instanceof PyFloat) return pythonFloatRepr(value.value);
-  if (seen.has(value)) throw new TypeError('canonical JSON cannot hold a cycle');
-  seen.add(value);
-  try {
-    if (Array.isArray(value)) {
-      return `[${value
-        .map((item) => {
-          if (item === undefined) throw new TypeError('canonical JSON cannot hold undefined in an array');
-          return serialise(item, itemSep, keySep, seen);
-        })
-        .join(itemSep)}]`;
+  if (depth > MAX_DEPTH)
+    throw new TypeError(`canonical JSON cannot hold a cycle (or nesting deeper than ${MAX_DEPTH})`);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined) throw new TypeError('canonical JSON cannot hold undefined in an array');
+      if (i > 0) out += itemSep;
+      out += serialise(item, itemSep, keySep, depth + 1);
     }
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      throw new TypeError(
-        `canonical JSON holds plain objects only, not ${proto?.constructor?.name ?? 'this'}`,
-      );
-    }
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => compareCodePoints(a, b));
-    return `{${entries.map(([k, v]) => `${quote(k)}${keySep}${serialise(v, itemSep, keySep, seen)}`).join(itemSep)}}`;
-  } finally {
-    seen.delete(value);
+    return `${out}]`;
   }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new TypeError(`canonical JSON holds plain objects only, not ${proto?.constructor?.name ?? 'this'}`);
+  }
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  for (const k of sortedKeys(record)) {
+    const v = record[k];
+    if (v === undefined) continue;
+    if (!first) out += itemSep;
+    first = false;
+    out += quote(k) + keySep + serialise(v, itemSep, keySep, depth + 1);
+  }
+  return `${out}}`;
 }
 
 const SHORT_ESCAPES: Record<number, string> = {
@@ -109,7 +123,11 @@ const SHORT_ESCAPES: Record<number, string> = {
 };
 
 /** Python `ensure_ascii` quoting: printable ASCII as is, everything else `\uXXXX` per UTF-16 unit. */
+/** Printable ASCII without `"` and `\\`: written as is. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 function quote(s: string): string {
+  if (PLAIN.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -57,7 +57,11 @@ async function publishRows(
   results: AdmissionResult[],
 ): Promise<void> {
   const byStream = new Map<string, Publishable[]>();
-  for (const item of items) byStream.set(item.row.stream, [...(byStream.get(item.row.stream) ?? []), item]);
+  for (const item of items) {
+    const group = byStream.get(item.row.stream);
+    if (group) group.push(item);
+    else byStream.set(item.row.stream, [item]);
+  }
   const failed: { dedupe_key: string; error: string }[] = [];
   await Promise.all(
     [...byStream].map(async ([stream, group]) => {

@@ -53,7 +53,9 @@ function layout(
   const objects: { key: string; body: string }[] = [];
   const byPrefix = new Map<string, number[]>();
   docs.forEach((d, i) => {
-    byPrefix.set(d.prefix, [...(byPrefix.get(d.prefix) ?? []), i]);
+    const group = byPrefix.get(d.prefix);
+    if (group) group.push(i);
+    else byPrefix.set(d.prefix, [i]);
   });
   for (const [prefix, indexes] of byPrefix) {
     if (indexes.length === 1) {
@@ -227,7 +229,7 @@ export class OutcomeLedger {
       this.entries.map((e, i) => ({
         prefix: runPrefix(e.env),
         id: (receipts[i] as IngestionReceipt).receipt_id,
-        text: canonicalJson(prune(receipts[i] as IngestionReceipt)),
+        text: canonicalJson(receipts[i]),
       })),
       'receipts',
       refOf,

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { runScript } from '../../support/cli.ts';
 
 /** `npm run parity` flags: bad ones exit non-zero with one line naming the problem, before anything starts. */
-describe('npm run parity: flags', () => {
+// Each case starts tsx in a child process: seconds on a loaded machine.
+describe('npm run parity: flags', { timeout: 60_000 }, () => {
   it('--help prints the usage and every flag, exit 0', async () => {
     const r = await runScript('local/parity.ts', ['--help']);
     expect(r.code).toBe(0);
