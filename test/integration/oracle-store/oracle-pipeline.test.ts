@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { lambdaClient } from '../../../lib/adapters/aws-clients.ts';
 import { generateWorld } from '../../../lib/world/generate.ts';
 import { runOraclePipeline } from '../../../local/oracle-pipeline-runner.ts';
 import { clientsFor } from '../../support/clients.ts';
@@ -183,6 +185,43 @@ describe('oracle-pipeline on the local cloud', () => {
     expect(sync.copied).toBe(0);
     expect(sync.skipped).toBe(sync.objects);
   }, 300_000);
+
+  it('§9.6 on the oracle-seal Lambda: the same inputs re-seal as a no-op, another engine_release is MANIFEST_MISMATCH', async () => {
+    const lambda = lambdaClient({ region: state.region, lambda: state.endpoints.lambda });
+    const seal = async (engineRelease: string) => {
+      const out = await lambda.send(
+        new InvokeCommand({
+          FunctionName: state.functions.find((f) => f.endsWith('-oracle-seal')) ?? 'oracle-seal',
+          Payload: Buffer.from(
+            JSON.stringify({
+              engine_run_prefix: first.summary?.engine_run_prefix,
+              scenario_id: 'baseline_v1',
+              engine_release: engineRelease,
+            }),
+          ),
+        }),
+      );
+      return {
+        error: out.FunctionError,
+        text: Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'),
+      };
+    };
+    const same = await seal('synthetic-world-v1');
+    expect(same.error).toBeUndefined();
+    expect(JSON.parse(same.text)).toMatchObject({
+      oracle_pack_id: first.summary?.oracle_pack_id,
+      created: false,
+    });
+    const other = await seal('another-engine-release');
+    expect(other.error).toBeTruthy();
+    expect(other.text).toContain('MANIFEST_MISMATCH');
+    // The sealed manifest is unchanged.
+    const again = await seal('synthetic-world-v1');
+    expect(JSON.parse(again.text)).toMatchObject({
+      oracle_pack_id: first.summary?.oracle_pack_id,
+      created: false,
+    });
+  });
 
   it('sorts the truth outputs by their key overrides when asked for them', async () => {
     const done = await runOraclePipeline(
