@@ -91,6 +91,11 @@ async function recordsFor(stream: string, eventId: string): Promise<string[]> {
 
 describe('IG HTTP API on the local cloud', () => {
   afterAll(async () => {
+    if (process.env.IG_PUSH_RATE_LIMIT_PER_MINUTE !== undefined) {
+      // The rate-limit test restarted the Lambda part with a limit: restart it as the shared stack had it.
+      delete process.env.IG_PUSH_RATE_LIMIT_PER_MINUTE;
+      await stackDown(stackConfig(env), () => undefined, ['lambda']);
+    }
     await stackUp(stackConfig(env), () => undefined); // leave the shared stack whole
   });
 
@@ -244,4 +249,17 @@ describe('IG HTTP API on the local cloud', () => {
       expect(await recordsFor('fp.bus.traffic.fraud.v1', e.event_id)).toHaveLength(1);
     }
   }, 120_000);
+
+  it('§9.15 rate limit on the Lambda: with IG_PUSH_RATE_LIMIT_PER_MINUTE=1 the second push is 429 RATE_LIMITED', async () => {
+    // The Lambda part reads the limit at start (the functions' environment): restart it with a limit of 1.
+    process.env.IG_PUSH_RATE_LIMIT_PER_MINUTE = '1';
+    await stackDown(stackConfig(env), () => undefined, ['lambda']);
+    await stackUp(stackConfig(env), () => undefined);
+    const first = await push(envelope());
+    expect(first.status).toBe(200);
+    const second = await push(envelope());
+    expect(second).toMatchObject({ status: 429, body: { error: 'RATE_LIMITED' } });
+    // Health and lookup are not pushes.
+    expect((await call('/v1/ops/health')).status).toBe(200);
+  }, 300_000);
 });
