@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CanonicalEnvelope } from '../contracts/envelope.ts';
-import type { IngestionGateClient, RandomSource, Sleeper, StreamLog } from './ports.ts';
+import type { IngestionGateClient, IngestResponse, RandomSource, Sleeper, StreamLog } from './ports.ts';
 import type { StreamReasonCode } from './reason-codes.ts';
 import type { RetrySettings } from './settings.ts';
 
@@ -37,33 +37,59 @@ export interface PushDeps {
   log?: StreamLog;
 }
 
-/** Pushes one envelope until it is acknowledged, rejected, or the attempts run out. */
-export async function pushWithRetry(
+/** What one attempt ended with: an outcome to return, or an error worth another attempt. */
+type Attempt = { outcome: PushOutcome } | { retryable: string };
+
+const rejected = (detail: string, attempts: number): Attempt => ({
+  outcome: { ok: false, reason: 'IG_PUSH_REJECTED', detail: detail.slice(0, 256), attempts },
+});
+
+/** An answer's status decides alone unless it is a batch 200: ok below 400, retried (408/429/5xx) or refused. */
+function byStatus(response: IngestResponse, attempt: number): Attempt {
+  if (response.status < 400) return { outcome: { ok: true, status: response.status, attempts: attempt } };
+  if (!isRetryableStatus(response.status))
+    return rejected(response.body ? response.body : `http_${response.status}`, attempt);
+  return { retryable: `http_${response.status}` };
+}
+
+/** §4.7's loop: attempts with backoff (and a warning line) until one decides or they run out. */
+async function withRetry(
   deps: PushDeps,
-  envelope: CanonicalEnvelope,
   retry: RetrySettings,
+  describe: () => string,
+  attemptOnce: (attempt: number) => Promise<Attempt>,
 ): Promise<PushOutcome> {
   let lastError = '';
   for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
     try {
-      const response = await deps.ig.push(envelope);
-      if (response.status < 400) return { ok: true, status: response.status, attempts: attempt };
-      if (!isRetryableStatus(response.status)) {
-        const detail = response.body ? response.body.slice(0, 256) : `http_${response.status}`;
-        return { ok: false, reason: 'IG_PUSH_REJECTED', detail, attempts: attempt };
-      }
-      lastError = `http_${response.status}`;
+      const result = await attemptOnce(attempt);
+      if ('outcome' in result) return result.outcome;
+      lastError = result.retryable;
     } catch (error) {
       lastError = (error instanceof Error ? error.message : String(error)).slice(0, 256) || 'transport_error';
     }
     if (attempt === retry.maxAttempts) break;
     const delay = backoffDelayMs(attempt, retry, deps.random);
     deps.log?.warn(
-      `WSP IG push retry attempt=${attempt}/${retry.maxAttempts} delay_ms=${Math.round(delay)} reason=${lastError} event_id=${envelope.event_id}`,
+      `WSP IG push retry attempt=${attempt}/${retry.maxAttempts} delay_ms=${Math.round(delay)} reason=${lastError} ${describe()}`,
     );
     await deps.sleeper.sleep(delay);
   }
   return { ok: false, reason: 'IG_PUSH_RETRY_EXHAUSTED', detail: lastError, attempts: retry.maxAttempts };
+}
+
+/** Pushes one envelope until it is acknowledged, rejected, or the attempts run out. */
+export function pushWithRetry(
+  deps: PushDeps,
+  envelope: CanonicalEnvelope,
+  retry: RetrySettings,
+): Promise<PushOutcome> {
+  return withRetry(
+    deps,
+    retry,
+    () => `event_id=${envelope.event_id}`,
+    async (attempt) => byStatus(await deps.ig.push(envelope), attempt),
+  );
 }
 
 /** The IG batch answer (`POST /v1/ingest/batch`): one result per envelope, by index. */
@@ -87,67 +113,38 @@ const BatchAnswer = z.object({
  * items IG marked retryable are sent again, the same envelopes; an item IG refused, or an answer that is not a
  * batch answer, stops the stream with IG_PUSH_REJECTED.
  */
-export async function pushBatchWithRetry(
+export function pushBatchWithRetry(
   deps: PushDeps,
   envelopes: readonly CanonicalEnvelope[],
   retry: RetrySettings,
 ): Promise<PushOutcome> {
   let remaining = [...envelopes];
-  let lastError = '';
-  for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
-    try {
+  return withRetry(
+    deps,
+    retry,
+    () => `events=${remaining.length}`,
+    async (attempt) => {
       const response = await deps.ig.pushBatch(remaining);
-      if (response.status === 200) {
-        const answer = BatchAnswer.safeParse(safeJson(response.body));
-        if (!answer.success)
-          return {
-            ok: false,
-            reason: 'IG_PUSH_REJECTED',
-            detail: 'IG answered 200 without a batch answer',
-            attempts: attempt,
-          };
-        const retryAgain: CanonicalEnvelope[] = [];
-        for (const r of answer.data.results) {
-          if (!('error' in r)) continue;
-          const envelope = remaining[r.index];
-          if (!r.retryable || !envelope)
-            return {
-              ok: false,
-              reason: 'IG_PUSH_REJECTED',
-              detail: `${r.error}: ${r.detail ?? ''} event_id=${envelope?.event_id ?? r.index}`.slice(0, 256),
-              attempts: attempt,
-            };
-          retryAgain.push(envelope);
-          lastError = r.error;
-        }
-        if (answer.data.results.length !== remaining.length)
-          return {
-            ok: false,
-            reason: 'IG_PUSH_REJECTED',
-            detail: 'IG answered a batch of another size',
-            attempts: attempt,
-          };
-        if (retryAgain.length === 0) return { ok: true, status: 200, attempts: attempt };
-        remaining = retryAgain;
-      } else if (response.status < 400) {
-        return { ok: true, status: response.status, attempts: attempt };
-      } else if (!isRetryableStatus(response.status)) {
-        const detail = response.body ? response.body.slice(0, 256) : `http_${response.status}`;
-        return { ok: false, reason: 'IG_PUSH_REJECTED', detail, attempts: attempt };
-      } else {
-        lastError = `http_${response.status}`;
+      if (response.status !== 200) return byStatus(response, attempt);
+      const answer = BatchAnswer.safeParse(safeJson(response.body));
+      if (!answer.success) return rejected('IG answered 200 without a batch answer', attempt);
+      if (answer.data.results.length !== remaining.length)
+        return rejected('IG answered a batch of another size', attempt);
+      const again: CanonicalEnvelope[] = [];
+      let lastError = '';
+      for (const r of answer.data.results) {
+        if (!('error' in r)) continue;
+        const envelope = remaining[r.index];
+        if (!r.retryable || !envelope)
+          return rejected(`${r.error}: ${r.detail ?? ''} event_id=${envelope?.event_id ?? r.index}`, attempt);
+        again.push(envelope);
+        lastError = r.error;
       }
-    } catch (error) {
-      lastError = (error instanceof Error ? error.message : String(error)).slice(0, 256) || 'transport_error';
-    }
-    if (attempt === retry.maxAttempts) break;
-    const delay = backoffDelayMs(attempt, retry, deps.random);
-    deps.log?.warn(
-      `WSP IG batch retry attempt=${attempt}/${retry.maxAttempts} delay_ms=${Math.round(delay)} reason=${lastError} events=${remaining.length}`,
-    );
-    await deps.sleeper.sleep(delay);
-  }
-  return { ok: false, reason: 'IG_PUSH_RETRY_EXHAUSTED', detail: lastError, attempts: retry.maxAttempts };
+      if (again.length === 0) return { outcome: { ok: true, status: 200, attempts: attempt } };
+      remaining = again;
+      return { retryable: lastError };
+    },
+  );
 }
 
 function safeJson(text: string): unknown {

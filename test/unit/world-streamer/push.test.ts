@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { engineEnvelope } from '../../../lib/contracts/envelope.ts';
-import { backoffDelayMs, isRetryableStatus, pushWithRetry } from '../../../lib/world-streamer/push.ts';
+import {
+  backoffDelayMs,
+  isRetryableStatus,
+  pushBatchWithRetry,
+  pushWithRetry,
+} from '../../../lib/world-streamer/push.ts';
 import { RetrySettings } from '../../../lib/world-streamer/settings.ts';
 import { memoryIngestionGate, memoryLog, virtualTime } from './fakes.ts';
 import {
@@ -102,5 +107,34 @@ describe('push to IG (control-ingress.md §4.7)', () => {
         },
       ),
     );
+  });
+
+  it('batch: 429, 429, 200 → acknowledged on the third attempt, the same envelopes each time', async () => {
+    const h = harness((call) => (call <= 2 ? 429 : undefined));
+    const other = { ...envelope, event_id: sha('other') };
+    expect(await pushBatchWithRetry(h.deps, [envelope, other], RETRY)).toEqual({
+      ok: true,
+      status: 200,
+      attempts: 3,
+    });
+    expect(h.ig.batches).toEqual([2, 2, 2]);
+    expect(h.time.sleeps).toEqual([250, 500]);
+    expect(h.log.lines[0]).toContain('events=2');
+  });
+
+  it('batch: 400 → one attempt, IG_PUSH_REJECTED; a 200 that is not a batch answer is refused too', async () => {
+    const h = harness(() => 400);
+    expect(await pushBatchWithRetry(h.deps, [envelope], RETRY)).toMatchObject({
+      ok: false,
+      reason: 'IG_PUSH_REJECTED',
+      attempts: 1,
+    });
+    const odd = harness(() => undefined);
+    odd.deps.ig = { ...odd.deps.ig, pushBatch: async () => ({ status: 200, body: '{"decision":"ADMIT"}' }) };
+    expect(await pushBatchWithRetry(odd.deps, [envelope], RETRY)).toMatchObject({
+      ok: false,
+      reason: 'IG_PUSH_REJECTED',
+      detail: 'IG answered 200 without a batch answer',
+    });
   });
 });
