@@ -1,5 +1,5 @@
 import { ReadySignal, RunFactsView } from '../contracts/ready.ts';
-import { governanceEvent, readyRecordLine } from './evidence.ts';
+import { type GovernancePins, governanceEvent, readyRecordLine } from './evidence.ts';
 import type {
   ActiveRunReader,
   Clock,
@@ -30,7 +30,7 @@ export type ReadyOutcome =
   | { status: 'SKIPPED_DUPLICATE'; messageId: string }
   | { status: 'SKIPPED_OUT_OF_SCOPE'; messageId: string; reason: 'PLATFORM_RUN_SCOPE_MISMATCH' }
   | { status: 'FAILED'; messageId: string; reason: ReadyReasonCode }
-  /** The stream-run execution `executionName` runs (or already ran) with `input`. */
+  /** The stream-run execution `executionName` runs with `input` (`started` false: it had already ended). */
   | { status: 'STARTED'; messageId: string; executionName: string; input: StreamRunInput; started: boolean };
 
 /** The execution name of attempt `n` of a READY: the message_id, then `{message_id}-{n}` for retries of a FAILED one. */
@@ -147,16 +147,18 @@ export async function handleReady(
     facts.oracle_pack_ref?.engine_run_root;
   if (!engineRunRoot) return fail('ENGINE_ROOT_MISSING', { scenarioId });
 
-  const name = executionName(messageId, claim.attempt);
-  const input = StreamRunInput.parse({
-    message_id: messageId,
-    run_id: ready.run_id,
-    platform_run_id: ready.platform_run_id,
-    scenario_run_id: facts.scenario_run_id,
-    scenario_id: scenarioId,
-    engine_run_root: engineRunRoot,
-    session_id: name,
-  });
+  const inputOf = (attempt: number) => {
+    const session = executionName(messageId, attempt);
+    return StreamRunInput.parse({
+      message_id: messageId,
+      run_id: ready.run_id,
+      platform_run_id: ready.platform_run_id,
+      scenario_run_id: facts.scenario_run_id,
+      scenario_id: scenarioId,
+      engine_run_root: engineRunRoot,
+      session_id: session,
+    });
+  };
   await deps.governance.emit(
     governanceEvent({
       family: 'RUN_READY_SEEN',
@@ -172,7 +174,24 @@ export async function handleReady(
       at: deps.clock.now(),
     }),
   );
-  const { started } = await deps.starter.start(name, input);
+  let input = inputOf(claim.attempt);
+  let name = input.session_id;
+  let { started } = await deps.starter.start(name, input);
+  if (!started && claim.kind === 'in_progress') {
+    // The attempt's execution has ended, yet the READY is still IN_PROGRESS: it ended without recording its
+    // result (its finish step never ran — a crash). That attempt FAILED; the next one resumes from the checkpoints.
+    const next = await retryLostAttempt(deps, {
+      messageId,
+      runId: ready.run_id,
+      session: name,
+      pins,
+      settings,
+    });
+    if (next === undefined) return { status: 'SKIPPED_DUPLICATE', messageId };
+    input = inputOf(next);
+    name = input.session_id;
+    ({ started } = await deps.starter.start(name, input));
+  }
   await deps.governance.emit(
     governanceEvent({
       family: 'RUN_STARTED',
@@ -189,4 +208,54 @@ export async function handleReady(
     }),
   );
   return { status: 'STARTED', messageId, executionName: name, input, started };
+}
+
+/**
+ * Records the lost attempt `session` FAILED (ready record, governance RUN_ENDED) and claims the next attempt;
+ * undefined when the READY turned final meanwhile (the execution recorded its result after all).
+ */
+async function retryLostAttempt(
+  deps: ReadyDeps,
+  lost: {
+    messageId: string;
+    runId: string;
+    session: string;
+    pins: GovernancePins;
+    settings: Pick<WorldStreamerSettings, 'provenance'>;
+  },
+): Promise<number | undefined> {
+  const current = await deps.readyRuns.claim(lost.messageId, deps.clock.now());
+  if (current.kind === 'final') return undefined;
+  if (current.kind === 'in_progress') {
+    const at = deps.clock.now();
+    await deps.governance.emit(
+      governanceEvent({
+        family: 'RUN_ENDED',
+        dedupeKey: `ended:${lost.session}`,
+        pins: lost.pins,
+        details: {
+          message_id: lost.messageId,
+          session_id: lost.session,
+          status: 'FAILED',
+          reason: 'STREAM_FAILED',
+          emitted: null,
+          detail: 'the stream-run execution ended without recording its result',
+        },
+        provenance: lost.settings.provenance,
+        at,
+      }),
+    );
+    await deps.readyRuns.record(
+      readyRecordLine({
+        messageId: lost.messageId,
+        runId: lost.runId,
+        status: 'FAILED',
+        reason: 'STREAM_FAILED',
+        at,
+      }),
+    );
+  }
+  const next = await deps.readyRuns.claim(lost.messageId, deps.clock.now());
+  if (next.kind === 'final') return undefined;
+  return next.attempt;
 }

@@ -144,8 +144,45 @@ describe('READY handling (control-ingress.md §4.1)', () => {
     const h = harness();
     await handleReady(h.deps, ready, SETTINGS);
     const again = await handleReady(h.deps, ready, SETTINGS);
-    expect(again).toMatchObject({ status: 'STARTED', executionName: MESSAGE_ID, started: false });
+    expect(again).toMatchObject({ status: 'STARTED', executionName: MESSAGE_ID, started: true });
+    expect(h.starter.executions.size).toBe(1);
     expect(h.governance.events.size).toBe(2);
+    expect(h.readyRuns.lines).toEqual([]);
+  });
+
+  it('a redelivery after the attempt ended without recording a result (a crash): that attempt FAILED, attempt 2 starts', async () => {
+    const h = harness();
+    await handleReady(h.deps, ready, SETTINGS);
+    h.starter.end(MESSAGE_ID); // the execution failed before its finish step could record anything
+    const again = await handleReady(h.deps, ready, SETTINGS);
+    expect(again).toMatchObject({
+      status: 'STARTED',
+      executionName: `${MESSAGE_ID}-2`,
+      started: true,
+      input: { session_id: `${MESSAGE_ID}-2` },
+    });
+    expect([...h.starter.executions.keys()]).toEqual([MESSAGE_ID, `${MESSAGE_ID}-2`]);
+    expect(h.readyRuns.lines.map((l) => [l.status, l.reason])).toEqual([['FAILED', 'STREAM_FAILED']]);
+    expect(h.readyRuns.state.get(MESSAGE_ID)).toEqual({ status: 'IN_PROGRESS', attempt: 2 });
+    expect(h.governance.events.get(govId('RUN_ENDED', `ended:${MESSAGE_ID}`))).toMatchObject({
+      details: { session_id: MESSAGE_ID, status: 'FAILED', reason: 'STREAM_FAILED' },
+    });
+    expect(h.governance.events.has(govId('RUN_STARTED', `started:${MESSAGE_ID}-2`))).toBe(true);
+    // …and a READY that turned final meanwhile is a duplicate, with nothing recorded.
+    const late = harness({ readyRuns: { [MESSAGE_ID]: { status: 'IN_PROGRESS', attempt: 1 } } });
+    late.starter.end(MESSAGE_ID);
+    const claim = late.deps.readyRuns.claim.bind(late.deps.readyRuns);
+    let claims = 0;
+    late.deps.readyRuns.claim = async (id, at) => {
+      claims += 1;
+      if (claims === 2) late.readyRuns.state.set(MESSAGE_ID, { status: 'STREAMED', attempt: 1 });
+      return claim(id, at);
+    };
+    expect(await handleReady(late.deps, ready, SETTINGS)).toEqual({
+      status: 'SKIPPED_DUPLICATE',
+      messageId: MESSAGE_ID,
+    });
+    expect(late.readyRuns.lines).toEqual([]);
   });
 
   it('spec §9 check 10: a READY already STREAMED → SKIPPED_DUPLICATE, no facts read, no start, nothing appended', async () => {
