@@ -86,7 +86,11 @@ export async function submitRun(
   );
   if (!lease) return respond(await ledger.readStatus(), LEASE_BUSY_MESSAGE, 'LEASE_BUSY');
   try {
-    const message = await driveRun({ run, ports, settings, ledger, lease, options });
+    // Another runner may have finished the run between the status read above and this lease: not a leader then.
+    const current = await ledger.readStatus();
+    if (current && (await isFinished(ledger, current)))
+      return respond(current, `Run already ${current.state}; returning current status.`, 'EXISTING');
+    const message = await driveRun({ run, ports, settings, ledger, lease, options }, current);
     return respond(await ledger.readStatus(), message, 'LEADER');
   } finally {
     await lease.release();
@@ -127,12 +131,9 @@ interface RunContext {
   options: SubmitOptions;
 }
 
-/** Drives the run under the lease; returns the response message. */
-async function driveRun(ctx: RunContext): Promise<string> {
+/** Drives an unfinished run (`current` its status, if any) under the lease; returns the response message. */
+async function driveRun(ctx: RunContext, current: RunStatus | undefined): Promise<string> {
   const { run, ports, settings, ledger, lease } = ctx;
-  const current = await ledger.readStatus();
-  if (current && (await isFinished(ledger, current)))
-    return `Run already ${current.state}; returning current status.`;
   if (current?.state === 'READY') {
     const facts = await readFactsView(ledger);
     const plan = await readPlan(ledger);

@@ -109,6 +109,31 @@ describe('submit: re-submit and concurrency (§9.3, §3.8)', () => {
     expect(recordKinds(ports).filter((k) => k === 'READY_COMMITTED')).toHaveLength(1);
   });
 
+  it('a submit that gets the lease only after another runner finished the run answers EXISTING, not LEADER', async () => {
+    const ports = await parityPorts();
+    const acquire = ports.authority.tryAcquireLease.bind(ports.authority);
+    let raced = false;
+    let other: Awaited<ReturnType<typeof submitRun>> | undefined;
+    ports.authority.tryAcquireLease = async (lease) => {
+      if (!raced) {
+        // This submit read no status yet; another runner now drives the whole run and releases its lease.
+        raced = true;
+        other = await submitRun(request(), ports, settings());
+      }
+      return acquire(lease);
+    };
+    const late = await submitRun(request(), ports, settings());
+    expect(other).toMatchObject({ state: 'READY', disposition: 'LEADER' });
+    expect(late).toMatchObject({
+      state: 'READY',
+      disposition: 'EXISTING',
+      message: 'Run already READY; returning current status.',
+    });
+    expect(ports.bus.records).toHaveLength(1);
+    expect(recordKinds(ports).filter((k) => k === 'RUN_ACCEPTED')).toHaveLength(1);
+    expect(ports.authority.leases.size).toBe(0);
+  });
+
   it('a lease held by another owner: LEASE_BUSY, the current status, nothing written', async () => {
     const ports = await parityPorts();
     const now = ports.clock.now();
