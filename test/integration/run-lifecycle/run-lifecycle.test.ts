@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateWorld } from '../../../lib/world/generate.ts';
 import { stackDown, stackUp } from '../../../local/stack.ts';
 import { stackConfig } from '../../../local/stack-config.ts';
+import { runEnvelopes } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { waitForExecution } from '../../support/executions.ts';
 
@@ -16,6 +17,12 @@ const { state, env } = inject('stack');
 const { s3, sfn, kinesis } = clientsFor(state);
 const lifecycle = state.stateMachines.find((m) => m.name.endsWith('-run-lifecycle'));
 const stateMachineArn = lifecycle?.arn ?? 'missing';
+const BUS_STREAMS = [
+  'fp.bus.traffic.fraud.v1',
+  'fp.bus.context.arrival_events.v1',
+  'fp.bus.context.arrival_entities.v1',
+  'fp.bus.context.flow_anchor.fraud.v1',
+];
 
 async function run(input: Record<string, unknown>) {
   const start = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
@@ -139,7 +146,7 @@ describe('run-lifecycle P0 -> P7 on the local cloud', () => {
     );
   });
 
-  it('Gate-200: every context and traffic output emits exactly 200, each with an ADMIT receipt whose eb_ref holds it', async () => {
+  it('Gate-200: every context and traffic output emits exactly 200, each with an ADMIT receipt whose eb_ref holds it; pushing every event again leaves each once on the bus', async () => {
     const done = await run({
       world_source: `file://${world}`,
       scenario_id: 'baseline_v1',
@@ -151,6 +158,30 @@ describe('run-lifecycle P0 -> P7 on the local cloud', () => {
     for (const o of output.ingest)
       expect(o).toMatchObject({ emitted: 200, admitted: 200, events: 200, quarantined: 0 });
     expect(await admittedEventsOnTheBus(output.platform_run_id)).toEqual({ receipts: 800, onTheBus: 800 });
+
+    // Pushing every event a second time (the bus records' exact bytes, IG batches of 200): all DUPLICATE, and the
+    // bus still holds each event exactly once.
+    const onBus = await runEnvelopes(kinesis, BUS_STREAMS, output.platform_run_id);
+    expect(onBus).toHaveLength(800);
+    const decisions: string[] = [];
+    for (let i = 0; i < onBus.length; i += 200) {
+      const body = `{"envelopes":[${onBus
+        .slice(i, i + 200)
+        .map((x) => x.record.data)
+        .join(',')}]}`;
+      const res = await fetch(`${state.endpoints.http}/v1/ingest/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-ig-api-key': 'local-parity-wsp' },
+        body,
+      });
+      expect(res.status).toBe(200);
+      const answer = (await res.json()) as { results: { decision?: string; error?: string }[] };
+      decisions.push(...answer.results.map((r) => r.decision ?? r.error ?? '?'));
+    }
+    expect(decisions.filter((d) => d === 'DUPLICATE')).toHaveLength(800);
+    const after = await runEnvelopes(kinesis, BUS_STREAMS, output.platform_run_id);
+    expect(after).toHaveLength(800);
+    expect(new Set(after.map((x) => x.envelope.event_id)).size).toBe(800);
   }, 600_000);
 
   it('refuses a malformed platform_run_id', async () => {

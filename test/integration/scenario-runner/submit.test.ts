@@ -2,11 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { lambdaClient } from '../../../lib/adapters/aws-clients.ts';
 import { createPool } from '../../../lib/adapters/postgres/pool.ts';
 import {
   kinesisControlBus,
@@ -15,7 +11,6 @@ import {
   s3RunArtifactStore,
   systemClock,
 } from '../../../lib/adapters/scenario-runner-stores.ts';
-import { canonicalJson, parseJsonLossless } from '../../../lib/contracts/canonical-json.ts';
 import { platformRunIdAt } from '../../../lib/contracts/platform-run.ts';
 import { ControlBusRecord, RunFactsView } from '../../../lib/contracts/ready.ts';
 import {
@@ -26,6 +21,14 @@ import { submitSubmission } from '../../../lib/scenario-runner/submission.ts';
 import { generateWorld, type WorldSummary } from '../../../lib/world/generate.ts';
 import { runOraclePipeline } from '../../../local/oracle-pipeline-runner.ts';
 import { clientsFor } from '../../support/clients.ts';
+import {
+  controlRecordsOf,
+  platformJson as platformObject,
+  SR_API_KEY,
+  SR_CONTROL_BUS,
+  SR_PLATFORM_BUCKET,
+  scenarioRunnerClient,
+} from '../../support/scenario-runner.ts';
 
 /**
  * The Scenario Runner on the local cloud (control-ingress.md §3, §9 checks 1–4): `POST /v1/runs` on
@@ -37,13 +40,11 @@ import { clientsFor } from '../../support/clients.ts';
 
 const { state } = inject('stack');
 const { s3, kinesis, sfn } = clientsFor(state);
-const lambda = lambdaClient({ region: state.region, lambda: state.endpoints.lambda });
+const { post, invokeTask } = scenarioRunnerClient(state);
 const oraclePipeline = state.stateMachines.find((m) => m.name.endsWith('-oracle-pipeline'));
-const taskFunction = state.functions.find((f) => f.endsWith('scenario-runner-submit-task'));
-const BASE = state.endpoints.http;
-const KEY = 'local-parity-sr';
-const PLATFORM_BUCKET = 'fraud-platform';
-const CONTROL_BUS = 'sr-control-bus';
+const KEY = SR_API_KEY;
+const PLATFORM_BUCKET = SR_PLATFORM_BUCKET;
+const CONTROL_BUS = SR_CONTROL_BUS;
 const PRID = platformRunIdAt(new Date());
 /**
  * The missing-flag world has the golden world's key, and instance receipts are keyed by the world's partition
@@ -76,60 +77,8 @@ function submission(key: string, overrides: Record<string, unknown> = {}) {
   };
 }
 
-async function post(body: unknown, key: string | null = KEY) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (key !== null) headers['x-sr-api-key'] = key;
-  const res = await fetch(`${BASE}/v1/runs`, {
-    method: 'POST',
-    headers,
-    body: typeof body === 'string' ? body : canonicalJson(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? parseJsonLossless(text) : {}) as Record<string, unknown> };
-}
-
-/** The run lifecycle's way in: the task function invoked with the submission as its event. */
-async function invokeTask(event: unknown) {
-  const out = await lambda.send(
-    new InvokeCommand({
-      FunctionName: taskFunction ?? 'scenario-runner-submit-task',
-      Payload: Buffer.from(JSON.stringify(event)),
-    }),
-  );
-  const payload = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8') || '{}');
-  return { functionError: out.FunctionError, payload: payload as Record<string, unknown> };
-}
-
-/** Every record on sr-control-bus (one shard, config/substrate.cjs) from the start: TRIM_HORIZON + GetRecords. */
-async function controlRecords(): Promise<Array<{ partitionKey: string; data: string }>> {
-  const found: Array<{ partitionKey: string; data: string }> = [];
-  const { ShardIterator } = await kinesis.send(
-    new GetShardIteratorCommand({
-      StreamName: CONTROL_BUS,
-      ShardId: 'shardId-000000000000',
-      ShardIteratorType: 'TRIM_HORIZON',
-    }),
-  );
-  let iterator = ShardIterator;
-  for (let i = 0; i < 50 && iterator; i++) {
-    const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-    for (const r of out.Records ?? [])
-      found.push({
-        partitionKey: r.PartitionKey ?? '',
-        data: Buffer.from(r.Data ?? new Uint8Array()).toString('utf8'),
-      });
-    if ((out.Records ?? []).length === 0) break;
-    iterator = out.NextShardIterator;
-  }
-  return found;
-}
-
-const recordsOf = async (runId: string) => (await controlRecords()).filter((r) => r.partitionKey === runId);
-
-async function platformJson(key: string): Promise<unknown> {
-  const got = await s3.send(new GetObjectCommand({ Bucket: PLATFORM_BUCKET, Key: key }));
-  return parseJsonLossless((await got.Body?.transformToString('utf8')) ?? '');
-}
+const recordsOf = (runId: string) => controlRecordsOf(kinesis, runId);
+const platformJson = (key: string) => platformObject(s3, key);
 
 /** Every file under `root` whose relative path passes `match`. */
 function filesUnder(root: string, match: (relative: string) => boolean): string[] {

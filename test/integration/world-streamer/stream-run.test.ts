@@ -1,32 +1,30 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  PutRecordCommand,
-} from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { postgresRunRegistry } from '../../../lib/adapters/run-registry.ts';
 import { canonicalJson, parseJsonLossless } from '../../../lib/contracts/canonical-json.ts';
-import { readyMessageId, sha256Hex } from '../../../lib/contracts/identity.ts';
+import { sha256Hex } from '../../../lib/contracts/identity.ts';
 import { platformRunIdAt } from '../../../lib/contracts/platform-run.ts';
-import { pythonIsoformat } from '../../../lib/contracts/python-format.ts';
-import {
-  controlRecordText,
-  type ReadySignal,
-  type RunFactsView,
-  readyControlRecord,
-} from '../../../lib/contracts/ready.ts';
-import { generateWorld, type WorldSummary } from '../../../lib/world/generate.ts';
-import type { MappingStatus } from '../../../local/event-source-mapping/poller.ts';
-import { runOraclePipeline } from '../../../local/oracle-pipeline-runner.ts';
+import type { ReadySignal } from '../../../lib/contracts/ready.ts';
+import { recordAt, runEnvelopes } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { eventually } from '../../support/eventually.ts';
+import {
+  BUS_STREAMS,
+  type OracleWorld,
+  oracleWorld,
+  PLATFORM_BUCKET,
+  pinRun,
+  publishReady,
+  putControl,
+  readyFor,
+  readyRecordsConsumed,
+  streamExecutionArn,
+  WSP_OUTPUTS,
+} from '../../support/world-streamer.ts';
 
 /**
  * The World Streamer on the local cloud, READY to bus: a generated world through the oracle pipeline, a pinned
@@ -37,174 +35,42 @@ import { eventually } from '../../support/eventually.ts';
 
 const { state } = inject('stack');
 const { s3, sfn, kinesis } = clientsFor(state);
-const oracleMachine = state.stateMachines.find((m) => m.name.endsWith('-oracle-pipeline'));
 const streamMachine = state.stateMachines.find((m) => m.name.endsWith('-stream-run'));
-const PLATFORM_BUCKET = 'fraud-platform';
-const CONTROL_STREAM = 'sr-control-bus';
 const CAP = 20;
-const OUTPUTS = [
-  'arrival_events_5B',
-  's1_arrival_entities_6B',
-  's3_flow_anchor_with_fraud_6B',
-  's3_event_stream_with_fraud_6B',
-];
-const CONSUMER = `${state.service}-${state.stage}-world-streamer-ready-consumer`;
+const OUTPUTS = WSP_OUTPUTS;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'world-streamer-'));
 const pool = new pg.Pool({ connectionString: state.databaseUrl, max: 2 });
-const now = new Date();
-const PRID = platformRunIdAt(now);
+const PRID = platformRunIdAt(new Date());
 const SCENARIO_RUN_ID = sha256Hex(`world-streamer-test|${PRID}`).slice(0, 32);
-const hex = (label: string) => sha256Hex(`world-streamer-test|${label}|${PRID}`);
 
-let world: WorldSummary;
-let engineRunRoot: string;
+let oracle: OracleWorld;
 let ready: ReadySignal;
 let controlData: string;
-let executionArn: string;
 let execution: { status?: string; output?: string; error?: string; cause?: string };
 
 async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
   return (await pool.query<T>(sql, params)).rows;
 }
 
-async function putControl(data: string, partitionKey: string): Promise<string> {
-  const out = await kinesis.send(
-    new PutRecordCommand({ StreamName: CONTROL_STREAM, PartitionKey: partitionKey, Data: Buffer.from(data) }),
-  );
-  return out.SequenceNumber ?? '';
-}
-
-async function consumerMapping(): Promise<MappingStatus> {
-  const res = await fetch(`${state.endpoints.esm}/status`);
-  const body = (await res.json()) as { mappings: MappingStatus[] };
-  const m = body.mappings.find((x) => x.functionName === CONSUMER);
-  if (!m) throw new Error(`no mapping for ${CONSUMER}`);
-  return m;
-}
-
-const completed = (m: MappingStatus) => m.shards.reduce((n, s) => n + s.recordsCompleted, 0);
-
-/** Every record of a stream whose envelope names this platform run, with the event ids. */
-async function busRecords(stream: string): Promise<string[]> {
-  const ids: string[] = [];
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
-  for (const shard of shards) {
-    const { ShardIterator } = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: stream,
-        ShardId: shard.ShardId,
-        ShardIteratorType: 'TRIM_HORIZON',
-      }),
-    );
-    let iterator = ShardIterator;
-    for (let i = 0; i < 50 && iterator; i++) {
-      const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-      for (const r of out.Records ?? []) {
-        const envelope = JSON.parse(Buffer.from(r.Data ?? new Uint8Array()).toString('utf8')) as {
-          event_id: string;
-          platform_run_id?: string;
-        };
-        if (envelope.platform_run_id === PRID) ids.push(envelope.event_id);
-      }
-      if ((out.Records ?? []).length === 0) break;
-      iterator = out.NextShardIterator;
-    }
-  }
-  return ids;
-}
-
-const BUS_STREAMS = [
-  'fp.bus.traffic.fraud.v1',
-  'fp.bus.context.arrival_events.v1',
-  'fp.bus.context.arrival_entities.v1',
-  'fp.bus.context.flow_anchor.fraud.v1',
-];
-
 describe('world streamer on the local cloud: READY → stream-run → IG → bus', () => {
   beforeAll(async () => {
-    world = await generateWorld({ out: path.join(dir, 'world'), events: 1000, seed: 913_131n });
-    const oracle = await runOraclePipeline(
-      sfn,
-      oracleMachine?.arn ?? 'missing',
-      { world_source: `file://${path.join(dir, 'world')}`, scenario_id: world.scenarioId },
-      () => undefined,
-    );
-    expect(oracle.error ?? oracle.status).toBe('SUCCEEDED');
-    engineRunRoot = oracle.summary?.engine_run_root ?? 'missing';
-
-    // The run WSP is scoped to (P1): pinned in Postgres.
-    const registry = postgresRunRegistry(pool);
-    await registry.createRun({
-      platform_run_id: PRID,
-      pinned_at_utc: now.toISOString(),
-      pinned_by: 'world-streamer-test',
+    oracle = await oracleWorld(sfn, state, path.join(dir, 'world'), { events: 1000, seed: 913_131n });
+    // The run WSP is scoped to (P1), pinned in Postgres; the facts view and READY that SR would write (§3.6).
+    await pinRun(pool, PRID);
+    const fixture = readyFor({
+      platformRunId: PRID,
+      scenarioRunId: SCENARIO_RUN_ID,
+      oracle,
+      bundleHash: sha256Hex(`world-streamer-test|bundle|${PRID}`),
     });
-    await registry.setActiveRun(PRID);
-
-    // The run facts view and READY that SR would write (control-ingress.md §3.6).
-    const bundleHash = hex('bundle');
-    const provenance = { service_release_id: 'dev-local', environment: 'local_parity' };
-    const factsRef = `${PRID}/sr/run_facts_view/${SCENARIO_RUN_ID}.json`;
-    const facts: RunFactsView = {
-      run_id: SCENARIO_RUN_ID,
-      platform_run_id: PRID,
-      scenario_run_id: SCENARIO_RUN_ID,
-      pins: {
-        manifest_fingerprint: world.manifestFingerprint,
-        parameter_hash: world.parameterHash,
-        seed: world.seed,
-        scenario_id: world.scenarioId,
-        run_id: SCENARIO_RUN_ID,
-        platform_run_id: PRID,
-        scenario_run_id: SCENARIO_RUN_ID,
-      },
-      locators: [],
-      output_roles: Object.fromEntries(
-        OUTPUTS.map((id) => [id, id.includes('event_stream') ? 'business_traffic' : 'non_traffic']),
-      ),
-      intended_outputs: OUTPUTS,
-      gate_receipts: [],
-      policy_rev: { policy_id: 'sr_policy', revision: 'v0-local', content_digest: hex('policy') },
-      bundle_hash: bundleHash,
-      run_config_digest: hex('policy'),
-      service_release_id: 'dev-local',
-      environment: 'local_parity',
-      provenance,
-      plan_ref: `${PRID}/sr/run_plan/${SCENARIO_RUN_ID}.json`,
-      record_ref: `${PRID}/sr/run_record/${SCENARIO_RUN_ID}.jsonl`,
-      status_ref: `${PRID}/sr/run_status/${SCENARIO_RUN_ID}.json`,
-      oracle_pack_ref: {
-        engine_run_root: engineRunRoot,
-        scenario_id: world.scenarioId,
-        oracle_pack_id: oracle.summary?.oracle_pack_id ?? hex('pack'),
-      },
-    };
-    await s3.send(
-      new PutObjectCommand({ Bucket: PLATFORM_BUCKET, Key: factsRef, Body: `${canonicalJson(facts)}\n` }),
-    );
-    ready = {
-      run_id: SCENARIO_RUN_ID,
-      platform_run_id: PRID,
-      scenario_run_id: SCENARIO_RUN_ID,
-      facts_view_ref: factsRef,
-      bundle_hash: bundleHash,
-      message_id: readyMessageId(PRID, SCENARIO_RUN_ID, bundleHash),
-      run_config_digest: hex('policy'),
-      manifest_fingerprint: world.manifestFingerprint,
-      parameter_hash: world.parameterHash,
-      scenario_id: world.scenarioId,
-      emitted_at_utc: pythonIsoformat(new Date()),
-      oracle_pack_ref: { engine_run_root: engineRunRoot, scenario_id: world.scenarioId },
-    };
-    controlData = controlRecordText(readyControlRecord(ready, pythonIsoformat(new Date())));
-    await putControl(controlData, ready.run_id);
-
-    const arn = streamMachine?.arn ?? 'missing';
-    executionArn = `${arn.replace(':stateMachine:', ':execution:')}:${ready.message_id}`;
+    ready = fixture.ready;
+    controlData = await publishReady(s3, kinesis, fixture);
     execution = await eventually(
       async () => {
-        const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        const d = await sfn.send(
+          new DescribeExecutionCommand({ executionArn: streamExecutionArn(state, ready.message_id) }),
+        );
         return d.status === 'RUNNING' ? undefined : d;
       },
       'the stream-run execution of the READY to end',
@@ -245,18 +111,9 @@ describe('world streamer on the local cloud: READY → stream-run → IG → bus
 
     for (const r of receipts) {
       expect(r.eb_ref.offset_kind).toBe('kinesis_sequence');
-      const { ShardIterator } = await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: r.eb_ref.topic,
-          ShardId: `shardId-${String(r.eb_ref.partition).padStart(12, '0')}`,
-          ShardIteratorType: 'AT_SEQUENCE_NUMBER',
-          StartingSequenceNumber: r.eb_ref.offset,
-        }),
-      );
-      const out = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }));
-      const record = out.Records?.[0];
-      expect(record?.SequenceNumber).toBe(r.eb_ref.offset);
-      const envelope = parseJsonLossless(Buffer.from(record?.Data ?? new Uint8Array()).toString('utf8')) as {
+      const record = await recordAt(kinesis, r.eb_ref);
+      expect(record?.sequenceNumber).toBe(r.eb_ref.offset);
+      const envelope = parseJsonLossless(record?.data ?? '') as {
         event_id: string;
         event_type: string;
         platform_run_id: string;
@@ -280,18 +137,9 @@ describe('world streamer on the local cloud: READY → stream-run → IG → bus
       [PRID],
     );
     if (!r) throw new Error('no traffic receipt');
-    const { ShardIterator } = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: r.eb_ref.topic,
-        ShardId: `shardId-${String(r.eb_ref.partition).padStart(12, '0')}`,
-        ShardIteratorType: 'AT_SEQUENCE_NUMBER',
-        StartingSequenceNumber: r.eb_ref.offset,
-      }),
-    );
-    const out = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }));
-    const text = Buffer.from(out.Records?.[0]?.Data ?? new Uint8Array()).toString('utf8');
+    const text = (await recordAt(kinesis, r.eb_ref))?.data ?? '';
     const envelope = parseJsonLossless(text) as { seed: unknown; payload: Record<string, unknown> };
-    expect(BigInt(envelope.seed as bigint | number)).toBe(world.seed);
+    expect(BigInt(envelope.seed as bigint | number)).toBe(oracle.world.seed);
     // flow_id is a 63-bit hash: it parses back as a bigint and re-serialises byte-identically.
     expect(typeof envelope.payload.flow_id === 'bigint' || typeof envelope.payload.flow_id === 'number').toBe(
       true,
@@ -310,7 +158,7 @@ describe('world streamer on the local cloud: READY → stream-run → IG → bus
       [ready.message_id],
     );
     expect(lines).toEqual([
-      { status: 'STREAMED', emitted: String(CAP * OUTPUTS.length), engine_run_root: engineRunRoot },
+      { status: 'STREAMED', emitted: String(CAP * OUTPUTS.length), engine_run_root: oracle.engineRunRoot },
     ]);
     const listed = await s3.send(
       new ListObjectsV2Command({ Bucket: PLATFORM_BUCKET, Prefix: `${PRID}/obs/governance/events/` }),
@@ -326,7 +174,7 @@ describe('world streamer on the local cloud: READY → stream-run → IG → bus
   });
 
   it('sets a malformed control-bus record aside without blocking the shard', async () => {
-    const sequence = await putControl('this is not a control-bus record', 'poison');
+    const sequence = await putControl(kinesis, 'this is not a control-bus record', 'poison');
     const key = `wsp/control-bus-rejects/${sequence}.json`;
     const evidence = await eventually(
       async () => {
@@ -344,10 +192,10 @@ describe('world streamer on the local cloud: READY → stream-run → IG → bus
   });
 
   it('replaying the same READY starts nothing new and puts nothing more on the bus', async () => {
-    const before = completed(await consumerMapping());
-    await putControl(controlData, ready.run_id);
+    const before = await readyRecordsConsumed(state);
+    await putControl(kinesis, controlData, ready.run_id);
     await eventually(
-      async () => (completed(await consumerMapping()) > before ? true : undefined),
+      async () => ((await readyRecordsConsumed(state)) > before ? true : undefined),
       'the replayed READY to be consumed',
       30_000,
     );
@@ -362,8 +210,7 @@ describe('world streamer on the local cloud: READY → stream-run → IG → bus
     );
     expect(lines[0]?.n).toBe('1');
 
-    const onBus: string[] = [];
-    for (const stream of BUS_STREAMS) onBus.push(...(await busRecords(stream)));
+    const onBus = (await runEnvelopes(kinesis, BUS_STREAMS, PRID)).map((e) => e.envelope.event_id);
     expect(onBus.length).toBe(CAP * OUTPUTS.length);
     expect(new Set(onBus).size).toBe(onBus.length);
   });
