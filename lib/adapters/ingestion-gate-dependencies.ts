@@ -121,19 +121,26 @@ export function ingestionGate(
     health: () => monitor.report(),
     async lookup(q: LookupQuery) {
       const pool = await deps.pool();
-      // §5.8: by event_id or dedupe_key the earliest receipt, by receipt_id the latest.
-      const [column, order] = q.receipt_id
-        ? (['receipt_id', 'DESC'] as const)
+      // §5.8: by event_id or dedupe_key the earliest receipt, by receipt_id the latest. A dedupe_key names its
+      // admission row, whose event_id leads to the receipts (migration 0006 keeps no receipt index by dedupe_key).
+      const columns = `r.receipt_id, r.event_id, r.event_type, r.decision, r.receipt_ref, r.eb_ref,
+        r.reason_codes_json AS reason_codes, r.platform_run_id`;
+      const res = q.receipt_id
+        ? await pool.query(
+            `SELECT ${columns} FROM ig_receipts r WHERE r.receipt_id = $1 ORDER BY r.created_at_utc DESC LIMIT 1`,
+            [q.receipt_id],
+          )
         : q.event_id
-          ? (['event_id', 'ASC'] as const)
-          : (['dedupe_key', 'ASC'] as const);
-      const value = q.receipt_id ?? q.event_id ?? q.dedupe_key;
-      const res = await pool.query(
-        `SELECT receipt_id, event_id, event_type, decision, receipt_ref, eb_ref, reason_codes_json AS reason_codes,
-                platform_run_id
-         FROM ig_receipts WHERE ${column} = $1 ORDER BY created_at_utc ${order} LIMIT 1`,
-        [value],
-      );
+          ? await pool.query(
+              `SELECT ${columns} FROM ig_receipts r WHERE r.event_id = $1 ORDER BY r.created_at_utc ASC LIMIT 1`,
+              [q.event_id],
+            )
+          : await pool.query(
+              `SELECT ${columns} FROM ig_admissions a
+               JOIN ig_receipts r ON r.event_id = a.event_id AND r.dedupe_key = a.dedupe_key
+               WHERE a.dedupe_key = $1 ORDER BY r.created_at_utc ASC LIMIT 1`,
+              [q.dedupe_key],
+            );
       return res.rows[0];
     },
   };

@@ -13,8 +13,10 @@ import { putObjectOnce, s3Uri } from './s3-objects.ts';
 
 /** The Ingestion Gate's ports on Postgres (migration 0002), Kinesis and S3. */
 
+/** An ADMITTED row has no record any more (migration 0006): it reads as ''. */
 const ROW_COLUMNS = `dedupe_key, state, platform_run_id, event_class, event_id, event_type, payload_hash, stream,
-  partition_key, partitioning_profile_id, record, publish_attempts, last_error, eb_ref, receipt_ref, admitted_at_utc`;
+  partition_key, partitioning_profile_id, COALESCE(record, '') AS record, publish_attempts, last_error, eb_ref,
+  receipt_ref, admitted_at_utc`;
 
 const RESERVE_SQL = `
 INSERT INTO ig_admissions (dedupe_key, state, platform_run_id, event_class, event_id, event_type, payload_hash,
@@ -29,7 +31,8 @@ RETURNING dedupe_key`;
 const COMMIT_SQL = `
 WITH admitted AS (
   UPDATE ig_admissions a SET state = 'ADMITTED', eb_ref = u.eb_ref::jsonb, receipt_ref = u.receipt_ref,
-    admitted_at_utc = u.admitted_at_utc, claimed_until = NULL, publish_attempts = a.publish_attempts + 1
+    admitted_at_utc = u.admitted_at_utc, claimed_until = NULL, publish_attempts = a.publish_attempts + 1,
+    record = NULL
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(dedupe_key, eb_ref, receipt_ref, admitted_at_utc)
   WHERE a.dedupe_key = u.dedupe_key
   RETURNING 1
@@ -39,7 +42,7 @@ WITH admitted AS (
   SELECT r, id, e, t, d, dec, eb::jsonb, ref, rc::jsonb, at::timestamptz
   FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
     $13::text[], $14::text[]) AS u(r, id, e, t, d, dec, eb, ref, rc, at)
-  ON CONFLICT (platform_run_id, receipt_id) DO NOTHING
+  ON CONFLICT (receipt_id, platform_run_id) DO NOTHING
   RETURNING 1
 ), quarantines AS (
   INSERT INTO ig_quarantines (quarantine_id, platform_run_id, event_id, reason_codes_json, evidence_ref,

@@ -180,6 +180,9 @@ export function parseJsonLossless(text: string, options: LosslessParseOptions = 
 
 const NUMBER_AT = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
+/** The longest run of string characters that need no unescaping (sticky: it starts where lastIndex says). */
+const PLAIN_RUN = /[^"\\\x00-\x1f]*/y;
+
 class LosslessParser {
   private pos = 0;
   constructor(
@@ -204,31 +207,33 @@ class LosslessParser {
   }
 
   parseValue(): unknown {
-    const c = this.text[this.pos];
-    if (c === '{') return this.parseObject();
-    if (c === '[') return this.parseArray();
-    if (c === '"') return this.parseString();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber();
-    for (const [word, value] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (this.text.startsWith(word, this.pos)) {
-        this.pos += word.length;
-        return value;
-      }
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 0x7b /* { */) return this.parseObject();
+    if (c === 0x5b /* [ */) return this.parseArray();
+    if (c === 0x22 /* " */) return this.parseString();
+    if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) return this.parseNumber();
+    if (this.text.startsWith('true', this.pos)) {
+      this.pos += 4;
+      return true;
+    }
+    if (this.text.startsWith('false', this.pos)) {
+      this.pos += 5;
+      return false;
+    }
+    if (this.text.startsWith('null', this.pos)) {
+      this.pos += 4;
+      return null;
     }
     return this.fail('unexpected token');
   }
 
   private parseObject(): Record<string, unknown> {
     this.pos++;
-    const entries = new Map<string, unknown>();
+    const out: Record<string, unknown> = {};
     this.skipWhitespace();
     if (this.text[this.pos] === '}') {
       this.pos++;
-      return {};
+      return out;
     }
     for (;;) {
       this.skipWhitespace();
@@ -238,12 +243,14 @@ class LosslessParser {
       if (this.text[this.pos] !== ':') this.fail("expected ':'");
       this.pos++;
       this.skipWhitespace();
-      entries.delete(key);
-      entries.set(key, this.parseValue());
+      const value = this.parseValue();
+      // A "__proto__" key stays data (an own property), as JSON.parse keeps it; a repeated key keeps its last value.
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      else out[key] = value;
       this.skipWhitespace();
       const next = this.text[this.pos++];
-      // fromEntries defines own properties, so a "__proto__" key stays data.
-      if (next === '}') return Object.fromEntries(entries);
+      if (next === '}') return out;
       if (next !== ',') this.fail("expected ',' or '}'");
     }
   }
@@ -268,7 +275,17 @@ class LosslessParser {
 
   private parseString(): string {
     this.pos++;
-    let out = '';
+    // Fast path: a run without escapes or control characters up to the closing quote is one slice.
+    const start = this.pos;
+    PLAIN_RUN.lastIndex = start;
+    PLAIN_RUN.test(this.text);
+    const end = PLAIN_RUN.lastIndex;
+    if (this.text.charCodeAt(end) === 0x22) {
+      this.pos = end + 1;
+      return this.text.slice(start, end);
+    }
+    let out = this.text.slice(start, end);
+    this.pos = end;
     for (;;) {
       const c = this.text[this.pos++];
       if (c === undefined) this.fail('unterminated string');

@@ -19,7 +19,10 @@ export interface AdmissionRow {
   event_id: string;
   event_type: string;
   payload_hash: string;
-  /** The stream and partition key the record goes to, and the record itself (CJ of the envelope). */
+  /**
+   * The stream and partition key the record goes to, and the record itself (CJ of the envelope) while the row is
+   * PUBLISH_PENDING; an ADMITTED row no longer keeps it ('').
+   */
   stream: string;
   partition_key: string;
   partitioning_profile_id: string;

@@ -125,7 +125,11 @@ describe('IG HTTP API on the local cloud', () => {
     const first = await push(e);
     expect(first.status).toBe(200);
     expect(first.body.decision).toBe('ADMIT');
-    const receipt = first.body.receipt as { eb_ref: Record<string, unknown>; receipt_id: string };
+    const receipt = first.body.receipt as {
+      eb_ref: Record<string, unknown>;
+      receipt_id: string;
+      dedupe_key: string;
+    };
     expect(receipt.eb_ref).toMatchObject({
       topic: 'fp.bus.traffic.fraud.v1',
       offset_kind: 'kinesis_sequence',
@@ -145,6 +149,9 @@ describe('IG HTTP API on the local cloud', () => {
     expect(records[0]?.slice(65)).toBe(canonicalJson(e));
     const lookup = await call(`/v1/ops/lookup?event_id=${e.event_id}`);
     expect(lookup.body).toMatchObject({ receipt_id: receipt.receipt_id, decision: 'ADMIT' });
+    const byKey = await call(`/v1/ops/lookup?dedupe_key=${receipt.dedupe_key}`);
+    expect(byKey.body).toMatchObject({ receipt_id: receipt.receipt_id, decision: 'ADMIT' });
+    expect((await call(`/v1/ops/lookup?dedupe_key=${'0'.repeat(64)}`)).body).toEqual({});
   });
 
   it('§9.13: quarantines (payload mismatch, dropped pin, extra 6B column, unknown type) are 200 QUARANTINE, queryable, and off the bus', async () => {

@@ -3,6 +3,7 @@ import { sql as ingestionGate } from './0002-ingestion-gate.ts';
 import { sql as scenarioRunner } from './0003-scenario-runner.ts';
 import { sql as worldStreamer } from './0004-world-streamer.ts';
 import { sql as runStreamSettings } from './0005-run-stream-settings.ts';
+import { sql as ingestionGateLeanWrites } from './0006-ingestion-gate-lean-writes.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0003-scenario-runner', sql: scenarioRunner },
   { id: '0004-world-streamer', sql: worldStreamer },
   { id: '0005-run-stream-settings', sql: runStreamSettings },
+  { id: '0006-ingestion-gate-lean-writes', sql: ingestionGateLeanWrites },
 ];
