@@ -181,6 +181,7 @@ export function parseJsonLossless(text: string, options: LosslessParseOptions = 
 const NUMBER_AT = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
 /** The longest run of string characters that need no unescaping (sticky: it starts where lastIndex says). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the run stops before control characters (JSON forbids them raw)
 const PLAIN_RUN = /[^"\\\x00-\x1f]*/y;
 
 class LosslessParser {
