@@ -11,9 +11,11 @@ import { startEphemeralStack } from '../local/ephemeral-stack.ts';
 
 /**
  * `npm run bench -- ingest`: IG admitted events/s through its HTTP API (single push and batch push) on a
- * throwaway local cloud, beside the substrate ceiling measured in the same run on the same records: kinesalite
- * PutRecords (500 per call) plus a Postgres multi-row insert of the same kind of keys, and the same one record per
- * call (PutRecord + single-row insert, 8 in flight) beside the single pushes. Writes bench/results/ingest.json.
+ * throwaway local cloud, beside the substrate ceiling measured in the same run on the same kind of records:
+ * kinesalite PutRecords (500 per call) plus a Postgres multi-row insert of the keys and records, and the same one
+ * record per call (PutRecord + single-row insert, 8 in flight) beside the single pushes. The batch push and the
+ * batched ceiling run in interleaved rounds (the machine's load changes under both alike); the figures are the
+ * medians. Writes bench/results/ingest.json.
  */
 
 const KEY = 'local-parity-wsp';
@@ -79,20 +81,51 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
   );
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const key = (e: { event_id: string }) => dedupeKey(PRID, 'traffic_fraud', e.event_id);
+
+/** Substrate records made before any clock starts (the producer's serialiser is not the measured cost). */
+function substrateRecords(n: number, tag: string) {
+  return envelopes(n, tag).map((e) => ({
+    key: key(e),
+    partitionKey: routeEnvelope(e).partitionKey,
+    data: canonicalJson(e),
+  }));
+}
+
 export async function benchIngest(): Promise<void> {
   const single = Number(process.env.BENCH_INGEST_SINGLE ?? 2_000);
-  const batched = Number(process.env.BENCH_INGEST_BATCH ?? 20_000);
+  const perRound = Number(process.env.BENCH_INGEST_BATCH ?? 10_000);
+  const rounds = Number(process.env.BENCH_INGEST_ROUNDS ?? 3);
   // Batches in flight: a producer per output (the parity world has 4 streamed outputs).
   const batchInFlight = Number(process.env.BENCH_INGEST_BATCH_IN_FLIGHT ?? 4);
-  console.log(`bench ingest: a throwaway local cloud; ${single} single pushes, ${batched} in batches of 500`);
+  console.log(
+    `bench ingest: a throwaway local cloud; ${single} single pushes; ${rounds} rounds of ${perRound} in batches of 500 and the batched ceiling`,
+  );
   const stack = await startEphemeralStack(path.resolve('.'), 'bench-ingest', () => undefined);
   try {
     const base = stack.state.endpoints.http;
-    // Warm the Lambda containers (pools, clients, the JIT): 8 pushes at once and a batch, not measured.
+    const kinesis = kinesisClient({ region: stack.state.region, ...stack.state.endpoints });
+    const db = new pg.Pool({ connectionString: stack.state.databaseUrl, max: 8 });
+    await db.query('CREATE TABLE bench_keys (dedupe_key text PRIMARY KEY, record text NOT NULL)');
+    // Warm the Lambda containers (pools, clients, the JIT), not measured: 8 pushes at once, then two batches for
+    // each container the batch rounds keep busy.
     await pool(envelopes(8, 'warm'), 8, async (e) => {
       await post(base, '/v1/ingest/push', canonicalJson(e));
     });
-    await post(base, '/v1/ingest/batch', canonicalJson({ envelopes: envelopes(500, 'warm-batch') }));
+    await pool(
+      Array.from({ length: 2 * batchInFlight }, (_, i) => i),
+      batchInFlight,
+      async (i) => {
+        await post(base, '/v1/ingest/batch', canonicalJson({ envelopes: envelopes(500, `warm-batch-${i}`) }));
+      },
+    );
 
     // The local Lambda floor: GET /v1/ops/health (auth, a cached health report, no store) at the same concurrency.
     let t0 = performance.now();
@@ -107,7 +140,6 @@ export async function benchIngest(): Promise<void> {
     const floorRate = 400 / ((performance.now() - t0) / 1000);
     console.log(`  local Lambda floor: GET /v1/ops/health ${Math.round(floorRate)} requests/s (8 in flight)`);
 
-    // Bodies are serialised before the clock starts: the producer's serialiser is not the gate's cost.
     const one = envelopes(single, 'single').map((e) => canonicalJson(e));
     t0 = performance.now();
     let admitted = 0;
@@ -115,71 +147,10 @@ export async function benchIngest(): Promise<void> {
       const r = await post(base, '/v1/ingest/push', body);
       if (r.decision === 'ADMIT') admitted++;
     });
-    const singleSeconds = (performance.now() - t0) / 1000;
-    const singleRate = admitted / singleSeconds;
-    console.log(
-      `  single push: ${admitted} admitted in ${singleSeconds.toFixed(1)} s = ${Math.round(singleRate)} ev/s (8 in flight)`,
-    );
+    const singleRate = admitted / ((performance.now() - t0) / 1000);
+    console.log(`  single push: ${admitted} admitted, ${Math.round(singleRate)} ev/s (8 in flight)`);
 
-    const many = envelopes(batched, 'batch');
-    const bodies: string[] = [];
-    for (let i = 0; i < many.length; i += 500)
-      bodies.push(canonicalJson({ envelopes: many.slice(i, i + 500) }));
-    t0 = performance.now();
-    admitted = 0;
-    await pool(bodies, batchInFlight, async (body) => {
-      const r = await post(base, '/v1/ingest/batch', body);
-      admitted += Number(r.admitted ?? 0);
-    });
-    const batchSeconds = (performance.now() - t0) / 1000;
-    const batchRate = admitted / batchSeconds;
-    console.log(
-      `  batch push: ${admitted} admitted in ${batchSeconds.toFixed(1)} s = ${Math.round(batchRate)} ev/s (${batchInFlight} batches in flight)`,
-    );
-
-    // The ceilings: the same kind of records straight to kinesalite and the same keys straight into Postgres,
-    // batched (PutRecords of 500 + one multi-row insert of 500) and one record per call (8 in flight, as the
-    // single pushes).
-    const kinesis = kinesisClient({ region: stack.state.region, ...stack.state.endpoints });
-    const db = new pg.Pool({ connectionString: stack.state.databaseUrl, max: 8 });
-    await db.query('CREATE TABLE bench_keys (dedupe_key text PRIMARY KEY, record text NOT NULL)');
-    const key = (e: { event_id: string }) => dedupeKey(PRID, 'traffic_fraud', e.event_id);
-    // The records and keys are made before each clock starts, as the IG bodies are.
-    const ceiling = envelopes(batched, 'ceiling').map((e) => ({
-      key: key(e),
-      partitionKey: routeEnvelope(e).partitionKey,
-      data: canonicalJson(e),
-    }));
-    t0 = performance.now();
-    for (let i = 0; i < ceiling.length; i += 500) {
-      await kinesis.send(
-        new PutRecordsCommand({
-          StreamName: 'fp.bus.traffic.fraud.v1',
-          Records: ceiling
-            .slice(i, i + 500)
-            .map((r) => ({ PartitionKey: r.partitionKey, Data: Buffer.from(r.data) })),
-        }),
-      );
-    }
-    const kinesisSeconds = (performance.now() - t0) / 1000;
-    t0 = performance.now();
-    for (let i = 0; i < ceiling.length; i += 500) {
-      const slice = ceiling.slice(i, i + 500);
-      await db.query(
-        'INSERT INTO bench_keys SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
-        [slice.map((r) => r.key), slice.map((r) => r.data)],
-      );
-    }
-    const pgSeconds = (performance.now() - t0) / 1000;
-    const ceilingRate = ceiling.length / (kinesisSeconds + pgSeconds);
-    console.log(
-      `  substrate ceiling, batched: kinesalite PutRecords ${Math.round(ceiling.length / kinesisSeconds)} rec/s + Postgres multi-row insert ${Math.round(ceiling.length / pgSeconds)} rows/s = ${Math.round(ceilingRate)} ev/s together`,
-    );
-    const perRecord = envelopes(single, 'ceiling-single').map((e) => ({
-      key: key(e),
-      partitionKey: routeEnvelope(e).partitionKey,
-      data: canonicalJson(e),
-    }));
+    const perRecord = substrateRecords(single, 'ceiling-single');
     t0 = performance.now();
     await pool(perRecord, 8, async (r) => {
       await kinesis.send(
@@ -196,35 +167,81 @@ export async function benchIngest(): Promise<void> {
       await db.query('INSERT INTO bench_keys VALUES ($1, $2) ON CONFLICT DO NOTHING', [r.key, r.data]);
     });
     const pgOneSeconds = (performance.now() - t0) / 1000;
-    await db.query('DROP TABLE bench_keys');
-    await db.end();
     const ceilingOneRate = perRecord.length / (kinesisOneSeconds + pgOneSeconds);
     console.log(
-      `  substrate ceiling, one record per call (8 in flight): kinesalite PutRecord ${Math.round(perRecord.length / kinesisOneSeconds)} rec/s + Postgres insert ${Math.round(perRecord.length / pgOneSeconds)} rows/s = ${Math.round(ceilingOneRate)} ev/s together`,
+      `  substrate, one record per call (8 in flight): kinesalite PutRecord ${Math.round(perRecord.length / kinesisOneSeconds)} rec/s + Postgres insert ${Math.round(perRecord.length / pgOneSeconds)} rows/s = ${Math.round(ceilingOneRate)} ev/s together`,
     );
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+    const batchRates: number[] = [];
+    const ceilingRates: number[] = [];
+    const kinesisRates: number[] = [];
+    const postgresRates: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const many = envelopes(perRound, `batch-${round}`);
+      const bodies: string[] = [];
+      for (let i = 0; i < many.length; i += 500)
+        bodies.push(canonicalJson({ envelopes: many.slice(i, i + 500) }));
+      t0 = performance.now();
+      admitted = 0;
+      await pool(bodies, batchInFlight, async (body) => {
+        const r = await post(base, '/v1/ingest/batch', body);
+        admitted += Number(r.admitted ?? 0);
+      });
+      batchRates.push(admitted / ((performance.now() - t0) / 1000));
+
+      const records = substrateRecords(perRound, `ceiling-${round}`);
+      t0 = performance.now();
+      for (let i = 0; i < records.length; i += 500) {
+        await kinesis.send(
+          new PutRecordsCommand({
+            StreamName: 'fp.bus.traffic.fraud.v1',
+            Records: records
+              .slice(i, i + 500)
+              .map((r) => ({ PartitionKey: r.partitionKey, Data: Buffer.from(r.data) })),
+          }),
+        );
+      }
+      const kinesisSeconds = (performance.now() - t0) / 1000;
+      t0 = performance.now();
+      for (let i = 0; i < records.length; i += 500) {
+        const slice = records.slice(i, i + 500);
+        await db.query(
+          'INSERT INTO bench_keys SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
+          [slice.map((r) => r.key), slice.map((r) => r.data)],
+        );
+      }
+      const pgSeconds = (performance.now() - t0) / 1000;
+      kinesisRates.push(records.length / kinesisSeconds);
+      postgresRates.push(records.length / pgSeconds);
+      ceilingRates.push(records.length / (kinesisSeconds + pgSeconds));
+      console.log(
+        `  round ${round}: batch push ${Math.round(batchRates.at(-1) ?? 0)} ev/s (${batchInFlight} batches in flight); ceiling: kinesalite PutRecords ${Math.round(kinesisRates.at(-1) ?? 0)} rec/s + Postgres multi-row insert ${Math.round(postgresRates.at(-1) ?? 0)} rows/s = ${Math.round(ceilingRates.at(-1) ?? 0)} ev/s`,
+      );
+    }
+    await db.query('DROP TABLE bench_keys');
+    await db.end();
+
+    const batchRate = median(batchRates);
+    const ceilingRate = median(ceilingRates);
     const result = {
       when: new Date().toISOString(),
       node: process.version,
       loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
       lambdaFloorRequestsPerSecond: Math.round(floorRate),
-      single: {
-        events: single,
-        seconds: singleSeconds,
-        admittedPerSecond: Math.round(singleRate),
-        inFlight: 8,
-      },
+      single: { events: single, admittedPerSecond: Math.round(singleRate), inFlight: 8 },
       batch: {
-        events: batched,
-        seconds: batchSeconds,
+        eventsPerRound: perRound,
+        rounds,
         admittedPerSecond: Math.round(batchRate),
+        perRound: batchRates.map(Math.round),
         batchSize: 500,
         inFlight: batchInFlight,
       },
       ceiling: {
-        kinesisRecordsPerSecond: Math.round(ceiling.length / kinesisSeconds),
-        postgresRowsPerSecond: Math.round(ceiling.length / pgSeconds),
+        kinesisRecordsPerSecond: Math.round(median(kinesisRates)),
+        postgresRowsPerSecond: Math.round(median(postgresRates)),
         combinedPerSecond: Math.round(ceilingRate),
+        perRound: ceilingRates.map(Math.round),
       },
       ceilingOneRecordPerCall: {
         kinesisRecordsPerSecond: Math.round(perRecord.length / kinesisOneSeconds),
@@ -232,6 +249,7 @@ export async function benchIngest(): Promise<void> {
         combinedPerSecond: Math.round(ceilingOneRate),
       },
       batchVsCeiling: ratio(batchRate, ceilingRate),
+      batchVsCeilingPerRound: batchRates.map((b, i) => ratio(b, ceilingRates[i] as number)),
       singleVsCeiling: ratio(singleRate, ceilingRate),
       singleVsOneRecordCeiling: ratio(singleRate, ceilingOneRate),
     };
@@ -241,16 +259,19 @@ export async function benchIngest(): Promise<void> {
     console.log('| measure | events/s | vs batched ceiling | vs one-record ceiling |');
     console.log('|---|---|---|---|');
     console.log(
-      `| IG batch push (500 a request, ${batchInFlight} in flight) | ${result.batch.admittedPerSecond} | ${result.batchVsCeiling}× | |`,
+      `| IG batch push (500 a request, ${batchInFlight} in flight; median of ${rounds}) | ${result.batch.admittedPerSecond} | ${result.batchVsCeiling}× (rounds: ${result.batchVsCeilingPerRound.join(', ')}) | |`,
     );
     console.log(
       `| IG single push (8 in flight) | ${result.single.admittedPerSecond} | ${result.singleVsCeiling}× | ${result.singleVsOneRecordCeiling}× |`,
     );
     console.log(
-      `| substrate, batched (PutRecords 500 + multi-row insert) | ${result.ceiling.combinedPerSecond} | 1× | |`,
+      `| substrate, batched (PutRecords 500 + multi-row insert; median) | ${result.ceiling.combinedPerSecond} | 1× | |`,
     );
     console.log(
       `| substrate, one record per call (PutRecord + insert, 8 in flight) | ${result.ceilingOneRecordPerCall.combinedPerSecond} | | 1× |`,
+    );
+    console.log(
+      `| local Lambda floor (GET health, 8 in flight) | ${result.lambdaFloorRequestsPerSecond} req/s | | |`,
     );
     console.log(
       `bench ingest: load average ${result.loadAverage.join(' ')}; results in bench/results/ingest.json`,

@@ -171,6 +171,15 @@ describe('world streamer on the local cloud: READY → stream-run → IG → bus
       );
     }
     expect(families.sort()).toEqual(['RUN_ENDED', 'RUN_READY_SEEN', 'RUN_STARTED']);
+    // The same three, once each, in the run's events.jsonl.
+    const log = await s3.send(
+      new GetObjectCommand({ Bucket: PLATFORM_BUCKET, Key: `${PRID}/obs/governance/events.jsonl` }),
+    );
+    const logged = ((await log.Body?.transformToString()) ?? '')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { event_family: string }).event_family);
+    expect(logged.sort()).toEqual(['RUN_ENDED', 'RUN_READY_SEEN', 'RUN_STARTED']);
   });
 
   it('sets a malformed control-bus record aside without blocking the shard', async () => {
