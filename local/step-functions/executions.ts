@@ -112,6 +112,7 @@ export class ExecutionRegistry implements ExecutionStarter {
   ): ExecutionRecord {
     const history = new ExecutionHistory();
     const startDate = Date.now();
+    let ended = false;
     const execution = machine.engine.run(inputValue, {
       overrides: {
         taskResourceLocalHandlers: buildTaskHandlers(machine.taskResources, {
@@ -119,6 +120,7 @@ export class ExecutionRegistry implements ExecutionStarter {
           lambda: this.options.lambda,
           executions: this,
           history,
+          ended: () => ended,
         }),
       },
       context: {
@@ -144,6 +146,7 @@ export class ExecutionRegistry implements ExecutionStarter {
       }
     })();
     const finished = Promise.allSettled([execution.result]).then(async ([outcome]) => {
+      ended = true;
       await historyComplete;
       history.close();
       settle(record, outcome, control.stopReason);

@@ -12,6 +12,8 @@ export interface TaskContext {
   lambda: LambdaInvoker;
   executions: ExecutionStarter;
   history: ExecutionHistory;
+  /** True once the execution has ended (any status): as on AWS, no task starts after that. */
+  ended: () => boolean;
 }
 
 const dataDetails = { truncated: false };
@@ -24,7 +26,16 @@ export function buildTaskHandlers(
   context: TaskContext,
 ): TaskHandlers {
   return Object.fromEntries(
-    [...resources].map(([stateName, resource]) => [stateName, handlerFor(resource, context)]),
+    [...resources].map(([stateName, resource]) => {
+      const handler = handlerFor(resource, context);
+      // The engine does not stop a failed execution's other branches (a Map iteration sleeping between retries
+      // carries on and would invoke its Lambda again, once it is back). AWS starts nothing for an ended execution.
+      const guarded: TaskHandler = async (...args) => {
+        if (context.ended()) throw new RuntimeFailure(`the execution has ended; ${stateName} is not started`);
+        return handler(...args);
+      };
+      return [stateName, guarded];
+    }),
   );
 }
 

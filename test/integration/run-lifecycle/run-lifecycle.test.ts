@@ -12,17 +12,12 @@ import { stackConfig } from '../../../local/stack-config.ts';
 import { runEnvelopes } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { waitForExecution } from '../../support/executions.ts';
+import { BUS_STREAMS } from '../../support/world-streamer.ts';
 
 const { state, env } = inject('stack');
 const { s3, sfn, kinesis } = clientsFor(state);
 const lifecycle = state.stateMachines.find((m) => m.name.endsWith('-run-lifecycle'));
 const stateMachineArn = lifecycle?.arn ?? 'missing';
-const BUS_STREAMS = [
-  'fp.bus.traffic.fraud.v1',
-  'fp.bus.context.arrival_events.v1',
-  'fp.bus.context.arrival_entities.v1',
-  'fp.bus.context.flow_anchor.fraud.v1',
-];
 
 async function run(input: Record<string, unknown>) {
   const start = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
