@@ -101,8 +101,9 @@ export async function appendLineOnce(
       );
       return true;
     } catch (error) {
+      // 412/409: another writer won; 404: the object went away between the read and the put. Read again.
       const status = statusOf(error);
-      if (status !== 412 && status !== 409) throw error;
+      if (status !== 412 && status !== 409 && status !== 404) throw error;
     }
   }
   throw new S3AppendConflict(`${key}: ${tries} tries lost to other writers`);

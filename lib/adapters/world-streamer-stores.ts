@@ -210,7 +210,7 @@ export function s3RunFactsReader(s3: S3Client, platformBucket: string): RunFacts
  * Governance events, write-once at `<platform_run_id>/obs/governance/events/{event_id}.json` in the platform
  * bucket (the store root is `s3://fraud-platform`, so the run prefix is the platform run id), then appended to
  * `<platform_run_id>/obs/governance/events.jsonl` unless it is there already. The per-event object is the truth:
- * an append that keeps losing to other writers (S3_APPEND_CONFLICT) is logged and ignored (downstream.md).
+ * an append that keeps losing to other writers (S3_APPEND_CONFLICT) or fails is logged and ignored (downstream.md).
  */
 export function s3GovernanceSink(
   s3: S3Client,
@@ -236,8 +236,9 @@ export function s3GovernanceSink(
           `"event_id":"${event.event_id}"`,
         );
       } catch (error) {
-        if (!(error instanceof S3AppendConflict)) throw error;
-        warn(`S3_APPEND_CONFLICT ${prefix}/events.jsonl event_id=${event.event_id}: ${error.message}`);
+        // The per-event object is the truth: an emitter never fails on the log (downstream.md).
+        const code = error instanceof S3AppendConflict ? 'S3_APPEND_CONFLICT' : 'S3_APPEND_FAILED';
+        warn(`${code} ${prefix}/events.jsonl event_id=${event.event_id}: ${(error as Error).message}`);
       }
       return created;
     },

@@ -25,7 +25,23 @@ async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function xmlError(ctx: Ctx, status: number, code: string, message: string): void {
+/**
+ * Reads the rest of the request body before an early answer: answering while a client still uploads makes Node
+ * close the socket, and the client sees "aborted" instead of the 412 (seen with racing appenders under load).
+ */
+async function drainBody(ctx: Ctx): Promise<void> {
+  const req = ctx.req;
+  if (req.readableEnded || req.destroyed) return;
+  await new Promise<void>((resolve) => {
+    req.on('end', resolve);
+    req.on('error', () => resolve());
+    req.on('close', resolve);
+    req.resume();
+  });
+}
+
+async function xmlError(ctx: Ctx, status: number, code: string, message: string): Promise<void> {
+  await drainBody(ctx);
   ctx.status = status;
   ctx.type = 'application/xml';
   ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;

@@ -24,6 +24,8 @@ declare module 's3rver' {
     status: number;
     type: string;
     body: unknown;
+    /** The Node request (Koa's `ctx.req`). */
+    req: import('node:http').IncomingMessage;
     get(header: string): string;
   }
   type Middleware = (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<unknown>;

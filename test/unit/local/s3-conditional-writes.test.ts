@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type { S3Store } from 's3rver';
 import { describe, expect, it } from 'vitest';
 import { conditionalWrites } from '../../../local/parts/s3-conditional-writes.ts';
@@ -23,6 +25,8 @@ interface FakeCtx {
   status: number;
   type: string;
   body: unknown;
+  /** A request whose body is empty (the middleware drains it before an early answer). */
+  req: IncomingMessage;
   get(header: string): string;
 }
 
@@ -35,6 +39,7 @@ function ctx(method: string, path: string, headers: Record<string, string> = {},
     status: 404, // Koa's initial status
     type: '',
     body: undefined,
+    req: Readable.from([]) as unknown as IncomingMessage,
     // Koa's ctx.get answers '' for an absent header
     get: (header) => lower[header.toLowerCase()] ?? '',
   };
