@@ -1,7 +1,8 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseEvidenceRef } from '../contracts/receipts.ts';
 
-function statusOf(error: unknown): number | undefined {
+/** The HTTP status an S3 SDK error carries, if any. */
+export function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
@@ -36,7 +37,7 @@ export async function getObjectText(s3: S3Client, bucket: string, key: string): 
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return await out.Body?.transformToString('utf8');
   } catch (error) {
-    if (statusOf(error) === 404 || (error as Error).name === 'NoSuchKey') return undefined;
+    if (isMissing(error)) return undefined;
     throw error;
   }
 }
@@ -65,6 +66,49 @@ export class S3AppendConflict extends Error {
   override readonly name = 'S3_APPEND_CONFLICT';
 }
 
+const isMissing = (error: unknown) => statusOf(error) === 404 || (error as Error).name === 'NoSuchKey';
+
+/** An object's bytes and ETag, or undefined when it does not exist. */
+export async function getObjectWithEtag(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ body: Uint8Array; etag: string } | undefined> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    if (!out.ETag) throw new Error(`GetObject s3://${bucket}/${key} returned no ETag`);
+    return { body, etag: out.ETag };
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Replaces an object only if it still has `etag` (`If-Match`): false when it changed in between (412), a
+ * concurrent conditional write won (409, AWS) or it is gone (404).
+ */
+export async function putObjectIfMatch(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string | Uint8Array,
+  etag: string,
+  contentType = 'application/json',
+): Promise<boolean> {
+  try {
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfMatch: etag }),
+    );
+    return true;
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 412 || status === 409 || isMissing(error)) return false;
+    throw error;
+  }
+}
+
 /**
  * Appends one line to a text object unless a line containing `marker` is already there: read, then a
  * conditional put (`If-Match` the ETag read, or `If-None-Match: *` when absent), up to `tries` times. Idempotent,
@@ -78,33 +122,16 @@ export async function appendLineOnce(
   marker: string,
   tries = 5,
 ): Promise<boolean> {
+  const contentType = 'application/x-ndjson';
   for (let attempt = 1; attempt <= tries; attempt++) {
-    let current = '';
-    let etag: string | undefined;
-    try {
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      current = (await out.Body?.transformToString('utf8')) ?? '';
-      etag = out.ETag;
-    } catch (error) {
-      if (!(statusOf(error) === 404 || (error as Error).name === 'NoSuchKey')) throw error;
-    }
-    if (current.includes(marker)) return false;
-    try {
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: `${current}${line.endsWith('\n') ? line : `${line}\n`}`,
-          ContentType: 'application/x-ndjson',
-          ...(etag ? { IfMatch: etag } : { IfNoneMatch: '*' }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      // 412/409: another writer won; 404: the object went away between the read and the put. Read again.
-      const status = statusOf(error);
-      if (status !== 412 && status !== 409 && status !== 404) throw error;
-    }
+    const current = await getObjectWithEtag(s3, bucket, key);
+    const text = current ? Buffer.from(current.body).toString('utf8') : '';
+    if (text.includes(marker)) return false;
+    const body = `${text}${line.endsWith('\n') ? line : `${line}\n`}`;
+    const written = current
+      ? await putObjectIfMatch(s3, bucket, key, body, current.etag, contentType)
+      : await putObjectOnce(s3, bucket, key, body, contentType);
+    if (written) return true;
   }
   throw new S3AppendConflict(`${key}: ${tries} tries lost to other writers`);
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { type KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type {
   Clock,
   ControlBusPublisher,
@@ -12,19 +12,12 @@ import type {
 import { fileObjectStore } from './file-object-store.ts';
 import type { Pool } from './postgres/pool.ts';
 import { s3ObjectStore } from './s3-object-store.ts';
-import { putObjectOnce } from './s3-objects.ts';
+import { getObjectWithEtag, putObjectIfMatch, putObjectOnce, statusOf } from './s3-objects.ts';
 
 /**
  * The Scenario Runner's ports (lib/scenario-runner/ports.ts) on Postgres (migration 0003), S3 and Kinesis
  * (control-ingress.md §3.2–§3.6).
  */
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}
-
-const isMissing = (error: unknown) =>
-  statusOf(error) === 404 || (error as { name?: string }).name === 'NoSuchKey';
 
 /** `sr_run_equivalence` and `sr_run_leases`, each operation one statement (or two for the equivalence row). */
 export function postgresRunAuthority(pool: Pool): RunAuthority {
@@ -81,42 +74,14 @@ const contentTypeOf = (key: string) => (key.endsWith('.jsonl') ? 'application/x-
 export function s3RunArtifactStore(s3: S3Client, bucket: string): RunArtifactStore {
   return {
     root: `s3://${bucket}`,
-    async read(key) {
-      try {
-        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
-        if (!out.ETag) throw new Error(`GetObject s3://${bucket}/${key} returned no ETag`);
-        return { body, etag: out.ETag };
-      } catch (error) {
-        if (isMissing(error)) return undefined;
-        throw error;
-      }
-    },
+    read: (key) => getObjectWithEtag(s3, bucket, key),
     writeOnce: (key, body) => putObjectOnce(s3, bucket, key, body, contentTypeOf(key)),
     async overwrite(key, body) {
       await s3.send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentTypeOf(key) }),
       );
     },
-    async replaceIfMatch(key, body, etag) {
-      try {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: body,
-            ContentType: contentTypeOf(key),
-            IfMatch: etag,
-          }),
-        );
-        return true;
-      } catch (error) {
-        // 412: written in between; 404: gone; 409: a concurrent conditional write won (AWS).
-        const status = statusOf(error);
-        if (status === 412 || status === 409 || isMissing(error)) return false;
-        throw error;
-      }
-    },
+    replaceIfMatch: (key, body, etag) => putObjectIfMatch(s3, bucket, key, body, etag, contentTypeOf(key)),
   };
 }
 
