@@ -23,19 +23,31 @@ const streams = {
   AuditStream: { name: 'fp.bus.audit.v1', shards: 1 },
 };
 
-function bucketName(base, suffix) {
-  return `${base}${suffix || ''}`;
-}
-
+/**
+ * Buckets: on the local cloud and LocalStack (stageConfig.fixedBucketNames) the walkthrough's fixed names
+ * (`fraud-platform`, `oracle-store`). On AWS, CloudFormation generates each name from the stack name (unique per
+ * account, region and stage in S3's global namespace), and functions get it by `Ref`. Buckets are retained when a
+ * stage is removed (the run evidence outlives the stack); since the next deploy generates new names, a removed
+ * stage deploys again without colliding with the retained ones.
+ *
+ * Streams: the topic names of the contracts, prefixed with stageConfig.streamPrefix on AWS
+ * (`fraud-platform-dev-fp.bus.traffic.fraud.v1`), so two stages never share a stream even in one account.
+ * eb_refs name the topic; only the Kinesis adapter adds the prefix.
+ */
 module.exports = async ({ resolveVariable }) => {
-  const suffix = await resolveVariable('self:custom.stageConfig.bucketSuffix');
+  const fixedNames = (await resolveVariable('self:custom.stageConfig.fixedBucketNames')) === true;
+  const streamPrefix = String((await resolveVariable('self:custom.stageConfig.streamPrefix')) ?? '');
+  if (!/^[a-zA-Z0-9_.-]*$/.test(streamPrefix))
+    throw new Error(`stageConfig.streamPrefix ${JSON.stringify(streamPrefix)}: only [a-zA-Z0-9_.-] allowed`);
   const Resources = {};
+  const Outputs = {};
   for (const [id, base] of Object.entries(buckets)) {
     Resources[id] = {
       Type: 'AWS::S3::Bucket',
       DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
       Properties: {
-        BucketName: bucketName(base, suffix),
+        ...(fixedNames ? { BucketName: base } : {}),
         BucketEncryption: {
           ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
         },
@@ -48,12 +60,13 @@ module.exports = async ({ resolveVariable }) => {
         VersioningConfiguration: { Status: 'Enabled' },
       },
     };
+    Outputs[`${id}Name`] = { Description: `the ${base} bucket of this stage`, Value: { Ref: id } };
   }
   for (const [id, s] of Object.entries(streams)) {
     Resources[id] = {
       Type: 'AWS::Kinesis::Stream',
       Properties: {
-        Name: s.name,
+        Name: `${streamPrefix}${s.name}`,
         ShardCount: s.shards,
         RetentionPeriodHours: 168,
         StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
@@ -62,10 +75,10 @@ module.exports = async ({ resolveVariable }) => {
   }
   return {
     resources: Resources,
-    oracleStoreBucket: bucketName(buckets.OracleStoreBucket, suffix),
-    platformBucket: bucketName(buckets.PlatformBucket, suffix),
+    outputs: Outputs,
+    streamPrefix,
     streamNames: Object.values(streams)
-      .map((s) => s.name)
+      .map((s) => `${streamPrefix}${s.name}`)
       .join(','),
   };
 };

@@ -14,10 +14,10 @@ import { checkTemplate, declaredOf } from './template-check.ts';
  * passes asl-validator.
  */
 
-const USAGE = 'usage: npm run package -- --stage local|dev|prod';
+const USAGE = 'usage: npm run package -- --stage local|localstack|dev|prod';
 const Flags = z.object({
-  stage: z.enum(['local', 'dev', 'prod'], {
-    error: (i) => `unknown stage ${JSON.stringify(i.input)}; stages: local, dev, prod`,
+  stage: z.enum(['local', 'localstack', 'dev', 'prod'], {
+    error: (i) => `unknown stage ${JSON.stringify(i.input)}; stages: local, localstack, dev, prod`,
   }),
 });
 

@@ -260,7 +260,14 @@ function resolveDestination(
   d: StreamEventConfig['destinations'],
   buckets: Map<string, string>,
 ): StreamEventConfig['destinations'] {
-  if (!d || typeof d.onFailure === 'string') return d;
+  if (!d) return d;
+  if (typeof d.onFailure === 'string') {
+    // `arn:${AWS::Partition}:s3:::${Bucket}` (made a Fn::Sub for CloudFormation): the bucket's local name.
+    const text = d.onFailure.replace(/\$\{([A-Za-z0-9:]+)\}/g, (whole, name: string) =>
+      name === 'AWS::Partition' ? 'aws' : (buckets.get(name) ?? whole),
+    );
+    return { onFailure: text };
+  }
   const arn = d.onFailure.arn;
   if (typeof arn === 'string') return { onFailure: arn };
   const ref = (arn as { 'Fn::GetAtt'?: unknown[] } | null)?.['Fn::GetAtt'];

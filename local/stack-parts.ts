@@ -140,7 +140,10 @@ export function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
     case 's3':
       return tsPart('s3.ts', { PART_DATA_DIR: p.s3 }, ['--openssl-legacy-provider']);
     case 'step-functions':
-      return tsPart('step-functions.ts', { PART_LAMBDA_ENDPOINT: e.lambda });
+      return tsPart('step-functions.ts', {
+        PART_LAMBDA_ENDPOINT: e.lambda,
+        PART_MAX_HISTORY_EVENTS: String(c.env.LOCAL_SFN_MAX_HISTORY_EVENTS),
+      });
     case 'esm-poller':
       return tsPart('esm-poller.ts', {
         PART_LAMBDA_ENDPOINT: e.lambda,
@@ -157,7 +160,8 @@ export function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
         cwd: c.serviceDir,
         command: process.execPath,
         args: [cli, 'offline', 'start', '--stage', c.stage],
-        env,
+        // Local stack traces point at the sources (deployed bundles carry no maps unless asked for).
+        env: { LAMBDA_SOURCE_MAPS: '1', ...env },
       };
     }
   }

@@ -159,18 +159,21 @@ async function planStarts(c: StackConfig, parts: PartName[], report: Reporter): 
 
 /**
  * serverless-esbuild never cleans its build folder (stale bundles of another format would shadow new ones), and
- * `@duckdb/*` stays external as on AWS, where the DuckDB layer provides it on NODE_PATH. Here the bundles resolve
- * it through `node_modules/@duckdb` beside the build folder, linked to the service's own install.
+ * what the bundles leave external as on AWS (`@aws-sdk/client-*`, which the nodejs22.x runtime provides, and
+ * `@duckdb/*`, which the DuckDB layer provides on NODE_PATH) must resolve here: through `node_modules/<scope>`
+ * beside the build folder, linked to the service's own install.
  */
+const RUNTIME_PROVIDED_SCOPES = ['@aws-sdk', '@duckdb'];
+
 function prepareBundleFolder(c: StackConfig): void {
   const folder = paths(c).esbuild;
   fs.rmSync(folder, { recursive: true, force: true });
   fs.mkdirSync(path.join(folder, 'node_modules'), { recursive: true });
-  fs.symlinkSync(
-    path.join(c.serviceDir, 'node_modules', '@duckdb'),
-    path.join(folder, 'node_modules', '@duckdb'),
-    'dir',
-  );
+  for (const scope of RUNTIME_PROVIDED_SCOPES) {
+    const installed = path.join(c.serviceDir, 'node_modules', scope);
+    if (fs.existsSync(installed))
+      fs.symlinkSync(installed, path.join(folder, 'node_modules', scope), 'dir');
+  }
 }
 
 async function ensureParts(c: StackConfig, parts: PartName[], report: Reporter): Promise<void> {

@@ -1,4 +1,5 @@
-import { engineRunStore, withSortEngine } from '../../lib/adapters/oracle-dependencies.ts';
+import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
+import { withSortEngine } from '../../lib/adapters/oracle-sort-engine.ts';
 import { FinalizeRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { readWorldKey } from '../../lib/oracle-store/seal.ts';
 import { finalizeOutputSort } from '../../lib/oracle-store/stream-sort/sort-output.ts';

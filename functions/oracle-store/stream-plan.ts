@@ -1,4 +1,5 @@
-import { engineRunStore, withSortEngine } from '../../lib/adapters/oracle-dependencies.ts';
+import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
+import { withSortEngine } from '../../lib/adapters/oracle-sort-engine.ts';
 import { PlanRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { outputSourceKeys } from '../../lib/oracle-store/output-sources.ts';
 import { prepareOutputSort } from '../../lib/oracle-store/stream-sort/sort-output.ts';

@@ -1,4 +1,5 @@
-import { engineRunStore, withSortEngine } from '../../lib/adapters/oracle-dependencies.ts';
+import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
+import { withSortEngine } from '../../lib/adapters/oracle-sort-engine.ts';
 import { SortWindowRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { sortWindow } from '../../lib/oracle-store/stream-sort/sort-output.ts';
 import { deps, env, logger, oracle, parseRequest } from './oracle-context.ts';

@@ -36,11 +36,13 @@ export function ingestionGate(
       async undescribableStreams() {
         const bad: string[] = [];
         await Promise.all(
-          ROUTED_STREAMS.map(async (StreamName) => {
+          ROUTED_STREAMS.map(async (topic) => {
             try {
-              await deps.kinesis.send(new DescribeStreamSummaryCommand({ StreamName }));
+              await deps.kinesis.send(
+                new DescribeStreamSummaryCommand({ StreamName: `${env.BUS_STREAM_PREFIX}${topic}` }),
+              );
             } catch {
-              bad.push(StreamName);
+              bad.push(topic);
             }
           }),
         );
@@ -60,7 +62,7 @@ export function ingestionGate(
     },
   );
 
-  const bus = kinesisEventBus(deps.kinesis);
+  const bus = kinesisEventBus(deps.kinesis, env.BUS_STREAM_PREFIX);
   let lastDrainAt = 0;
   const evidence = s3EvidenceStore(deps.s3, env.PLATFORM_BUCKET);
   const context = async (): Promise<AdmissionContext> => ({

@@ -174,9 +174,10 @@ function chunks(records: readonly BusRecord[]): BusRecord[][] {
  * 5 MiB, one after another so records of one partition key keep their order. A record Kinesis refused, or every
  * record of a call that failed, answers its error.
  */
-export function kinesisEventBus(kinesis: KinesisClient): EventBus {
+export function kinesisEventBus(kinesis: KinesisClient, streamPrefix = ''): EventBus {
   return {
-    async publish(stream, records) {
+    async publish(topic, records) {
+      const stream = `${streamPrefix}${topic}`;
       const results: PublishResult[] = [];
       for (const chunk of chunks(records)) {
         try {

@@ -1,11 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../oracle-store/object-store.ts';
-import type { SortWorkspace, StreamSortEngine } from '../oracle-store/stream-sort/engine.ts';
-import type { OracleEnvironment } from '../runtime/oracle-config.ts';
-import { openStreamSortEngine } from './duckdb/stream-sort-engine.ts';
 import { fileObjectStore } from './file-object-store.ts';
 import { s3ObjectStore } from './s3-object-store.ts';
-import { storeWorkspace } from './store-workspace.ts';
 
 /** Where the Oracle Store functions read and write: engine run roots in the oracle-store bucket, scratch in /tmp. */
 
@@ -20,26 +16,4 @@ export function worldSourceStore(s3: S3Client, source: string): ObjectStore {
 
 export function engineRunStore(s3: S3Client, bucket: string, engineRunPrefix: string): ObjectStore {
   return s3ObjectStore(s3, bucket, engineRunPrefix);
-}
-
-/** A DuckDB engine per invocation (closed after use) and a workspace per engine run under /tmp. */
-export async function withSortEngine<T>(
-  env: OracleEnvironment,
-  store: ObjectStore,
-  engineRunPrefix: string,
-  work: (engine: StreamSortEngine, workspace: SortWorkspace) => Promise<T>,
-): Promise<T> {
-  const engine = await openStreamSortEngine({
-    memoryLimit: env.DUCKDB_MEMORY_LIMIT,
-    threads: env.DUCKDB_THREADS,
-    tempDirectory: env.DUCKDB_TEMP_DIRECTORY,
-  });
-  try {
-    return await work(
-      engine,
-      storeWorkspace(store, `${env.ORACLE_WORKSPACE_DIR}/${engineRunPrefix.replace(/[^\w.-]+/g, '_')}`),
-    );
-  } finally {
-    engine.close();
-  }
 }

@@ -27,7 +27,7 @@ const optionalText = z
 
 const optionalUrl = optionalText.pipe(z.url().optional());
 
-export const Stage = z.enum(['local', 'dev', 'prod']);
+export const Stage = z.enum(['local', 'localstack', 'dev', 'prod']);
 export type Stage = z.infer<typeof Stage>;
 
 export const LogLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']);
@@ -50,18 +50,47 @@ export const PlatformEnvironment = z
           .filter(Boolean),
       )
       .pipe(z.array(z.string()).min(1, 'must name at least one stream (comma-separated)')),
+    /** Prefix of every Kinesis stream name on this stage (`fraud-platform-dev-`; empty locally). Topics stay unprefixed. */
+    BUS_STREAM_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]*$/, 'only [a-zA-Z0-9_.-]')
+      .max(64)
+      .default(''),
     DATABASE_URL: optionalText,
     DATABASE_URL_SSM_PARAMETER: optionalText,
     S3_ENDPOINT: optionalUrl,
     KINESIS_ENDPOINT: optionalUrl,
     SFN_ENDPOINT: optionalUrl,
     LAMBDA_ENDPOINT: optionalUrl,
+    /** Set by LocalStack inside its Lambda containers; the endpoint of every service not named above. */
+    AWS_ENDPOINT_URL: optionalUrl,
+    LOCALSTACK_HOSTNAME: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9.-]+$/)
+        .optional(),
+    ),
+    EDGE_PORT: z.coerce.number().int().min(1).max(65_535).default(4566),
   })
   .refine((env) => Boolean(env.DATABASE_URL?.trim()) || Boolean(env.DATABASE_URL_SSM_PARAMETER?.trim()), {
     path: ['DATABASE_URL'],
     message: 'set DATABASE_URL or DATABASE_URL_SSM_PARAMETER',
     // checked even when other keys are wrong, so one run names every problem
     when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+  })
+  .transform((env) => {
+    // Stage localstack: functions run inside LocalStack, which tells them where its edge is.
+    const edge =
+      env.AWS_ENDPOINT_URL ??
+      (env.LOCALSTACK_HOSTNAME ? `http://${env.LOCALSTACK_HOSTNAME}:${env.EDGE_PORT}` : undefined);
+    if (env.STAGE !== 'localstack' || edge === undefined) return env;
+    return {
+      ...env,
+      S3_ENDPOINT: env.S3_ENDPOINT ?? edge,
+      KINESIS_ENDPOINT: env.KINESIS_ENDPOINT ?? edge,
+      SFN_ENDPOINT: env.SFN_ENDPOINT ?? edge,
+      LAMBDA_ENDPOINT: env.LAMBDA_ENDPOINT ?? edge,
+    };
   });
 export type PlatformEnvironment = z.infer<typeof PlatformEnvironment>;
 
