@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runScript } from '../support/cli.ts';
 
 describe('npm run package', () => {
-  it.each(['local', 'prod'])(
+  it.each(['local', 'localstack', 'prod'])(
     'packages stage %s offline with every state machine valid ASL',
     async (stage) => {
       const r = await runScript('local/package-service.ts', ['--stage', stage]);
@@ -17,7 +17,7 @@ describe('npm run package', () => {
     },
   );
 
-  it('ships DuckDB for Lambda only in the layer, and the functions keep it external', async () => {
+  it('zips each function alone: minified, no source maps, SDK clients external, DuckDB only where it sorts', async () => {
     const r = await runScript('local/package-service.ts', ['--stage', 'dev']);
     expect(r.code).toBe(0);
     const layer = await JSZip.loadAsync(fs.readFileSync('.package/dev/duckdb.zip'));
@@ -26,18 +26,26 @@ describe('npm run package', () => {
     expect(names.some((n) => n.startsWith('nodejs/node_modules/@duckdb/node-bindings-linux-x64/'))).toBe(
       true,
     );
-    const service = await JSZip.loadAsync(fs.readFileSync('.package/dev/fraud-platform.zip'));
-    const files = Object.keys(service.files);
-    expect(files.some((n) => n.includes('@duckdb'))).toBe(false);
-    const bundle = await service
-      .file(files.find((n) => n.endsWith('stream-sort-window.cjs')) ?? '')
-      ?.async('string');
-    expect(bundle).toMatch(/require\("@duckdb\/node-api"\)/);
+    const bundleOf = async (zip: string) => {
+      const z = await JSZip.loadAsync(fs.readFileSync(`.package/dev/${zip}.zip`));
+      const files = Object.keys(z.files).filter((n) => !n.endsWith('/'));
+      expect(files.filter((n) => n.endsWith('.map') || n.includes('node_modules/'))).toEqual([]);
+      expect(files).toHaveLength(1);
+      return (await z.file(files[0] ?? '')?.async('string')) ?? '';
+    };
+    const sorter = await bundleOf('oracle-stream-sort-window');
+    expect(sorter).toMatch(/require\("@duckdb\/node-api"\)/);
+    expect(sorter).toMatch(/require\("@aws-sdk\/client-s3"\)/);
+    for (const fn of ['oracle-sync', 'oracle-seal', 'oracle-check', 'ingestion-gate-api']) {
+      const bundle = await bundleOf(fn);
+      expect(bundle, fn).not.toMatch(/@duckdb\/node-api/);
+      expect(bundle, fn).not.toMatch(/sourceMappingURL/);
+    }
   });
 
   it('refuses an unknown stage with one line (exit 2)', async () => {
     const r = await runScript('local/package-service.ts', ['--stage', 'staging']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('package: unknown stage "staging"; stages: local, dev, prod');
+    expect(r.stderr.trim()).toBe('package: unknown stage "staging"; stages: local, localstack, dev, prod');
   });
 });

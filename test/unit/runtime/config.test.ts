@@ -75,6 +75,10 @@ describe('PlatformEnvironment', () => {
       KINESIS_ENDPOINT: undefined,
       SFN_ENDPOINT: undefined,
       LAMBDA_ENDPOINT: undefined,
+      BUS_STREAM_PREFIX: '',
+      AWS_ENDPOINT_URL: undefined,
+      LOCALSTACK_HOSTNAME: undefined,
+      EDGE_PORT: 4566,
     });
   });
 
@@ -158,7 +162,7 @@ describe('PlatformEnvironment', () => {
   });
 
   it.each(['qa', 'Dev', ''])('a bad STAGE %j is named', (stage) => {
-    expect(configErrorOf({ ...VALID, STAGE: stage }).message).toMatch(/STAGE: .*"local"\|"dev"\|"prod"/);
+    expect(configErrorOf({ ...VALID, STAGE: stage }).message).toMatch(/STAGE: .*"local"\|"localstack"\|"dev"\|"prod"/);
   });
 
   it('a bad LOG_LEVEL is named', () => {
@@ -183,5 +187,43 @@ describe('platformEnvironment', () => {
     const first = platformEnvironment(VALID);
     expect(first.STAGE).toBe('dev');
     expect(platformEnvironment({ ...VALID, STAGE: 'prod' })).toBe(first);
+  });
+});
+
+describe('PlatformEnvironment: stream prefix and LocalStack endpoints', () => {
+  it('defaults BUS_STREAM_PREFIX to empty and refuses characters Kinesis names cannot hold', () => {
+    expect(parseConfig(PlatformEnvironment, VALID).BUS_STREAM_PREFIX).toBe('');
+    expect(
+      parseConfig(PlatformEnvironment, { ...VALID, BUS_STREAM_PREFIX: 'fraud-platform-dev-' })
+        .BUS_STREAM_PREFIX,
+    ).toBe('fraud-platform-dev-');
+    expect(configErrorOf({ ...VALID, BUS_STREAM_PREFIX: 'a/b' }).message).toMatch(/BUS_STREAM_PREFIX/);
+  });
+
+  it('points every client at the edge LocalStack names, on stage localstack only', () => {
+    const inside = {
+      ...VALID,
+      STAGE: 'localstack',
+      AWS_ENDPOINT_URL: 'http://localhost.localstack.cloud:4566',
+    };
+    const env = parseConfig(PlatformEnvironment, inside);
+    expect([env.S3_ENDPOINT, env.KINESIS_ENDPOINT, env.SFN_ENDPOINT, env.LAMBDA_ENDPOINT]).toEqual(
+      Array(4).fill('http://localhost.localstack.cloud:4566'),
+    );
+    const older = parseConfig(PlatformEnvironment, {
+      ...VALID,
+      STAGE: 'localstack',
+      LOCALSTACK_HOSTNAME: '172.17.0.2',
+    });
+    expect(older.KINESIS_ENDPOINT).toBe('http://172.17.0.2:4566');
+    const explicit = parseConfig(PlatformEnvironment, { ...inside, S3_ENDPOINT: 'http://s3.example:9000' });
+    expect(explicit.S3_ENDPOINT).toBe('http://s3.example:9000');
+    expect(explicit.KINESIS_ENDPOINT).toBe('http://localhost.localstack.cloud:4566');
+    // On AWS an AWS_ENDPOINT_URL in the environment changes nothing the platform sets itself.
+    const aws = parseConfig(PlatformEnvironment, { ...VALID, AWS_ENDPOINT_URL: 'http://elsewhere:1' });
+    expect(aws.S3_ENDPOINT).toBeUndefined();
+    expect(configErrorOf({ ...VALID, STAGE: 'localstack', LOCALSTACK_HOSTNAME: 'a b' }).message).toMatch(
+      /LOCALSTACK_HOSTNAME/,
+    );
   });
 });
