@@ -33,11 +33,15 @@ runCli('db:migrate', async () => {
   try {
     if (check) {
       const pending = await pendingMigrations(pool);
-      console.log(pending.length === 0 ? 'db:migrate: up to date' : `db:migrate: pending ${pending.join(', ')}`);
+      console.log(
+        pending.length === 0 ? 'db:migrate: up to date' : `db:migrate: pending ${pending.join(', ')}`,
+      );
       return pending.length === 0 ? 0 : 1;
     }
     const applied = await migrate(pool);
-    console.log(applied.length === 0 ? 'db:migrate: up to date' : `db:migrate: applied ${applied.join(', ')}`);
+    console.log(
+      applied.length === 0 ? 'db:migrate: up to date' : `db:migrate: applied ${applied.join(', ')}`,
+    );
     return 0;
   } finally {
     await pool.end();

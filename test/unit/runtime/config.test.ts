@@ -162,7 +162,9 @@ describe('PlatformEnvironment', () => {
   });
 
   it.each(['qa', 'Dev', ''])('a bad STAGE %j is named', (stage) => {
-    expect(configErrorOf({ ...VALID, STAGE: stage }).message).toMatch(/STAGE: .*"local"\|"localstack"\|"dev"\|"prod"/);
+    expect(configErrorOf({ ...VALID, STAGE: stage }).message).toMatch(
+      /STAGE: .*"local"\|"localstack"\|"dev"\|"prod"/,
+    );
   });
 
   it('a bad LOG_LEVEL is named', () => {
