@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PutRecordCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import pg from 'pg';
@@ -8,6 +6,7 @@ import { canonicalJson, pyFloat } from '../lib/contracts/canonical-json.ts';
 import { dedupeKey, sha256Hex } from '../lib/contracts/identity.ts';
 import { routeEnvelope } from '../lib/contracts/partitioning.ts';
 import { startEphemeralStack } from '../local/ephemeral-stack.ts';
+import { type Bench, type BenchOutcome, median, ratio, row } from './report.ts';
 
 /**
  * `npm run bench -- ingest`: IG admitted events/s through its HTTP API (single push and batch push) on a
@@ -15,7 +14,7 @@ import { startEphemeralStack } from '../local/ephemeral-stack.ts';
  * kinesalite PutRecords (500 per call) plus a Postgres multi-row insert of the keys and records, and the same one
  * record per call (PutRecord + single-row insert, 8 in flight) beside the single pushes. The batch push and the
  * batched ceiling run in interleaved rounds (the machine's load changes under both alike); the figures are the
- * medians. Writes bench/results/ingest.json.
+ * medians. `--smoke`: 100 single pushes, one round of 1,000.
  */
 
 const KEY = 'local-parity-wsp';
@@ -81,13 +80,7 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
   );
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[(s.length - 1) / 2] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
-const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const ratio2 = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 const key = (e: { event_id: string }) => dedupeKey(PRID, 'traffic_fraud', e.event_id);
 
 /** Substrate records made before any clock starts (the producer's serialiser is not the measured cost). */
@@ -99,20 +92,44 @@ function substrateRecords(n: number, tag: string) {
   }));
 }
 
-export async function benchIngest(): Promise<void> {
-  const single = Number(process.env.BENCH_INGEST_SINGLE ?? 2_000);
-  const perRound = Number(process.env.BENCH_INGEST_BATCH ?? 10_000);
-  const rounds = Number(process.env.BENCH_INGEST_ROUNDS ?? 3);
-  // Batches in flight: a producer per output (the parity world has 4 streamed outputs).
-  const batchInFlight = Number(process.env.BENCH_INGEST_BATCH_IN_FLIGHT ?? 4);
-  console.log(
+const SIZES = {
+  full: { single: 2_000, perRound: 10_000, rounds: 3, batchInFlight: 4, floorRequests: 400 },
+  smoke: { single: 100, perRound: 1_000, rounds: 1, batchInFlight: 2, floorRequests: 40 },
+};
+
+/** Full sizes can be changed with BENCH_INGEST_SINGLE, _BATCH, _ROUNDS and _BATCH_IN_FLIGHT. */
+function sizes(smoke: boolean) {
+  if (smoke) return SIZES.smoke;
+  const f = SIZES.full;
+  return {
+    single: Number(process.env.BENCH_INGEST_SINGLE ?? f.single),
+    perRound: Number(process.env.BENCH_INGEST_BATCH ?? f.perRound),
+    rounds: Number(process.env.BENCH_INGEST_ROUNDS ?? f.rounds),
+    // Batches in flight: a producer per output (the parity world has 4 streamed outputs).
+    batchInFlight: Number(process.env.BENCH_INGEST_BATCH_IN_FLIGHT ?? f.batchInFlight),
+    floorRequests: f.floorRequests,
+  };
+}
+
+export const ingestBench: Bench = {
+  name: 'ingest',
+  summary: 'Ingestion Gate admitted events/s (single and batch push) beside the substrate ceiling',
+  run: ({ smoke, say }) => benchIngest(sizes(smoke), say),
+};
+
+async function benchIngest(
+  size: ReturnType<typeof sizes>,
+  say: (line: string) => void,
+): Promise<BenchOutcome> {
+  const { single, perRound, rounds, batchInFlight } = size;
+  say(
     `bench ingest: a throwaway local cloud; ${single} single pushes; ${rounds} rounds of ${perRound} in batches of 500 and the batched ceiling`,
   );
   const stack = await startEphemeralStack(path.resolve('.'), 'bench-ingest', () => undefined);
+  const db = new pg.Pool({ connectionString: stack.state.databaseUrl, max: 8 });
   try {
     const base = stack.state.endpoints.http;
     const kinesis = kinesisClient({ region: stack.state.region, ...stack.state.endpoints });
-    const db = new pg.Pool({ connectionString: stack.state.databaseUrl, max: 8 });
     await db.query('CREATE TABLE bench_keys (dedupe_key text PRIMARY KEY, record text NOT NULL)');
     // Warm the Lambda containers (pools, clients, the JIT), not measured: 8 pushes at once, then two batches for
     // each container the batch rounds keep busy.
@@ -130,15 +147,15 @@ export async function benchIngest(): Promise<void> {
     // The local Lambda floor: GET /v1/ops/health (auth, a cached health report, no store) at the same concurrency.
     let t0 = performance.now();
     await pool(
-      Array.from({ length: 400 }, (_, i) => i),
+      Array.from({ length: size.floorRequests }, (_, i) => i),
       8,
       async () => {
         const res = await fetch(`${base}/v1/ops/health`, { headers: { 'x-ig-api-key': KEY } });
         await res.text();
       },
     );
-    const floorRate = 400 / ((performance.now() - t0) / 1000);
-    console.log(`  local Lambda floor: GET /v1/ops/health ${Math.round(floorRate)} requests/s (8 in flight)`);
+    const floorRate = size.floorRequests / ((performance.now() - t0) / 1000);
+    say(`  local Lambda floor: GET /v1/ops/health ${Math.round(floorRate)} requests/s (8 in flight)`);
 
     const one = envelopes(single, 'single').map((e) => canonicalJson(e));
     t0 = performance.now();
@@ -148,7 +165,7 @@ export async function benchIngest(): Promise<void> {
       if (r.decision === 'ADMIT') admitted++;
     });
     const singleRate = admitted / ((performance.now() - t0) / 1000);
-    console.log(`  single push: ${admitted} admitted, ${Math.round(singleRate)} ev/s (8 in flight)`);
+    say(`  single push: ${admitted} admitted, ${Math.round(singleRate)} ev/s (8 in flight)`);
 
     const perRecord = substrateRecords(single, 'ceiling-single');
     t0 = performance.now();
@@ -168,7 +185,7 @@ export async function benchIngest(): Promise<void> {
     });
     const pgOneSeconds = (performance.now() - t0) / 1000;
     const ceilingOneRate = perRecord.length / (kinesisOneSeconds + pgOneSeconds);
-    console.log(
+    say(
       `  substrate, one record per call (8 in flight): kinesalite PutRecord ${Math.round(perRecord.length / kinesisOneSeconds)} rec/s + Postgres insert ${Math.round(perRecord.length / pgOneSeconds)} rows/s = ${Math.round(ceilingOneRate)} ev/s together`,
     );
 
@@ -214,69 +231,65 @@ export async function benchIngest(): Promise<void> {
       kinesisRates.push(records.length / kinesisSeconds);
       postgresRates.push(records.length / pgSeconds);
       ceilingRates.push(records.length / (kinesisSeconds + pgSeconds));
-      console.log(
+      say(
         `  round ${round}: batch push ${Math.round(batchRates.at(-1) ?? 0)} ev/s (${batchInFlight} batches in flight); ceiling: kinesalite PutRecords ${Math.round(kinesisRates.at(-1) ?? 0)} rec/s + Postgres multi-row insert ${Math.round(postgresRates.at(-1) ?? 0)} rows/s = ${Math.round(ceilingRates.at(-1) ?? 0)} ev/s`,
       );
     }
     await db.query('DROP TABLE bench_keys');
-    await db.end();
 
     const batchRate = median(batchRates);
     const ceilingRate = median(ceilingRates);
-    const result = {
-      when: new Date().toISOString(),
-      node: process.version,
-      loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
-      lambdaFloorRequestsPerSecond: Math.round(floorRate),
-      single: { events: single, admittedPerSecond: Math.round(singleRate), inFlight: 8 },
-      batch: {
-        eventsPerRound: perRound,
-        rounds,
-        admittedPerSecond: Math.round(batchRate),
-        perRound: batchRates.map(Math.round),
-        batchSize: 500,
-        inFlight: batchInFlight,
+    const batchRow = row(
+      `IG batch push (500 a request, ${batchInFlight} in flight; median of ${rounds})`,
+      batchRate,
+      'ev/s',
+      `rounds: ${batchRates.map(Math.round).join(', ')}`,
+    );
+    const singleRow = row('IG single push (8 in flight)', singleRate, 'ev/s', `${single} events`);
+    const ceilingRow = row(
+      'substrate, batched (PutRecords 500 + multi-row insert; median)',
+      ceilingRate,
+      'ev/s',
+      `kinesalite ${Math.round(median(kinesisRates))} rec/s + Postgres ${Math.round(median(postgresRates))} rows/s (the ceiling)`,
+    );
+    const oneRow = row(
+      'substrate, one record per call (PutRecord + insert, 8 in flight)',
+      ceilingOneRate,
+      'ev/s',
+      `kinesalite ${Math.round(perRecord.length / kinesisOneSeconds)} rec/s + Postgres ${Math.round(perRecord.length / pgOneSeconds)} rows/s (the single-push ceiling)`,
+    );
+    const floorRow = row(
+      'local Lambda floor (GET /v1/ops/health, 8 in flight)',
+      floorRate,
+      'req/s',
+      'auth and a cached health report, no store',
+    );
+    return {
+      rows: [batchRow, singleRow, ceilingRow, oneRow, floorRow],
+      ratios: [
+        ratio(
+          batchRow,
+          ceilingRow,
+          'batch push / batched substrate ceiling (same records, interleaved rounds)',
+        ),
+        ratio(singleRow, ceilingRow, 'single push / batched substrate ceiling'),
+        ratio(singleRow, oneRow, 'single push / one-record-per-call substrate ceiling'),
+      ],
+      notes: {
+        sizes: size,
+        ceiling:
+          'kinesalite PutRecords (500 per call) plus a Postgres multi-row insert of the same keys and records, measured in rounds interleaved with the batch pushes; medians',
       },
-      ceiling: {
-        kinesisRecordsPerSecond: Math.round(median(kinesisRates)),
-        postgresRowsPerSecond: Math.round(median(postgresRates)),
-        combinedPerSecond: Math.round(ceilingRate),
-        perRound: ceilingRates.map(Math.round),
+      detail: {
+        batchPerRound: batchRates.map(Math.round),
+        ceilingPerRound: ceilingRates.map(Math.round),
+        batchVsCeilingPerRound: batchRates.map((b, i) => ratio2(b, ceilingRates[i] as number)),
+        kinesisPerRound: kinesisRates.map(Math.round),
+        postgresPerRound: postgresRates.map(Math.round),
       },
-      ceilingOneRecordPerCall: {
-        kinesisRecordsPerSecond: Math.round(perRecord.length / kinesisOneSeconds),
-        postgresRowsPerSecond: Math.round(perRecord.length / pgOneSeconds),
-        combinedPerSecond: Math.round(ceilingOneRate),
-      },
-      batchVsCeiling: ratio(batchRate, ceilingRate),
-      batchVsCeilingPerRound: batchRates.map((b, i) => ratio(b, ceilingRates[i] as number)),
-      singleVsCeiling: ratio(singleRate, ceilingRate),
-      singleVsOneRecordCeiling: ratio(singleRate, ceilingOneRate),
     };
-    fs.mkdirSync('bench/results', { recursive: true });
-    fs.writeFileSync('bench/results/ingest.json', `${JSON.stringify(result, null, 2)}\n`);
-    console.log('');
-    console.log('| measure | events/s | vs batched ceiling | vs one-record ceiling |');
-    console.log('|---|---|---|---|');
-    console.log(
-      `| IG batch push (500 a request, ${batchInFlight} in flight; median of ${rounds}) | ${result.batch.admittedPerSecond} | ${result.batchVsCeiling}× (rounds: ${result.batchVsCeilingPerRound.join(', ')}) | |`,
-    );
-    console.log(
-      `| IG single push (8 in flight) | ${result.single.admittedPerSecond} | ${result.singleVsCeiling}× | ${result.singleVsOneRecordCeiling}× |`,
-    );
-    console.log(
-      `| substrate, batched (PutRecords 500 + multi-row insert; median) | ${result.ceiling.combinedPerSecond} | 1× | |`,
-    );
-    console.log(
-      `| substrate, one record per call (PutRecord + insert, 8 in flight) | ${result.ceilingOneRecordPerCall.combinedPerSecond} | | 1× |`,
-    );
-    console.log(
-      `| local Lambda floor (GET health, 8 in flight) | ${result.lambdaFloorRequestsPerSecond} req/s | | |`,
-    );
-    console.log(
-      `bench ingest: load average ${result.loadAverage.join(' ')}; results in bench/results/ingest.json`,
-    );
   } finally {
+    await db.end();
     await stack.stop();
   }
 }

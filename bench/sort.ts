@@ -4,11 +4,12 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { type Bench, type Ratio, type Row, ratio, row } from './report.ts';
 
 /**
  * `npm run bench -- sort`: the pipeline's stream sort (window plan + windowed DuckDB sorts + validation, one
  * worker process) beside a bare DuckDB `COPY … ORDER BY ts_utc, filename, file_row_number` over the same local
- * files, with each process's peak RSS beside the worker's budget. Writes bench/results/sort.json.
+ * files, with each process's peak RSS beside the worker's budget. `--smoke`: 200k rows in 4 files.
  */
 
 const tsx = createRequire(import.meta.url).resolve('tsx/cli');
@@ -43,56 +44,80 @@ function worker(args: string[]): Record<string, number> {
   return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
 }
 
-export async function benchSort(): Promise<void> {
-  const results: Record<string, unknown> = {
-    when: new Date().toISOString(),
-    node: process.version,
-    cpus: os.cpus().length,
-  };
-  const cases = [
+const CASES = {
+  full: [
     { name: '5M', rows: 5_000_000, files: 8, budget: 1 * GB, memoryLimit: '1GB', bare: true },
     { name: '20M', rows: 20_000_000, files: 16, budget: 1 * GB, memoryLimit: '1GB', bare: false },
-  ];
-  for (const k of cases) {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), `bench-sort-${k.name}-`));
-    try {
-      console.log(`bench sort ${k.name}: generating ${k.rows.toLocaleString()} rows in ${k.files} files`);
-      const keys = await generate(root, k.rows, k.files);
-      const row: Record<string, unknown> = {
-        rows: k.rows,
-        budgetBytes: k.budget,
-        memoryLimit: k.memoryLimit,
-      };
-      if (k.bare) {
-        const bare = worker(['bare', root, JSON.stringify(keys), k.memoryLimit]);
-        row.bare = { ...bare, rowsPerSecond: Math.round(k.rows / (bare.sortSeconds ?? 1)) };
-        console.log(
-          `  bare DuckDB: ${bare.sortSeconds?.toFixed(2)} s, peak RSS ${((bare.maxRssBytes ?? 0) / GB).toFixed(2)} GB`,
+  ],
+  smoke: [{ name: '200k', rows: 200_000, files: 4, budget: 1 * GB, memoryLimit: '1GB', bare: true }],
+};
+
+export const sortBench: Bench = {
+  name: 'sort',
+  summary: 'the stream sort (windows + DuckDB + validation, one worker) beside a bare DuckDB ORDER BY',
+  async run({ smoke, say }) {
+    const rows: Row[] = [];
+    const ratios: Ratio[] = [];
+    const detail: Record<string, unknown> = {};
+    const cases = smoke ? CASES.smoke : CASES.full;
+    for (const k of cases) {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), `bench-sort-${k.name}-`));
+      try {
+        say(`bench sort ${k.name}: generating ${k.rows.toLocaleString()} rows in ${k.files} files`);
+        const keys = await generate(root, k.rows, k.files);
+        let bareRow: Row | undefined;
+        if (k.bare) {
+          const bare = worker(['bare', root, JSON.stringify(keys), k.memoryLimit]);
+          bareRow = row(
+            `${k.name}: bare DuckDB sort`,
+            k.rows / (bare.sortSeconds ?? 1),
+            'rows/s',
+            `${bare.sortSeconds?.toFixed(2)} s, peak RSS ${((bare.maxRssBytes ?? 0) / GB).toFixed(2)} GB, memory_limit ${k.memoryLimit} (the ceiling)`,
+          );
+          rows.push(bareRow);
+          detail[`${k.name}.bare`] = bare;
+          say(`  ${bareRow.name}: ${bareRow.note}`);
+        }
+        const p = worker(['pipeline', root, JSON.stringify(keys), String(k.budget), k.memoryLimit]);
+        detail[`${k.name}.pipeline`] = p;
+        const sortRow = row(
+          `${k.name}: pipeline sort`,
+          k.rows / (p.sortSeconds ?? 1),
+          'rows/s',
+          `${p.windows} windows, ${p.sortSeconds?.toFixed(2)} s`,
         );
+        const endRow = row(
+          `${k.name}: pipeline sort + validation`,
+          k.rows / ((p.sortSeconds ?? 0) + (p.finalizeSeconds ?? 0)),
+          'rows/s',
+          `validation ${p.finalizeSeconds?.toFixed(2)} s`,
+        );
+        const rssRow = row(
+          `${k.name}: pipeline peak RSS`,
+          (p.maxRssBytes ?? 0) / GB,
+          'GB',
+          `worker budget ${(k.budget / GB).toFixed(2)} GB`,
+        );
+        const budgetRow = row(`${k.name}: worker budget`, k.budget / GB, 'GB', 'the memory ceiling');
+        rows.push(sortRow, endRow, rssRow, budgetRow);
+        say(
+          `  pipeline: ${p.windows} windows, sort ${p.sortSeconds?.toFixed(2)} s + validation ${p.finalizeSeconds?.toFixed(2)} s, peak RSS ${rssRow.value} GB`,
+        );
+        if (bareRow) ratios.push(ratio(sortRow, bareRow, 'pipeline sort speed / bare DuckDB sort speed'));
+        ratios.push(ratio(rssRow, budgetRow, 'peak RSS / worker budget (≤ 1 holds the budget)'));
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
       }
-      const p = worker(['pipeline', root, JSON.stringify(keys), String(k.budget), k.memoryLimit]);
-      row.pipeline = {
-        ...p,
-        sortRowsPerSecond: Math.round(k.rows / (p.sortSeconds ?? 1)),
-        endToEndRowsPerSecond: Math.round(k.rows / ((p.sortSeconds ?? 0) + (p.finalizeSeconds ?? 0))),
-        rssOverBudget: Number(((p.maxRssBytes ?? 0) / k.budget).toFixed(2)),
-      };
-      console.log(
-        `  pipeline: ${p.windows} windows, sort ${p.sortSeconds?.toFixed(2)} s + validation ${p.finalizeSeconds?.toFixed(2)} s, peak RSS ${((p.maxRssBytes ?? 0) / GB).toFixed(2)} GB (${(row.pipeline as { rssOverBudget: number }).rssOverBudget}× budget)`,
-      );
-      if (k.bare) {
-        const ratio =
-          (row.pipeline as { sortRowsPerSecond: number }).sortRowsPerSecond /
-          (row.bare as { rowsPerSecond: number }).rowsPerSecond;
-        row.sortSpeedVsBare = Number(ratio.toFixed(2));
-        console.log(`  pipeline sort speed / bare DuckDB: ${row.sortSpeedVsBare}`);
-      }
-      results[k.name] = row;
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
     }
-  }
-  fs.mkdirSync('bench/results', { recursive: true });
-  fs.writeFileSync('bench/results/sort.json', `${JSON.stringify(results, null, 2)}\n`);
-  console.log('bench sort: results in bench/results/sort.json');
-}
+    return {
+      rows,
+      ratios,
+      detail,
+      notes: {
+        cases,
+        ceiling:
+          'speed: a bare DuckDB COPY … ORDER BY ts_utc, filename, file_row_number over the same files in its own process; memory: the worker budget',
+      },
+    };
+  },
+};

@@ -5,13 +5,16 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { z } from 'zod';
 import { buildDuckdbLayer } from '../layers/duckdb/build.ts';
+import { checkPackageDir } from '../tools/deploy-readiness/package-dir.ts';
+import { findingLine } from '../tools/deploy-readiness/report.ts';
 import { runCli, UsageError } from './cli-support.ts';
-import { checkTemplate, declaredOf } from './template-check.ts';
 
 /**
- * `npm run package -- --stage dev|local|prod`: `sls package` with no cloud reachable, then checks that the
- * template holds every function, mapping, state machine, role and stream, and that every state machine
- * passes asl-validator.
+ * `npm run package -- --stage local|localstack|dev|prod`: `sls package` with no cloud reachable, then the
+ * deploy-readiness check on what it wrote (tools/deploy-readiness): the template holds every declared function,
+ * mapping, state machine, role and stream; valid ASL; no dependency cycle; properties and GetAtt valid against the
+ * CloudFormation specification; names; sizes per function (printed); layers; IAM against the SDK calls in each
+ * bundle. Any finding fails it.
  */
 
 const USAGE = 'usage: npm run package -- --stage local|localstack|dev|prod';
@@ -62,16 +65,14 @@ runCli('package', async () => {
     const line = text.split('\n').find((l) => /Error|error:|Cannot|not /.test(l)) ?? e.message;
     throw new Error(`sls package --stage ${stage} failed: ${line.trim()}`);
   }
-  const template = JSON.parse(
-    fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as unknown;
-  const state = JSON.parse(fs.readFileSync(path.join(out, 'serverless-state.json'), 'utf8')) as unknown;
-  const report = checkTemplate(template, declaredOf(state));
   console.log(`package: packaged in ${((Date.now() - started) / 1000).toFixed(1)} s into ${out}`);
-  for (const line of report.lines) console.log(`  ${line}`);
-  if (report.problems.length > 0) throw new Error(report.problems.join('; '));
+  const { findings, lines } = await checkPackageDir(out, { stage });
+  for (const line of lines) console.log(`  ${line}`);
+  for (const finding of findings) console.log(`  ${findingLine(finding)}`);
+  if (findings.length > 0)
+    throw new Error(`deploy readiness: ${findings.length} findings on the ${stage} package (listed above)`);
   console.log(
-    `package: ${stage} template holds every declared function, mapping, state machine, role and stream; every state machine is valid ASL`,
+    `package: ${stage} is deploy-ready: no finding of the deploy-readiness check (tools/deploy-readiness)`,
   );
   return 0;
 });

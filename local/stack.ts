@@ -171,8 +171,7 @@ function prepareBundleFolder(c: StackConfig): void {
   fs.mkdirSync(path.join(folder, 'node_modules'), { recursive: true });
   for (const scope of RUNTIME_PROVIDED_SCOPES) {
     const installed = path.join(c.serviceDir, 'node_modules', scope);
-    if (fs.existsSync(installed))
-      fs.symlinkSync(installed, path.join(folder, 'node_modules', scope), 'dir');
+    if (fs.existsSync(installed)) fs.symlinkSync(installed, path.join(folder, 'node_modules', scope), 'dir');
   }
 }
 

@@ -269,7 +269,9 @@ describe('Kinesis event-source mappings on the local cloud', () => {
     expect(json.code).toBe(0);
     const mappings = JSON.parse(json.stdout).esm.mappings as MappingStatus[];
     expect(mappings.map((m) => m.functionName).sort()).toEqual(
-      ['aged', 'bisect', 'parallel', 'partial', 'restart', 'shape', 'throughput'].map(fnName),
+      ['aged', 'bisect', 'latency1', 'latency4', 'parallel', 'partial', 'restart', 'shape', 'throughput'].map(
+        fnName,
+      ),
     );
     const bisect = mappings.find((m) => m.functionName === fnName('bisect'));
     expect(bisect?.settings).toMatchObject({

@@ -7,6 +7,7 @@ const { substitute } = createRequire(import.meta.url)(
   substitute: (template: unknown) => void;
 };
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, not a JS template
 const DESTINATION = 'arn:${AWS::Partition}:s3:::${PlatformBucket}';
 
 function template() {

@@ -1,0 +1,449 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  PutRecordCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import pg from 'pg';
+import { kinesisClient, lambdaClient } from '../lib/adapters/aws-clients.ts';
+import { startEphemeralStack } from '../local/ephemeral-stack.ts';
+import { toEventRecord } from '../local/event-source-mapping/kinesis-event.ts';
+import { stackDown, stackUp } from '../local/stack.ts';
+import { ESM_FIXTURE_SCHEMA } from '../test/fixtures/esm-service/schema.ts';
+import { type Bench, median, percentile, type Ratio, type Row, ratio, row, secondsSince } from './report.ts';
+
+/**
+ * `npm run bench -- esm`: the local Kinesis event-source mappings (test/fixtures/esm-service) on a throwaway
+ * stack.
+ *
+ * Throughput into the `throughput` function (batchSize 500, counts what it gets) from `esm-throughput` (2 shards):
+ * - end to end with the producer running: first PutRecords to the last record counted (bounded by the producer,
+ *   so compared with the PutRecords rate);
+ * - the drain of a backlog: the same number of records put while the poller is stopped, then the poller started
+ *   again; first invoke to the last invoke's end. Its ceiling is the raw kinesalite GetRecords rate of the same
+ *   2 shards measured in the same run (every record delivered is first read); the Lambda invoke floor (the same
+ *   function invoked directly with the same 500-record events, 2 in flight) is reported beside it.
+ *
+ * Delivery latency: records sent one by one at a paced rate (PutRecord, the producer's Date.now() in the record)
+ * into `esm-latency-1` (1 shard) and `esm-latency-4` (4 shards), each consumed by a function that notes
+ * Date.now() when it is invoked (same machine, same clock). p50/p99 per shard count, beside the floor: the same
+ * function invoked directly with a one-record event at the same pace (no Kinesis, no poller).
+ */
+
+const SIZES = {
+  full: { throughputRecords: 20_000, latencyRecords: 600, ratePerSecond: 30, floorRecords: 200 },
+  smoke: { throughputRecords: 2_000, latencyRecords: 40, ratePerSecond: 40, floorRecords: 20 },
+};
+const FN = (key: string) => `esm-fixture-local-${key}`;
+
+async function waitFor(
+  what: string,
+  limitSeconds: number,
+  done: () => Promise<boolean>,
+  intervalMs = 50,
+): Promise<void> {
+  const t0 = performance.now();
+  while (!(await done())) {
+    if (secondsSince(t0) > limitSeconds) throw new Error(`${what}: not done within ${limitSeconds} s`);
+    await sleep(intervalMs);
+  }
+}
+
+const latencyData = (id: string, source: string) =>
+  Buffer.from(JSON.stringify({ id, producedMs: Date.now(), source }));
+
+/** Sends `n` records at `rate`/s (an absolute schedule, so a slow call does not shift the rest). */
+async function paced(n: number, rate: number, send: (i: number) => Promise<unknown>): Promise<void> {
+  const t0 = performance.now();
+  const pending: Array<Promise<unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    const wait = t0 + (i * 1000) / rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(send(i));
+  }
+  await Promise.all(pending);
+}
+
+interface LatencyFigures {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+  meanBatchSize: number;
+  shards: number;
+}
+
+async function latencies(db: pg.Pool, fn: string, source: string): Promise<LatencyFigures> {
+  const r = await db.query<{ ms: number; batch_size: number; shard_id: string }>(
+    'SELECT invoked_ms - produced_ms AS ms, batch_size, shard_id FROM esm_latency WHERE function_name = $1 AND source = $2',
+    [fn, source],
+  );
+  const ms = r.rows.map((x) => Number(x.ms));
+  return {
+    n: ms.length,
+    p50: percentile(ms, 50),
+    p90: percentile(ms, 90),
+    p99: percentile(ms, 99),
+    max: Math.max(...ms),
+    mean: ms.reduce((a, b) => a + b, 0) / ms.length,
+    meanBatchSize: r.rows.reduce((a, b) => a + Number(b.batch_size), 0) / r.rows.length,
+    shards: new Set(r.rows.map((x) => x.shard_id)).size,
+  };
+}
+
+const countOf = async (db: pg.Pool, sql: string, params: unknown[]) =>
+  Number((await db.query<{ n: string | null }>(sql, params)).rows[0]?.n ?? 0);
+
+/** The raw kinesalite read rate of every shard of a stream from TRIM_HORIZON, shards read concurrently. */
+async function getRecordsRate(kinesis: KinesisClient, stream: string, n: number): Promise<number> {
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
+  const iterators = await Promise.all(
+    shards.map(
+      async (s) =>
+        (
+          await kinesis.send(
+            new GetShardIteratorCommand({
+              StreamName: stream,
+              ShardId: s.ShardId,
+              ShardIteratorType: 'TRIM_HORIZON',
+            }),
+          )
+        ).ShardIterator,
+    ),
+  );
+  let read = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    iterators.map(async (first) => {
+      let iterator = first;
+      while (iterator && read < n) {
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        if ((out.Records?.length ?? 0) === 0) break;
+        read += out.Records?.length ?? 0;
+        iterator = out.NextShardIterator;
+      }
+    }),
+  );
+  return read / secondsSince(t0);
+}
+
+/** Invokes `fn` directly with `n` records in Kinesis events of `batch`, `inFlight` at a time: records/s. */
+async function invokeFloorRate(
+  lambda: LambdaClient,
+  fn: string,
+  n: number,
+  batch: number,
+  inFlight: number,
+  data: Buffer,
+): Promise<number> {
+  const ctx = {
+    shardId: 'shardId-000000000000',
+    streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/esm-throughput',
+    region: 'us-east-1',
+    invokeIdentityArn: `arn:aws:iam::000000000000:role/${fn}-role`,
+  };
+  const event = (k: number) =>
+    `{"Records":[${Array.from({ length: batch }, (_, j) =>
+      JSON.stringify(
+        toEventRecord(
+          {
+            SequenceNumber: String(49_000_000_000 + k * batch + j),
+            PartitionKey: `k${j % 101}`,
+            Data: data,
+            ApproximateArrivalTimestamp: new Date(),
+          },
+          ctx,
+        ),
+      ),
+    ).join(',')}]}`;
+  const events = Array.from({ length: Math.ceil(n / batch) }, (_, k) => Buffer.from(event(k)));
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (;;) {
+        const k = next++;
+        if (k >= events.length) return;
+        const out = await lambda.send(new InvokeCommand({ FunctionName: fn, Payload: events[k] }));
+        if (out.FunctionError) throw new Error(`${fn} failed on a direct invoke`);
+      }
+    }),
+  );
+  return (events.length * batch) / secondsSince(t0);
+}
+
+export const esmBench: Bench = {
+  name: 'esm',
+  summary:
+    'event-source mappings: records/s (2 shards, end to end and a backlog drain), delivery latency p50/p99 (1 and 4 shards)',
+  async run({ smoke, say }) {
+    const size = smoke ? SIZES.smoke : SIZES.full;
+    const rows: Row[] = [];
+    const ratios: Ratio[] = [];
+    const detail: Record<string, unknown> = {};
+    const add = (r: Row) => {
+      rows.push(r);
+      say(`  ${r.name}: ${r.value} ${r.unit} ${r.note}`);
+      return r;
+    };
+    say('bench esm: a throwaway local cloud for test/fixtures/esm-service');
+    const stack = await startEphemeralStack(
+      path.resolve('test/fixtures/esm-service'),
+      'bench-esm',
+      () => undefined,
+    );
+    const db = new pg.Pool({ connectionString: stack.state.databaseUrl, max: 2 });
+    try {
+      await db.query(ESM_FIXTURE_SCHEMA);
+      const kinesis = kinesisClient({ region: stack.state.region, kinesis: stack.state.endpoints.kinesis });
+      const lambda = lambdaClient({ region: stack.state.region, lambda: stack.state.endpoints.lambda });
+      const idleMaxMs = stack.config.env.LOCAL_ESM_IDLE_MAX_MS;
+
+      // Throughput. The function's first invoke (a worker starting) is not part of it.
+      const payload = Buffer.from(JSON.stringify({ pad: 'z'.repeat(450) }));
+      await invokeFloorRate(lambda, FN('throughput'), 1, 1, 1, payload);
+      const n = size.throughputRecords;
+      const putAll = async () => {
+        const t = performance.now();
+        for (let i = 0; i < n; i += 500) {
+          await kinesis.send(
+            new PutRecordsCommand({
+              StreamName: 'esm-throughput',
+              Records: Array.from({ length: Math.min(500, n - i) }, (_, j) => ({
+                PartitionKey: `k${(i + j) % 101}`,
+                Data: payload,
+              })),
+            }),
+          );
+        }
+        return secondsSince(t);
+      };
+      const delivered = async () => {
+        const r = await db.query<{ n: string | null; calls: string; seconds: number | null }>(
+          `SELECT sum(batch_size) AS n, count(*) AS calls, extract(epoch FROM max(ended_at) - min(started_at))::float8 AS seconds
+           FROM esm_invocations WHERE function_name = $1`,
+          [FN('throughput')],
+        );
+        return {
+          records: Number(r.rows[0]?.n ?? 0),
+          calls: Number(r.rows[0]?.calls ?? 0),
+          seconds: Number(r.rows[0]?.seconds ?? 0),
+        };
+      };
+
+      // 1. End to end with the producer running: PutRecords → poller → function, as a stream is used.
+      await db.query('TRUNCATE esm_invocations');
+      say(`  throughput: ${n} records into esm-throughput (2 shards, batchSize 500) while the poller reads`);
+      let t0 = performance.now();
+      const putSeconds = await putAll();
+      await waitFor(`esm throughput (${n} records)`, 300, async () => (await delivered()).records >= n);
+      const e2eSeconds = secondsSince(t0);
+      const live = await delivered();
+      const e2e = add(
+        row(
+          'esm end-to-end (producer running)',
+          n / e2eSeconds,
+          'rec/s',
+          `first PutRecords to the last record counted; ${live.calls} invocations`,
+        ),
+      );
+      const put = add(
+        row(
+          'kinesis PutRecords (the producer)',
+          n / putSeconds,
+          'rec/s',
+          '500 per call, while the poller reads',
+        ),
+      );
+
+      // 2. The poller alone: the same number of records waiting in the stream while the poller is stopped, then
+      // drained from its checkpoints; first invoke's start to last invoke's end (Postgres, one clock).
+      say(`  throughput: ${n} records waiting in esm-throughput, then the poller restarted`);
+      await stackDown(stack.config, () => undefined, ['esm-poller']);
+      await db.query('TRUNCATE esm_invocations');
+      await putAll();
+      await stackUp(stack.config, () => undefined);
+      await waitFor(`esm drain (${n} records)`, 300, async () => (await delivered()).records >= n);
+      const drained = await delivered();
+      const drain = add(
+        row(
+          'esm drain (backlog, 2 shards)',
+          n / drained.seconds,
+          'rec/s',
+          `first invoke to last invoke end; ${drained.calls} invocations`,
+        ),
+      );
+
+      const getRate = await getRecordsRate(kinesis, 'esm-throughput', n);
+      const get = add(
+        row(
+          'kinesis GetRecords (same 2 shards)',
+          getRate,
+          'rec/s',
+          '10,000 per call, shards read at once (the ceiling)',
+        ),
+      );
+      const floorRate = await invokeFloorRate(lambda, FN('throughput'), n, 500, 2, payload);
+      const floor = add(
+        row(
+          'lambda invoke floor (same function)',
+          floorRate,
+          'rec/s',
+          `direct invokes of 500-record events, 2 in flight, ${Math.ceil(n / 500)} invokes`,
+        ),
+      );
+      ratios.push(
+        ratio(
+          drain,
+          get,
+          'drain / raw GetRecords of the same shards: what the poller keeps of the read rate',
+        ),
+      );
+      ratios.push(
+        ratio(drain, floor, 'drain / invoke floor: the poller against its function invoked directly'),
+      );
+      ratios.push(ratio(e2e, put, 'end-to-end / the producer: the producer bounds a running stream'));
+      const stages = [put, get, floor].sort((a, b) => a.value - b.value);
+      detail.throughput = {
+        records: n,
+        endToEnd: { seconds: e2eSeconds, invocations: live.calls },
+        drain: { seconds: drained.seconds, invocations: drained.calls },
+        slowestStage: stages[0]?.name,
+      };
+
+      // Latency: warm both functions (workers, pools) with a burst over every shard; not measured.
+      for (const [fn, stream] of [
+        ['latency1', 'esm-latency-1'],
+        ['latency4', 'esm-latency-4'],
+      ] as const) {
+        await kinesis.send(
+          new PutRecordsCommand({
+            StreamName: stream,
+            Records: Array.from({ length: 32 }, (_, i) => ({
+              PartitionKey: randomUUID(),
+              Data: latencyData(`warm-${i}`, 'warm'),
+            })),
+          }),
+        );
+        await waitFor(
+          `esm latency warm-up of ${fn}`,
+          60,
+          async () =>
+            (await countOf(
+              db,
+              "SELECT count(*) AS n FROM esm_latency WHERE function_name = $1 AND source = 'warm'",
+              [FN(fn)],
+            )) >= 32,
+        );
+      }
+      const shardCounts = [
+        { fn: 'latency1', stream: 'esm-latency-1', shards: 1 },
+        { fn: 'latency4', stream: 'esm-latency-4', shards: 4 },
+      ];
+      const perShardCount: Record<string, unknown> = {};
+      for (const { fn, stream, shards } of shardCounts) {
+        const m = size.latencyRecords;
+        say(`  latency: ${m} records at ${size.ratePerSecond}/s into ${stream} (${shards} shard(s))`);
+        const putMs: number[] = [];
+        t0 = performance.now();
+        await paced(m, size.ratePerSecond, async (i) => {
+          const t = performance.now();
+          await kinesis.send(
+            new PutRecordCommand({
+              StreamName: stream,
+              PartitionKey: randomUUID(),
+              Data: latencyData(`r-${i}`, 'esm'),
+            }),
+          );
+          putMs.push(performance.now() - t);
+        });
+        await waitFor(
+          `esm latency (${stream}, ${m} records)`,
+          120,
+          async () =>
+            (await countOf(
+              db,
+              "SELECT count(*) AS n FROM esm_latency WHERE function_name = $1 AND source = 'esm'",
+              [FN(fn)],
+            )) >= m,
+        );
+        const f = await latencies(db, FN(fn), 'esm');
+        perShardCount[`${shards}`] = { ...f, putRecordP50Ms: median(putMs), sendSeconds: secondsSince(t0) };
+        const note = `${m} records at ${size.ratePerSecond}/s, PutRecord → handler invoked; ${f.shards} of ${shards} shards used, mean batch ${f.meanBatchSize.toFixed(1)}`;
+        add(row(`esm delivery latency p50, ${shards} shard(s)`, f.p50, 'ms', note));
+        add(row(`esm delivery latency p99, ${shards} shard(s)`, f.p99, 'ms', `max ${f.max} ms`));
+      }
+
+      // The floor: the function invoked directly with a one-record event at the same pace.
+      const floorN = size.floorRecords;
+      await paced(floorN, size.ratePerSecond, async (i) => {
+        const event = {
+          Records: [
+            toEventRecord(
+              {
+                SequenceNumber: String(i),
+                PartitionKey: 'direct',
+                Data: latencyData(`d-${i}`, 'direct'),
+                ApproximateArrivalTimestamp: new Date(),
+              },
+              {
+                shardId: 'direct',
+                streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/esm-latency-1',
+                region: 'us-east-1',
+                invokeIdentityArn: 'arn:aws:iam::000000000000:role/direct',
+              },
+            ),
+          ],
+        };
+        await lambda.send(
+          new InvokeCommand({ FunctionName: FN('latency1'), Payload: Buffer.from(JSON.stringify(event)) }),
+        );
+      });
+      const d = await latencies(db, FN('latency1'), 'direct');
+      const floorP50 = add(
+        row(
+          'direct invoke latency p50 (floor)',
+          d.p50,
+          'ms',
+          `${floorN} one-record invokes at ${size.ratePerSecond}/s, InvokeCommand → handler invoked`,
+        ),
+      );
+      const floorP99 = add(row('direct invoke latency p99 (floor)', d.p99, 'ms', `max ${d.max} ms`));
+      for (const shards of [1, 4]) {
+        const p50 = rows.find((r) => r.name === `esm delivery latency p50, ${shards} shard(s)`) as Row;
+        const p99 = rows.find((r) => r.name === `esm delivery latency p99, ${shards} shard(s)`) as Row;
+        ratios.push(
+          ratio(p50, floorP50, 'delivery latency / direct invoke latency (1 = the poller adds nothing)'),
+        );
+        ratios.push(ratio(p99, floorP99, 'delivery latency / direct invoke latency'));
+      }
+      detail.latency = { ...perShardCount, direct: d };
+      return {
+        rows,
+        ratios,
+        detail,
+        notes: {
+          sizes: size,
+          ceiling:
+            'throughput: the raw kinesalite GetRecords rate of the same 2 shards (read at once, 10,000 per call), against the drain of a backlog by the poller: every record the poller delivers it first reads, and the invokes (the Lambda invoke floor, same function, same 500-record events, 2 in flight, reported beside) are several times faster here. The end-to-end figure with the producer running is bounded by the producer, so it is compared with PutRecords',
+          latencyFloor:
+            'the same latency function invoked directly with a one-record event at the same pace: the invoke path without Kinesis and the poller',
+          clock:
+            'Date.now() in the producer (before PutRecord) and in the handler (first statement): one machine, one clock, ms resolution',
+          poller: `an idle shard is polled again after 20 ms doubling up to LOCAL_ESM_IDLE_MAX_MS = ${idleMaxMs} ms; at a paced rate a shard is often idle, so this backoff is most of the latency (AWS polls about once a second)`,
+        },
+      };
+    } finally {
+      await db.end();
+      await stack.stop();
+    }
+  },
+};
