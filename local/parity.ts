@@ -212,10 +212,13 @@ runCli('parity', async () => {
         children.push(
           watchExecution(sfn, executionArn(streamMachine.arn, messageId), (ce) => {
             const out = ce.stateExitedEventDetails;
-            if (out?.name !== 'Chunk' || !out.output) return;
+            // Each output streams in segments (stream-output executions); a segment's end tells its last chunk.
+            if (out?.name !== 'Segment' || !out.output) return;
             const r = (
-              JSON.parse(out.output) as { last?: { output_id?: string; emitted?: number; status?: string } }
-            ).last;
+              JSON.parse(out.output) as {
+                progress?: { last?: { output_id?: string; emitted?: number; status?: string } };
+              }
+            ).progress?.last;
             if (!r?.output_id) return;
             emitted.set(r.output_id, r.emitted ?? 0);
             say(`      streamed ${r.output_id}: ${r.emitted} events${r.status === 'DONE' ? ' (done)' : ''}`);

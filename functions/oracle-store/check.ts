@@ -1,4 +1,4 @@
-import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
+import { engineRunReader } from '../../lib/adapters/oracle-dependencies.ts';
 import { CheckRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { checkPack } from '../../lib/oracle-store/check.ts';
 import { DEFAULT_CHECK_OUTPUT_IDS } from '../../lib/oracle-store/interface-pack.ts';
@@ -9,7 +9,7 @@ export const handler = async (event: unknown) => {
   const request = parseRequest(CheckRequest, event);
   const given = request.output_ids;
   const outputIds = Array.isArray(given) ? given : [...DEFAULT_CHECK_OUTPUT_IDS];
-  const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, request.engine_run_prefix);
+  const store = engineRunReader(deps.s3, env.ORACLE_STORE_BUCKET, request.engine_run_prefix);
   const report = await checkPack(store, {
     scenarioId: request.scenario_id,
     strictSeal: request.strict_seal,

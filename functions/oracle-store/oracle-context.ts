@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { platformDependencies } from '../../lib/adapters/platform-dependencies.ts';
+import { objectStoreDependencies } from '../../lib/adapters/platform-dependencies.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
 import { createLogger } from '../../lib/runtime/logger.ts';
 import { oracleEnvironment } from '../../lib/runtime/oracle-config.ts';
@@ -7,7 +7,7 @@ import { oracleEnvironment } from '../../lib/runtime/oracle-config.ts';
 /** What every Oracle Store handler shares, built once at cold start. */
 export const env = platformEnvironment();
 export const oracle = oracleEnvironment();
-export const deps = platformDependencies(env);
+export const deps = objectStoreDependencies(env);
 export const logger = createLogger('oracle-store');
 
 /** Input that fails its schema: a named error the state machine can catch. */

@@ -1,4 +1,4 @@
-import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
+import { engineRunWriteOnceStore } from '../../lib/adapters/oracle-dependencies.ts';
 import { SealRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { sealPack } from '../../lib/oracle-store/seal.ts';
 import { deps, env, logger, oracle, parseRequest } from './oracle-context.ts';
@@ -6,7 +6,7 @@ import { deps, env, logger, oracle, parseRequest } from './oracle-context.ts';
 /** oracle-seal: pack manifest and seal, write-once; an identical re-seal is a no-op. */
 export const handler = async (event: unknown) => {
   const request = parseRequest(SealRequest, event);
-  const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, request.engine_run_prefix);
+  const store = engineRunWriteOnceStore(deps.s3, env.ORACLE_STORE_BUCKET, request.engine_run_prefix);
   const result = await sealPack(store, {
     scenarioId: request.scenario_id,
     engineRelease: request.engine_release ?? oracle.ORACLE_ENGINE_RELEASE,

@@ -1,4 +1,4 @@
-import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
+import { engineRunWriteOnceStore } from '../../lib/adapters/oracle-dependencies.ts';
 import { withSortEngine } from '../../lib/adapters/oracle-sort-engine.ts';
 import { FinalizeRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { readWorldKey } from '../../lib/oracle-store/seal.ts';
@@ -9,7 +9,7 @@ import { deps, env, logger, oracle, parseRequest } from './oracle-context.ts';
 export const handler = async (event: unknown) => {
   const request = parseRequest(FinalizeRequest, event);
   const { engine_run_prefix: prefix, scenario_id: scenarioId, prepared, window_stats: windows } = request;
-  const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
+  const store = engineRunWriteOnceStore(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
   const world = await readWorldKey(store, scenarioId);
   const ctx = {
     engineRunId: prefix.split('/').at(-1) ?? prefix,

@@ -1,4 +1,4 @@
-import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
+import { engineRunReader } from '../../lib/adapters/oracle-dependencies.ts';
 import { withSortEngine } from '../../lib/adapters/oracle-sort-engine.ts';
 import { PlanRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { outputSourceKeys } from '../../lib/oracle-store/output-sources.ts';
@@ -9,7 +9,7 @@ import { deps, env, logger, oracle, parseRequest } from './oracle-context.ts';
 export const handler = async (event: unknown) => {
   const request = parseRequest(PlanRequest, event);
   const { engine_run_prefix: prefix, scenario_id: scenarioId, output_id: outputId } = request;
-  const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
+  const store = engineRunReader(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
   const sourceKeys = await outputSourceKeys(store, outputId, scenarioId);
   const budgetBytes =
     typeof request.budget_bytes === 'number' ? request.budget_bytes : oracle.STREAM_SORT_BUDGET_BYTES;

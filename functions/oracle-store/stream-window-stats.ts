@@ -1,4 +1,4 @@
-import { engineRunStore } from '../../lib/adapters/oracle-dependencies.ts';
+import { engineRunReader } from '../../lib/adapters/oracle-dependencies.ts';
 import { withSortEngine } from '../../lib/adapters/oracle-sort-engine.ts';
 import { SortWindowRequest } from '../../lib/contracts/oracle-pipeline.ts';
 import { windowStats } from '../../lib/oracle-store/stream-sort/sort-output.ts';
@@ -8,7 +8,7 @@ import { deps, env, logger, oracle, parseRequest } from './oracle-context.ts';
 export const handler = async (event: unknown) => {
   const request = parseRequest(SortWindowRequest, event);
   const { engine_run_prefix: prefix, prepared, window } = request;
-  const store = engineRunStore(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
+  const store = engineRunReader(deps.s3, env.ORACLE_STORE_BUCKET, prefix);
   const result = await withSortEngine(oracle, store, prefix, (engine, ws) =>
     windowStats(engine, ws, prepared, window),
   );

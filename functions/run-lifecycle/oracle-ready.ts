@@ -1,11 +1,11 @@
 import { s3PhaseEvidenceStore } from '../../lib/adapters/phase-evidence-store.ts';
-import { platformDependencies } from '../../lib/adapters/platform-dependencies.ts';
+import { objectStoreDependencies } from '../../lib/adapters/platform-dependencies.ts';
 import { type OracleReadyResult, oracleReady } from '../../lib/run-lifecycle/oracle-ready.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
 import { createLogger } from '../../lib/runtime/logger.ts';
 
 const env = platformEnvironment();
-const deps = platformDependencies(env);
+const deps = objectStoreDependencies(env);
 const logger = createLogger('oracle-ready');
 const evidence = s3PhaseEvidenceStore(deps.s3, env.PLATFORM_BUCKET);
 

@@ -3,9 +3,14 @@ import { streamingPorts } from '../../lib/adapters/run-streaming-ports.ts';
 import { ingestCommitted, streamingActive } from '../../lib/run-lifecycle/streaming.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
 import { createLogger } from '../../lib/runtime/logger.ts';
+import { runStreamingEnvironment } from '../../lib/runtime/run-lifecycle-config.ts';
 
 const env = platformEnvironment();
-const ports = streamingPorts(env, platformDependencies(env));
+const ports = streamingPorts(
+  env,
+  platformDependencies(env),
+  runStreamingEnvironment().STREAM_RUN_STATE_MACHINE_ARN,
+);
 const logger = createLogger('run-streaming');
 
 /** P6 STREAMING_ACTIVE: the stream-run execution named by the READY message exists and is running or done. */

@@ -1,9 +1,12 @@
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import { readyConsumerPorts } from '../../lib/adapters/world-streamer-dependencies.ts';
 import { setAsideControlRecord } from '../../lib/adapters/world-streamer-stores.ts';
 import { processInOrder } from '../../lib/runtime/ordered-batch.ts';
 import { readyOfRecord } from '../../lib/world-streamer/control-record.ts';
 import { handleReady } from '../../lib/world-streamer/ready-consumer.ts';
-import { deps, env, logger, ports, settings } from './world-streamer-context.ts';
+import { deps, env, logger, settings, wsp } from './world-streamer-context.ts';
+
+const ports = readyConsumerPorts(env, wsp, deps);
 
 /**
  * world-streamer-ready-consumer: the `sr-control-bus` event-source mapping (control-ingress.md §4.1). Each READY

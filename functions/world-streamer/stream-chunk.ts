@@ -1,10 +1,13 @@
 import { openStreamViewReader } from '../../lib/adapters/duckdb/stream-view-reader.ts';
-import { s3ObjectStore } from '../../lib/adapters/s3-object-store.ts';
+import { s3ObjectReader } from '../../lib/adapters/s3-object-store.ts';
+import { streamChunkPorts } from '../../lib/adapters/world-streamer-dependencies.ts';
 import { parseS3Uri } from '../../lib/adapters/world-streamer-stores.ts';
 import { oracleEnvironment } from '../../lib/runtime/oracle-config.ts';
 import { runChunk } from '../../lib/world-streamer/chunk.ts';
 import { ChunkInput } from '../../lib/world-streamer/stream-contracts.ts';
-import { deps, log, logger, parseRequest, ports, settings, wsp } from './world-streamer-context.ts';
+import { deps, log, logger, parseRequest, settings, wsp } from './world-streamer-context.ts';
+
+const ports = streamChunkPorts(wsp, deps);
 
 /**
  * world-streamer-stream-chunk: one chunk of one output (control-ingress.md §4.4–§4.7): read from the checkpoint,
@@ -18,7 +21,7 @@ const views = () => {
     open(root) {
       const uri = parseS3Uri(root);
       if (!uri) throw new Error(`engine_run_root ${root}: expected s3://bucket/prefix`);
-      return s3ObjectStore(deps.s3, uri.bucket, uri.key);
+      return s3ObjectReader(deps.s3, uri.bucket, uri.key);
     },
     duckdb: {
       memoryLimit: duckdb.DUCKDB_MEMORY_LIMIT,

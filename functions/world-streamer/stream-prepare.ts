@@ -1,7 +1,10 @@
+import { streamPreparePorts } from '../../lib/adapters/world-streamer-dependencies.ts';
 import { RunStreamSettings } from '../../lib/contracts/platform-run.ts';
 import { StreamRunInput } from '../../lib/world-streamer/stream-contracts.ts';
 import { prepareStream } from '../../lib/world-streamer/stream-plan.ts';
-import { deps, logger, parseRequest, ports, settings } from './world-streamer-context.ts';
+import { deps, logger, parseRequest, settings, wsp } from './world-streamer-context.ts';
+
+const ports = streamPreparePorts(wsp, deps);
 
 /** The run's stream settings pinned at P1 (platform_runs.stream_settings); {} for a run pinned without them. */
 async function runStreamSettings(platformRunId: string): Promise<RunStreamSettings> {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { platformDependencies } from '../../lib/adapters/platform-dependencies.ts';
-import { streamLog, worldStreamer } from '../../lib/adapters/world-streamer-dependencies.ts';
+import { streamLog } from '../../lib/adapters/world-streamer-dependencies.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
 import { createLogger } from '../../lib/runtime/logger.ts';
 import {
@@ -8,12 +8,11 @@ import {
   worldStreamerEnvironment,
 } from '../../lib/runtime/world-streamer-config.ts';
 
-/** What every World Streamer handler shares, built once at cold start. */
+/** What every World Streamer handler shares, built once at cold start; each handler builds its own ports. */
 export const env = platformEnvironment();
 export const wsp = worldStreamerEnvironment();
 export const settings = settingsFromEnvironment(wsp, env.STAGE);
 export const deps = platformDependencies(env);
-export const ports = worldStreamer(env, wsp, deps);
 export const logger = createLogger('world-streamer');
 export const log = streamLog(logger);
 

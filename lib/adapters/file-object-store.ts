@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ObjectStore, StoredObject } from '../oracle-store/object-store.ts';
+import type { DeletableObjectStore, StoredObject } from '../oracle-store/object-store.ts';
 
 /** An ObjectStore over a directory (engine worlds on disk, tests). Write-once uses O_EXCL. */
-export function fileObjectStore(directory: string): ObjectStore {
+export function fileObjectStore(directory: string): DeletableObjectStore {
   const root = path.resolve(directory);
   const full = (key: string) => {
     const p = path.resolve(root, key);

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../oracle-store/object-store.ts';
+import type { ObjectReader, ObjectStore } from '../oracle-store/object-store.ts';
 import type { SortWorkspace, StreamSortEngine } from '../oracle-store/stream-sort/engine.ts';
 import type { OracleEnvironment } from '../runtime/oracle-config.ts';
 import { openStreamSortEngine } from './duckdb/stream-sort-engine.ts';
@@ -12,7 +12,8 @@ import { storeWorkspace } from './store-workspace.ts';
 /** A DuckDB engine per invocation (closed after use) and a workspace per engine run under /tmp. */
 export async function withSortEngine<T>(
   env: OracleEnvironment,
-  store: ObjectStore,
+  /** Writable (`put`) only for the functions that upload a part; the workspace of the others is read-only. */
+  store: ObjectReader & Partial<Pick<ObjectStore, 'put'>>,
   engineRunPrefix: string,
   work: (engine: StreamSortEngine, workspace: SortWorkspace) => Promise<T>,
 ): Promise<T> {

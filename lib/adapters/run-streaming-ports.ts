@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, ListStateMachinesCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { parseJsonLossless } from '../contracts/canonical-json.ts';
 import type { ReceiptCounts, StreamingPorts } from '../run-lifecycle/streaming.ts';
 import type { PlatformEnvironment } from '../runtime/config.ts';
@@ -8,21 +8,13 @@ import type { PlatformDependencies } from './platform-dependencies.ts';
 import { getObjectText } from './s3-objects.ts';
 
 /** P6/P7 ports: the READY signal in S3, the stream-run execution in Step Functions, the receipts in Postgres. */
-export function streamingPorts(env: PlatformEnvironment, deps: PlatformDependencies): StreamingPorts {
+export function streamingPorts(
+  env: PlatformEnvironment,
+  deps: PlatformDependencies,
+  streamRunStateMachineArn: string,
+): StreamingPorts {
   const sfn = sfnClient(deps.endpoints);
-  const machineName = process.env.STREAM_RUN_STATE_MACHINE_NAME ?? '';
-  let machineArn: Promise<string> | undefined;
-  const streamRunArn = () => {
-    machineArn ??= (async () => {
-      const given = process.env.STREAM_RUN_STATE_MACHINE_ARN ?? '';
-      if (given.startsWith('arn:')) return given;
-      const out = await sfn.send(new ListStateMachinesCommand({}));
-      const found = out.stateMachines?.find((m) => m.name === machineName)?.stateMachineArn;
-      if (!found) throw new Error(`CONFIG_INVALID: no state machine named ${machineName}`);
-      return found;
-    })();
-    return machineArn;
-  };
+  const executionPrefix = streamRunStateMachineArn.replace(':stateMachine:', ':execution:');
 
   return {
     async readyMessageId(platformRunId, scenarioRunId) {
@@ -36,9 +28,10 @@ export function streamingPorts(env: PlatformEnvironment, deps: PlatformDependenc
         : undefined;
     },
     async execution(name) {
-      const arn = (await streamRunArn()).replace(':stateMachine:', ':execution:');
       try {
-        const d = await sfn.send(new DescribeExecutionCommand({ executionArn: `${arn}:${name}` }));
+        const d = await sfn.send(
+          new DescribeExecutionCommand({ executionArn: `${executionPrefix}:${name}` }),
+        );
         return { name, status: d.status ?? 'UNKNOWN', output: d.output ? JSON.parse(d.output) : undefined };
       } catch (error) {
         if ((error as Error).name === 'ExecutionDoesNotExist') return undefined;

@@ -11,7 +11,7 @@ import type {
 } from '../scenario-runner/ports.ts';
 import { fileObjectStore } from './file-object-store.ts';
 import type { Pool } from './postgres/pool.ts';
-import { s3ObjectStore } from './s3-object-store.ts';
+import { s3ObjectReader } from './s3-object-store.ts';
 import { getObjectWithEtag, putObjectIfMatch, putObjectOnce, statusOf } from './s3-objects.ts';
 
 /**
@@ -111,7 +111,7 @@ export function oracleWorldReader(s3: S3Client, options: { allowFileRoots: boole
         if (statusOf(error) === 404 || (error as { name?: string }).name === 'NoSuchBucket') return undefined;
         throw error;
       }
-      return s3ObjectStore(s3, bucket, prefix);
+      return s3ObjectReader(s3, bucket, prefix);
     },
   };
 }

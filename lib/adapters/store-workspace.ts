@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ObjectStore } from '../oracle-store/object-store.ts';
+import type { ObjectReader, ObjectStore } from '../oracle-store/object-store.ts';
 import type { SortWorkspace } from '../oracle-store/stream-sort/engine.ts';
 
 /**
@@ -11,7 +11,10 @@ import type { SortWorkspace } from '../oracle-store/stream-sort/engine.ts';
  * copies are reused. Every write goes to a unique temporary name first and is renamed into place, so invocations
  * sharing one /tmp (a warm container, or the local cloud's single process) never see each other's half-files.
  */
-export function storeWorkspace(store: ObjectStore, directory: string): SortWorkspace {
+export function storeWorkspace(
+  store: ObjectReader & Partial<Pick<ObjectStore, 'put'>>,
+  directory: string,
+): SortWorkspace {
   fs.mkdirSync(directory, { recursive: true });
   return {
     async stage(files, options) {
@@ -43,6 +46,7 @@ export function storeWorkspace(store: ObjectStore, directory: string): SortWorks
       return p;
     },
     async upload(localPath, key) {
+      if (!store.put) throw new Error(`workspace over ${store.root} is read-only: cannot upload ${key}`);
       await store.put(key, fs.readFileSync(localPath));
       fs.rmSync(localPath, { force: true });
       const parent = path.dirname(localPath);

@@ -17,14 +17,39 @@ import {
 } from './world-streamer-stores.ts';
 
 /**
- * The World Streamer's ports wired to Postgres, S3, Step Functions and the IG HTTP API for one Lambda container.
- * DuckDB (the stream-view reader) is not here: only the chunk function loads it, with its layer.
+ * The World Streamer's ports wired to Postgres, S3, Step Functions and the IG HTTP API, one builder per handler:
+ * each function's bundle then holds only the AWS calls it makes, and the deploy-readiness check holds its role to
+ * them. DuckDB (the stream-view reader) is not here: only the chunk function loads it, with its layer.
  */
-export function worldStreamer(
+
+const clock: Clock = { now: () => new Date() };
+
+/** READY consumer: dedupe, facts, run scope, governance, and the start of the stream-run execution. */
+export function readyConsumerPorts(
   env: PlatformEnvironment,
   wsp: WorldStreamerEnvironment,
   deps: PlatformDependencies,
 ) {
+  return {
+    clock,
+    readyRuns: async () => postgresReadyRunStore(await deps.pool()),
+    activeRun: activeRunReader(deps.pool, wsp.PLATFORM_RUN_ID),
+    facts: s3RunFactsReader(deps.s3, env.PLATFORM_BUCKET),
+    governance: s3GovernanceSink(deps.s3, env.PLATFORM_BUCKET),
+    starter: sfnStreamRunStarter(sfnClient(deps.endpoints), wsp.STREAM_RUN_STATE_MACHINE_ARN),
+  };
+}
+
+/** Stream checks and plan: the engine run root (read-only) and the producer allowlist. */
+export function streamPreparePorts(wsp: WorldStreamerEnvironment, deps: PlatformDependencies) {
+  return {
+    engineRuns: s3EngineRunOpener(deps.s3),
+    allowlist: textAllowlistSource(wsp.WSP_PRODUCER_ALLOWLIST),
+  };
+}
+
+/** One chunk: checkpoints, the IG client (its key from the environment or SSM), pacing. */
+export function streamChunkPorts(wsp: WorldStreamerEnvironment, deps: PlatformDependencies) {
   let key: Promise<string> | undefined;
   const apiKey = () => {
     key ??= (async () => {
@@ -42,26 +67,22 @@ export function worldStreamer(
     });
     return key;
   };
-
-  const clock: Clock = { now: () => new Date() };
   const sleeper: Sleeper = { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
-
   return {
     clock,
     sleeper,
     random: Math.random,
-    readyRuns: async () => postgresReadyRunStore(await deps.pool()),
     checkpoints: async () => postgresCheckpointStore(await deps.pool()),
-    activeRun: activeRunReader(deps.pool, wsp.PLATFORM_RUN_ID),
-    facts: s3RunFactsReader(deps.s3, env.PLATFORM_BUCKET),
-    governance: s3GovernanceSink(deps.s3, env.PLATFORM_BUCKET),
-    engineRuns: s3EngineRunOpener(deps.s3),
-    allowlist: textAllowlistSource(wsp.WSP_PRODUCER_ALLOWLIST),
-    starter: sfnStreamRunStarter(sfnClient(deps.endpoints), {
-      arn: wsp.STREAM_RUN_STATE_MACHINE_ARN,
-      name: wsp.STREAM_RUN_STATE_MACHINE_NAME,
-    }),
     ig: httpIngestionGateClient({ url: wsp.IG_URL, apiKey, timeoutMs: wsp.WSP_IG_TIMEOUT_MS }),
+  };
+}
+
+/** End of a session: the ready record and governance RUN_ENDED. */
+export function streamFinishPorts(env: PlatformEnvironment, deps: PlatformDependencies) {
+  return {
+    clock,
+    readyRuns: async () => postgresReadyRunStore(await deps.pool()),
+    governance: s3GovernanceSink(deps.s3, env.PLATFORM_BUCKET),
   };
 }
 

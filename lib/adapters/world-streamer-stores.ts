@@ -1,10 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  ExecutionAlreadyExists,
-  ListStateMachinesCommand,
-  type SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { canonicalJson, parseJsonLossless } from '../contracts/canonical-json.ts';
 import type { CanonicalEnvelope } from '../contracts/envelope.ts';
 import { pythonIsoformat } from '../contracts/python-format.ts';
@@ -23,7 +18,7 @@ import type {
 import { FINAL_READY_STATUSES, type FinalReadyStatus } from '../world-streamer/reason-codes.ts';
 import { Checkpoint } from '../world-streamer/stream-contracts.ts';
 import type { Pool } from './postgres/pool.ts';
-import { s3ObjectStore } from './s3-object-store.ts';
+import { s3ObjectReader } from './s3-object-store.ts';
 import { appendLineOnce, getObjectText, putObjectOnce, S3AppendConflict } from './s3-objects.ts';
 
 /** The World Streamer's ports on Postgres (migration 0004), S3, Step Functions and the IG HTTP API. */
@@ -251,44 +246,23 @@ export function s3EngineRunOpener(s3: S3Client): EngineRunOpener {
     open(engineRunRoot) {
       const uri = parseS3Uri(engineRunRoot);
       if (!uri) throw new Error(`engine_run_root ${engineRunRoot}: expected s3://bucket/prefix`);
-      return s3ObjectStore(s3, uri.bucket, uri.key);
+      return s3ObjectReader(s3, uri.bucket, uri.key);
     },
   };
 }
 
 /**
- * Starts `stream-run` executions. The machine is named by its ARN, or by its name when the ARN is not known
- * as text (found once with ListStateMachines). A running execution of the same name and input is started again
- * idempotently (`started: true`); ExecutionAlreadyExists (one of that name has ended) → `started: false`.
+ * Starts `stream-run` executions (by the ARN the stage configures). A running execution of the same name and
+ * input is started again idempotently (`started: true`); ExecutionAlreadyExists (one of that name has ended) →
+ * `started: false`.
  */
-export function sfnStreamRunStarter(
-  sfn: SFNClient,
-  machine: { arn?: string | undefined; name?: string | undefined },
-): StreamRunStarter {
-  let arn: Promise<string> | undefined;
-  const machineArn = () => {
-    arn ??= (async () => {
-      if (machine.arn) return machine.arn;
-      let token: string | undefined;
-      do {
-        const page = await sfn.send(new ListStateMachinesCommand({ nextToken: token }));
-        const found = page.stateMachines?.find((m) => m.name === machine.name);
-        if (found?.stateMachineArn) return found.stateMachineArn;
-        token = page.nextToken;
-      } while (token);
-      throw new Error(`state machine ${machine.name ?? '(no name)'} not found`);
-    })().catch((error) => {
-      arn = undefined;
-      throw error;
-    });
-    return arn;
-  };
+export function sfnStreamRunStarter(sfn: SFNClient, stateMachineArn: string): StreamRunStarter {
   return {
     async start(name, input) {
       try {
         await sfn.send(
           new StartExecutionCommand({
-            stateMachineArn: await machineArn(),
+            stateMachineArn,
             name,
             input: JSON.stringify(input),
           }),

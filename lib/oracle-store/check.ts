@@ -9,7 +9,7 @@ import {
   type GateMap,
   outputPathTemplate,
 } from './interface-pack.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectReader } from './object-store.ts';
 import {
   LEGACY_PACK_SEAL_KEY,
   PACK_MANIFEST_KEY,
@@ -96,7 +96,7 @@ class ReportBuilder {
   }
 }
 
-export async function checkPack(store: ObjectStore, request: CheckRequest): Promise<CheckReport> {
+export async function checkPack(store: ObjectReader, request: CheckRequest): Promise<CheckReport> {
   const catalogue = request.catalogue ?? ENGINE_CATALOGUE;
   const gateMap = request.gateMap ?? ENGINE_GATE_MAP;
   const outputIds = [...(request.outputIds ?? DEFAULT_CHECK_OUTPUT_IDS)];
@@ -143,7 +143,7 @@ export async function checkPack(store: ObjectStore, request: CheckRequest): Prom
   return report.build(details);
 }
 
-async function readRunReceipt(store: ObjectStore, report: ReportBuilder): Promise<RunReceipt | undefined> {
+async function readRunReceipt(store: ObjectReader, report: ReportBuilder): Promise<RunReceipt | undefined> {
   let bytes: Uint8Array | undefined;
   try {
     bytes = await store.get(RUN_RECEIPT_KEY);
@@ -175,7 +175,7 @@ async function readRunReceipt(store: ObjectStore, report: ReportBuilder): Promis
  * Outputs whose templates do not use `{scenario_id}` need none, and then none is reported missing.
  */
 async function scanScenarioId(
-  store: ObjectStore,
+  store: ObjectReader,
   outputs: readonly CatalogueOutput[],
   receipt: RunReceipt,
   report: ReportBuilder,
@@ -212,7 +212,7 @@ async function scanScenarioId(
  * The required gates of the requested outputs are verified by their hash law too.
  */
 async function checkGates(
-  store: ObjectStore,
+  store: ObjectReader,
   gateMap: GateMap,
   catalogue: Catalogue,
   outputs: readonly CatalogueOutput[],
@@ -262,7 +262,7 @@ async function checkGates(
 }
 
 async function checkOutputs(
-  store: ObjectStore,
+  store: ObjectReader,
   outputs: readonly CatalogueOutput[],
   tokens: TemplateTokens,
   scenarioKnown: boolean,
@@ -290,7 +290,7 @@ async function checkOutputs(
 }
 
 async function checkPackFiles(
-  store: ObjectStore,
+  store: ObjectReader,
   strictSeal: boolean,
   report: ReportBuilder,
   details: CheckDetails,

@@ -8,14 +8,14 @@ import {
   type GateMap,
   type VerificationMethod,
 } from './interface-pack.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectReader } from './object-store.ts';
 import { readJsonBytes } from './pack-contracts.ts';
 import type { GateStatus } from './reason-codes.ts';
 import { joinKey, renderTemplate } from './templates.ts';
 
 /**
  * Gate verification by the hash laws of engine_gates.map.yaml (control-ingress.md §1.4, "SR's verification
- * law"). Pure functions compute digests from bytes; `verifyGate` fetches the bytes through the ObjectStore.
+ * law"). Pure functions compute digests from bytes; `verifyGate` fetches the bytes through the ObjectReader.
  */
 
 /** Gates are fingerprint-scoped: their templates use only `{manifest_fingerprint}`. */
@@ -198,7 +198,7 @@ interface Outcome {
 
 /** Verifies one gate at the store root by its hash law. Never throws for absent or malformed artifacts. */
 export async function verifyGate(
-  store: ObjectStore,
+  store: ObjectReader,
   gate: GateDefinition,
   tokens: GateTokens,
 ): Promise<GateResult> {
@@ -224,7 +224,7 @@ function result(gate: GateDefinition, paths: GatePaths | undefined, o: Outcome):
   };
 }
 
-async function verifyAt(store: ObjectStore, gate: GateDefinition, paths: GatePaths): Promise<Outcome> {
+async function verifyAt(store: ObjectReader, gate: GateDefinition, paths: GatePaths): Promise<Outcome> {
   const method = gate.verification_method;
   const flagBytes = await store.get(paths.passed_flag);
   if (flagBytes === undefined) {
@@ -269,7 +269,7 @@ async function verifyAt(store: ObjectStore, gate: GateDefinition, paths: GatePat
 type LawOutcome = { actual: string } | { missing: string[]; why: string } | { conflict: string };
 
 async function readIndex(
-  store: ObjectStore,
+  store: ObjectReader,
   paths: GatePaths,
 ): Promise<{ index: unknown } | Exclude<LawOutcome, { actual: string }>> {
   if (!paths.index) return { conflict: 'gate has no index_path_template' };
@@ -281,7 +281,7 @@ async function readIndex(
 }
 
 async function actualDigest(
-  store: ObjectStore,
+  store: ObjectReader,
   method: VerificationMethod,
   paths: GatePaths,
   bundleKeys: readonly string[],
@@ -310,7 +310,7 @@ async function actualDigest(
 
 /** sha256 over the files' bytes in the given order; every absent or unresolvable file is reported. */
 async function hashFiles(
-  store: ObjectStore,
+  store: ObjectReader,
   files: { listed: string; key: string | undefined }[],
 ): Promise<LawOutcome> {
   const bodies: Uint8Array[] = [];
@@ -326,7 +326,7 @@ async function hashFiles(
 
 /** Verifies each gate id; ids not in the map come back MISSING. */
 export async function verifyGates(
-  store: ObjectStore,
+  store: ObjectReader,
   gateIds: readonly string[],
   tokens: GateTokens,
   gateMap: GateMap = ENGINE_GATE_MAP,

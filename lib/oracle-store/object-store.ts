@@ -9,19 +9,32 @@ export interface StoredObject {
   etag: string | undefined;
 }
 
-export interface ObjectStore {
+/** The read side of a store: what checkers, planners and streamers need (their roles grant reads only). */
+export interface ObjectReader {
   /** A printable address of the root (s3://bucket/prefix or an absolute directory). */
   readonly root: string;
   /** Every object whose key starts with `prefix` ('' for all), sorted by key. */
   list(prefix: string): Promise<StoredObject[]>;
   /** The object's bytes, or undefined when absent. */
   get(key: string): Promise<Uint8Array | undefined>;
-  /** Write-once: false when the key already exists (S3 `If-None-Match: *`). */
-  putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
-  put(key: string, body: Uint8Array | string, options?: { sha256?: string }): Promise<void>;
   /** Size and, when recorded at write time, the sha256 of the object; undefined when absent. */
   head?(key: string): Promise<{ size: number; sha256: string | undefined } | undefined>;
-  delete(key: string): Promise<void>;
   /** For stores on the local disk: the object's own path, so readers can use it without a copy. */
   localPath?(key: string): string;
+}
+
+/** A store written only once per key: the seal, the stream view's receipt and manifest. */
+export interface WriteOnceStore extends ObjectReader {
+  /** Write-once: false when the key already exists (S3 `If-None-Match: *`). */
+  putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
+}
+
+/** A store whose objects are also written in place: sync and the sort's part writer. Nothing in the platform deletes. */
+export interface ObjectStore extends WriteOnceStore {
+  put(key: string, body: Uint8Array | string, options?: { sha256?: string }): Promise<void>;
+}
+
+/** A store that can also delete: the disk and in-memory stores of tools and tests (never an S3 adapter). */
+export interface DeletableObjectStore extends ObjectStore {
+  delete(key: string): Promise<void>;
 }

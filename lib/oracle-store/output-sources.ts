@@ -1,11 +1,11 @@
 import { ENGINE_CATALOGUE, outputPathTemplate } from './interface-pack.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectReader } from './object-store.ts';
 import { readWorldKey } from './seal.ts';
 import { globObjects, renderTemplate } from './templates.ts';
 
 /** The source part keys of an output: its catalogue template rendered with the world's tokens, then globbed. */
 export async function outputSourceKeys(
-  store: ObjectStore,
+  store: ObjectReader,
   outputId: string,
   scenarioId: string,
 ): Promise<string[]> {

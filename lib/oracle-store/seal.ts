@@ -1,7 +1,7 @@
 import { canonicalJson } from '../contracts/canonical-json.ts';
 import { sha256Hex } from './digest.ts';
 import { CATALOGUE_DIGEST, GATE_MAP_DIGEST } from './interface-pack.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectReader, WriteOnceStore } from './object-store.ts';
 import {
   jsonObjectBody,
   PACK_MANIFEST_KEY,
@@ -63,7 +63,7 @@ export function oraclePackId(
 }
 
 /** The world key from run_receipt.json plus the scenario (which never comes from the receipt). */
-export async function readWorldKey(store: ObjectStore, scenarioId: string): Promise<WorldKey> {
+export async function readWorldKey(store: ObjectReader, scenarioId: string): Promise<WorldKey> {
   const bytes = await store.get(RUN_RECEIPT_KEY);
   if (bytes === undefined)
     throw new SealError('PACK_ROOT_NOT_FOUND', `no ${RUN_RECEIPT_KEY} under ${store.root}`);
@@ -78,7 +78,7 @@ export async function readWorldKey(store: ObjectStore, scenarioId: string): Prom
   return { manifest_fingerprint, parameter_hash, scenario_id: scenarioId, seed };
 }
 
-export async function sealPack(store: ObjectStore, request: SealRequest): Promise<SealResult> {
+export async function sealPack(store: WriteOnceStore, request: SealRequest): Promise<SealResult> {
   const { scenarioId, engineRelease, now } = request;
   if (!scenarioId?.trim()) throw new SealError('SCENARIO_ID_MISSING', 'a scenario_id is required');
   if (scenarioId.length > 256) throw new SealError('SCENARIO_ID_INVALID', 'scenario_id is longer than 256');
@@ -132,7 +132,7 @@ function fingerprint(value: unknown, keys: readonly string[], timestampKey: stri
 }
 
 async function writeOnce(
-  store: ObjectStore,
+  store: WriteOnceStore,
   key: string,
   value: PackManifest | PackSeal,
   timestampKey: string,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectReader, ObjectStore } from './object-store.ts';
 
 /**
  * oracle-sync: copies an engine world (a directory or an S3 prefix) into the oracle store under its engine run
@@ -29,7 +29,7 @@ export interface SyncResult extends SyncProgress {
 }
 
 export async function syncWorld(
-  source: ObjectStore,
+  source: ObjectReader,
   target: ObjectStore,
   options: { concurrency?: number; onProgress?: (p: SyncProgress) => void } = {},
 ): Promise<SyncResult> {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ObjectStore, StoredObject } from './object-store.ts';
+import type { ObjectReader, StoredObject } from './object-store.ts';
 
 /** Token values for `{name}` placeholders; bigint seeds render as exact decimals. */
 export type TemplateTokens = Readonly<Record<string, string | number | bigint | undefined>>;
@@ -57,7 +57,7 @@ function globSegmentToRegExp(pattern: string): string {
  * The objects a rendered catalogue path names: `*`/`?` match within one path segment; a path ending in
  * `/` names everything under that directory; a plain path names that object or, failing that, a directory.
  */
-export async function globObjects(store: ObjectStore, pattern: string): Promise<StoredObject[]> {
+export async function globObjects(store: ObjectReader, pattern: string): Promise<StoredObject[]> {
   const key = pattern.replace(/^\.\//, '');
   if (key.endsWith('/')) return store.list(key);
   const firstGlob = key.search(GLOB_CHARS);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WSP_PRODUCER } from '../contracts/envelope.ts';
+import { MAX_CHUNKS_PER_SEGMENT } from '../world-streamer/segments.ts';
 import { WorldStreamerSettings } from '../world-streamer/settings.ts';
 import { parseConfig, type Stage } from './config.ts';
 
@@ -36,9 +37,13 @@ const csv = text.transform((v) =>
 );
 
 /** A state machine ARN; anything else (an unresolved intrinsic rendered as text) counts as absent. */
-const stateMachineArn = text.transform((v) =>
-  v !== undefined && /^arn:aws[\w-]*:states:[^:]*:[^:]*:stateMachine:.+$/.test(v) ? v : undefined,
-);
+/** The stream-run state machine's ARN (serverless.yml builds it from the name; the local cloud resolves it). */
+export const StateMachineArn = z
+  .string()
+  .regex(
+    /^arn:aws[\w-]*:states:[^:]+:\d{12}:stateMachine:[\w-]{1,80}$/,
+    'a Step Functions state machine ARN',
+  );
 
 export const WorldStreamerEnvironment = z
   .object({
@@ -47,12 +52,11 @@ export const WorldStreamerEnvironment = z
     WSP_IG_API_KEY: text,
     WSP_IG_API_KEY_SSM_PARAMETER: text,
     WSP_IG_TIMEOUT_MS: int(1, 30_000),
-    STREAM_RUN_STATE_MACHINE_ARN: stateMachineArn,
-    /** Used to find the ARN (ListStateMachines) when the ARN is not given as one. */
-    STREAM_RUN_STATE_MACHINE_NAME: text,
+    STREAM_RUN_STATE_MACHINE_ARN: StateMachineArn,
     WSP_STREAM_SPEEDUP: numeric.pipe(z.number().finite().min(0).optional()),
     WSP_MAX_EVENTS_PER_OUTPUT: int(0, 0),
     WSP_CHUNK_ROWS: int(1, 1024, 100_000),
+    WSP_CHUNKS_PER_SEGMENT: int(1, 500, MAX_CHUNKS_PER_SEGMENT),
     WSP_CHUNK_BUDGET_MS: int(1, 60_000),
     WSP_WAIT_THRESHOLD_MS: int(0, 10_000),
     WSP_OUTPUT_CONCURRENCY: int(0, 2),
@@ -96,6 +100,7 @@ export function settingsFromEnvironment(env: WorldStreamerEnvironment, stage: St
       speedup: env.WSP_STREAM_SPEEDUP ?? (stage === 'local' ? 0 : 600),
       maxEventsPerOutput: env.WSP_MAX_EVENTS_PER_OUTPUT,
       chunkRows: env.WSP_CHUNK_ROWS,
+      chunksPerSegment: env.WSP_CHUNKS_PER_SEGMENT,
       chunkBudgetMs: env.WSP_CHUNK_BUDGET_MS,
       waitThresholdMs: env.WSP_WAIT_THRESHOLD_MS,
       pushConcurrency: env.WSP_IG_PUSH_CONCURRENCY,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { attemptId } from '../contracts/identity.ts';
 import { pythonIsoformat } from '../contracts/python-format.ts';
 import { Hex32, Hex64, Uint64 } from '../contracts/wire-primitives.ts';
-import type { ObjectStore } from '../oracle-store/object-store.ts';
+import type { ObjectReader } from '../oracle-store/object-store.ts';
 import { RUN_RECEIPT_KEY, RunReceipt, readJsonBytes } from '../oracle-store/pack-contracts.ts';
 import type { RunLease } from './authority.ts';
 import type { RunPlan } from './plan.ts';
@@ -58,7 +58,7 @@ export type ReceiptCheck =
 
 /** The world's run_receipt.json must exist, parse, and name the requested mf, ph, seed (and run_id if given). */
 export async function checkRunReceipt(
-  world: ObjectStore,
+  world: ObjectReader,
   expected: { manifest_fingerprint: string; parameter_hash: string; seed: bigint | number; run_id?: string },
 ): Promise<ReceiptCheck> {
   const bytes = await world.get(RUN_RECEIPT_KEY);
@@ -80,7 +80,7 @@ export async function checkRunReceipt(
 }
 
 export type EngineAttemptResult =
-  | { ok: true; world: ObjectStore; engineRunRoot: string; receipt: RunReceipt }
+  | { ok: true; world: ObjectReader; engineRunRoot: string; receipt: RunReceipt }
   | { ok: false; reason: RunReasonCode; detail: string };
 
 export interface EngineAttemptContext {

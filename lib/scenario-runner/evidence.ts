@@ -5,7 +5,7 @@ import { parseAwareDateTime } from '../contracts/python-format.ts';
 import { EngineOutputLocator, GateReceipt, type InstanceProofReceipt } from '../contracts/ready.ts';
 import { type GateResult, verifyGates } from '../oracle-store/gates.ts';
 import { type Catalogue, type GateMap, outputPathTemplate } from '../oracle-store/interface-pack.ts';
-import type { ObjectStore } from '../oracle-store/object-store.ts';
+import type { ObjectReader } from '../oracle-store/object-store.ts';
 import { globObjects, renderTemplate, templateTokens } from '../oracle-store/templates.ts';
 import { ensureInstanceReceipt, isInstanceScope } from './instance-receipts.ts';
 import type { RunPlan } from './plan.ts';
@@ -44,7 +44,7 @@ export type EvidenceResult =
   | { status: 'CONFLICT'; reason: 'EVIDENCE_CONFLICT'; missing: string[]; detail: string };
 
 export interface EvidenceInput {
-  world: ObjectStore;
+  world: ObjectReader;
   /** The root as addressed by the request/wiring; locator and receipt paths are `<root>/<key>`. */
   engineRunRoot: string;
   plan: RunPlan;
@@ -184,7 +184,7 @@ export async function collectEvidence(input: EvidenceInput): Promise<EvidenceRes
  * when a listed object can no longer be read (→ INSTANCE_DIGEST_MISSING for instance-scoped outputs).
  */
 export async function contentDigest(
-  world: ObjectStore,
+  world: ObjectReader,
   keys: readonly string[],
 ): Promise<string | undefined> {
   const hash = createHash('sha256');

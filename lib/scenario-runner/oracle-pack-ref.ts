@@ -1,5 +1,5 @@
 import type { OraclePackRef } from '../contracts/ready.ts';
-import type { ObjectStore } from '../oracle-store/object-store.ts';
+import type { ObjectReader } from '../oracle-store/object-store.ts';
 import { PACK_MANIFEST_KEY, PackManifest, readJsonBytes } from '../oracle-store/pack-contracts.ts';
 import type { RunReasonCode } from './reason-codes.ts';
 
@@ -17,7 +17,7 @@ export type OraclePackRefResult =
     };
 
 export interface PackRefInput {
-  world: ObjectStore;
+  world: ObjectReader;
   engineRunRoot: string;
   worldKey: {
     manifest_fingerprint: string;

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../oracle-store/object-store.ts';
+import type { ObjectReader } from '../oracle-store/object-store.ts';
 import type { EngineAttemptReport, EngineInvocation } from './engine-attempt.ts';
 
 /**
@@ -80,10 +80,10 @@ export interface RunArtifactStore {
 /** Port: read access to sealed engine worlds in the Oracle Store. */
 export interface OracleWorldReader {
   /**
-   * The engine run root (an `s3://…` address or a path) as an ObjectStore whose keys are relative to it;
+   * The engine run root (an `s3://…` address or a path) as an ObjectReader whose keys are relative to it;
    * undefined when nothing is stored there (→ ENGINE_ROOT_MISSING).
    */
-  open(engineRunRoot: string): Promise<ObjectStore | undefined>;
+  open(engineRunRoot: string): Promise<ObjectReader | undefined>;
 }
 
 /** Port: the control bus (Kinesis stream `sr-control-bus`, §3.6). */

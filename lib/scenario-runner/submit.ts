@@ -5,7 +5,7 @@ import {
   ENGINE_GATE_MAP,
   type GateMap,
 } from '../oracle-store/interface-pack.ts';
-import type { ObjectStore } from '../oracle-store/object-store.ts';
+import type { ObjectReader } from '../oracle-store/object-store.ts';
 import { RunLease, registerRun } from './authority.ts';
 import { checkRunReceipt, runEngineAttempt } from './engine-attempt.ts';
 import { collectEvidence, type EvidenceResult } from './evidence.ts';
@@ -281,7 +281,7 @@ async function commitPlan(ctx: RunContext, fresh: RunPlan): Promise<RunPlan> {
 }
 
 type WorldOpening =
-  | { ok: true; store: ObjectStore; root: string; engineRunId: string }
+  | { ok: true; store: ObjectReader; root: string; engineRunId: string }
   | { ok: false; reason: RunReasonCode; detail: string };
 
 /** §3.3 steps 3–4: the engine world to collect evidence from, reused or freshly produced. */

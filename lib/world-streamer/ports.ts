@@ -1,5 +1,5 @@
 import type { CanonicalEnvelope } from '../contracts/envelope.ts';
-import type { ObjectStore } from '../oracle-store/object-store.ts';
+import type { ObjectReader } from '../oracle-store/object-store.ts';
 import type { FinalReadyStatus } from './reason-codes.ts';
 import type {
   Checkpoint,
@@ -67,7 +67,7 @@ export interface GovernanceSink {
  * The engine run root, read-only (§4.2, §4.3): the oracle store's ObjectStore port, so the S3 and file adapters
  * serve as they are. Keys are relative to the root; `root` must be the string the stream sort used.
  */
-export type EngineRunStore = Pick<ObjectStore, 'root' | 'list' | 'get'>;
+export type EngineRunStore = Pick<ObjectReader, 'root' | 'list' | 'get'>;
 
 export interface EngineRunOpener {
   open(engineRunRoot: string): EngineRunStore;

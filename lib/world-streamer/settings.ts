@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { WSP_PRODUCER } from '../contracts/envelope.ts';
 import { OutputId, Provenance } from '../contracts/wire-primitives.ts';
 import { FRAUD_CONTEXT_OUTPUT_IDS, TRAFFIC_OUTPUT_IDS } from '../oracle-store/interface-pack.ts';
+import { MAX_CHUNKS_PER_SEGMENT } from './segments.ts';
 
 /**
  * World Streamer knobs (control-ingress.md §4.5–§4.7, §7 profile `local_parity`), parsed once at cold start.
@@ -33,6 +34,11 @@ export const WorldStreamerSettings = z
     maxEventsPerOutput: z.number().int().min(0).default(0),
     /** Rows one chunk Lambda reads (the reference reads batches of 1024); also the checkpoint granularity. */
     chunkRows: z.number().int().min(1).max(100_000).default(1024),
+    /**
+     * `WSP_CHUNKS_PER_SEGMENT` (our addition): chunks one `stream-output` execution runs before `stream-run` starts
+     * the next, so that no execution's history nears AWS's 25,000 events (segments.ts).
+     */
+    chunksPerSegment: z.number().int().min(1).max(MAX_CHUNKS_PER_SEGMENT).default(500),
     /** Wall time a chunk may spend pushing and pacing before it hands back to the state machine. */
     chunkBudgetMs: z.number().int().min(1).default(60_000),
     /** A pacing delay at least this long is waited in a Wait state, not inside the Lambda. */

@@ -15,6 +15,7 @@ import {
   STREAM_REASON_CODES,
   type StreamReasonCode,
 } from './reason-codes.ts';
+import { MAX_CHUNKS_PER_SEGMENT, SEGMENT_NAME_PREFIX_MAX } from './segments.ts';
 
 /**
  * Shapes the World Streamer passes between its Lambdas and the `stream-run` state machine, and the evidence it
@@ -75,6 +76,12 @@ export const StreamPlan = z.strictObject({
   context_output_ids: z.array(OutputId),
   /** The Map's MaxConcurrency (§4.5 `WSP_OUTPUT_CONCURRENCY`). */
   output_concurrency: z.number().int().min(1),
+  /**
+   * Ours: chunks one `stream-output` execution runs (a segment of an output), and the prefix of their names. Optional
+   * only so that the chunks of a session planned before segments existed still parse; prepare always sets both.
+   */
+  chunks_per_segment: z.number().int().min(1).max(MAX_CHUNKS_PER_SEGMENT).optional(),
+  segment_name_prefix: z.string().min(1).max(SEGMENT_NAME_PREFIX_MAX).optional(),
   /** The run's own stream settings (pinned with the run at P1), over the deployment's. */
   stream_settings: z
     .strictObject({

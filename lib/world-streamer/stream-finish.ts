@@ -49,6 +49,38 @@ export function combineOutputs(plan: StreamPlan, outputs: readonly ChunkResult[]
   return { status: 'STREAMED', emitted, reason: null };
 }
 
+/** What a Catch of stream-run hands the finish step: the error of the state that broke. */
+export const CaughtError = z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() });
+export type CaughtError = z.infer<typeof CaughtError>;
+
+/** A segment execution that failed, as its `.sync:2` task reports it in the Cause of States.TaskFailed. */
+const FailedSegment = z.looseObject({ Status: z.string(), Error: z.string(), Cause: z.string().optional() });
+
+/**
+ * The detail of a stream broken past its retries: `Error: Cause` of what broke. When a segment execution broke, the
+ * Catch sees States.TaskFailed with the segment's description as the Cause: its own error is named instead.
+ */
+export function brokenStreamDetail(error: CaughtError): string {
+  let name = error.Error ?? 'Error';
+  let cause = error.Cause ?? '';
+  if (name === 'States.TaskFailed') {
+    const segment = FailedSegment.safeParse(parseOrUndefined(cause));
+    if (segment.success) {
+      name = segment.data.Error;
+      cause = segment.data.Cause ?? '';
+    }
+  }
+  return `${name}: ${cause}`.slice(0, 256);
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface FinishDeps {
   readyRuns: ReadyRunStore;
   governance: GovernanceSink;

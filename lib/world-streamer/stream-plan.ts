@@ -24,6 +24,7 @@ import {
   type ProducerAllowlistSource,
 } from './ports.ts';
 import type { StreamReasonCode } from './reason-codes.ts';
+import { segmentNamePrefix } from './segments.ts';
 import type { WorldStreamerSettings } from './settings.ts';
 import {
   failed,
@@ -273,6 +274,8 @@ export async function prepareStream(
         settings.outputConcurrency > 0
           ? Math.min(settings.outputConcurrency, outputs.length)
           : outputs.length,
+      chunks_per_segment: settings.chunksPerSegment,
+      segment_name_prefix: segmentNamePrefix(input.session_id),
     },
   };
 }

@@ -10,6 +10,7 @@ startStepFunctionsServer({
   accountId: service.accountId,
   lambdaEndpoint: requiredEnv('PART_LAMBDA_ENDPOINT'),
   stateMachines: service.stateMachines.map((m) => ({ name: m.name, definition: m.definition, type: m.type })),
+  maxHistoryEvents: Number(requiredEnv('PART_MAX_HISTORY_EVENTS')),
   log: (line) => console.log(JSON.stringify(line)),
 })
   .then((server) => {

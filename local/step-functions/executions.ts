@@ -13,7 +13,12 @@ import type {
   ExecutionStatus,
   StartExecutionRequest,
 } from './execution-record.ts';
-import { EngineEventTranslator, ExecutionHistory } from './history.ts';
+import {
+  AWS_MAX_HISTORY_EVENTS,
+  EngineEventTranslator,
+  ExecutionHistory,
+  type HistoryLimitFailure,
+} from './history.ts';
 import type { LambdaInvoker } from './lambda-tasks.ts';
 import { ApiError } from './protocol.ts';
 import type { StateMachineRecord, StateMachineRegistry } from './state-machines.ts';
@@ -24,6 +29,8 @@ export interface ExecutionRegistryOptions {
   machines: StateMachineRegistry;
   lambda: LambdaInvoker;
   log: (line: Record<string, unknown>) => void;
+  /** Events one execution may have before it fails with States.Runtime (AWS: 25,000; lower only for tests). */
+  maxHistoryEvents?: number;
 }
 
 interface StopReason {
@@ -110,9 +117,16 @@ export class ExecutionRegistry implements ExecutionStarter {
     input: string,
     inputValue: JsonValue,
   ): ExecutionRecord {
-    const history = new ExecutionHistory();
     const startDate = Date.now();
     let ended = false;
+    const control: ExecutionControl = { abort: () => undefined };
+    const history = new ExecutionHistory({
+      maxEvents: this.options.maxHistoryEvents ?? AWS_MAX_HISTORY_EVENTS,
+      onReached: () => {
+        ended = true; // from here on no task starts, as on AWS
+        control.abort();
+      },
+    });
     const execution = machine.engine.run(inputValue, {
       overrides: {
         taskResourceLocalHandlers: buildTaskHandlers(machine.taskResources, {
@@ -134,7 +148,7 @@ export class ExecutionRegistry implements ExecutionStarter {
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
     });
-    const control: ExecutionControl = { abort: execution.abort };
+    control.abort = execution.abort;
     const translator = new EngineEventTranslator({
       roleArn: machine.roleArn,
       states: machine.states,
@@ -149,7 +163,7 @@ export class ExecutionRegistry implements ExecutionStarter {
       ended = true;
       await historyComplete;
       history.close();
-      settle(record, outcome, control.stopReason);
+      settle(record, outcome, control.stopReason, history.limitFailure);
       this.options.log({ msg: 'execution finished', executionArn: arn, status: record.status });
     });
     const record: ExecutionRecord = {
@@ -172,8 +186,16 @@ function settle(
   record: ExecutionRecord,
   outcome: PromiseSettledResult<JsonValue>,
   stopReason: StopReason | undefined,
+  limitFailure: HistoryLimitFailure | undefined,
 ): void {
   record.stopDate = Date.now();
+  if (limitFailure) {
+    // The history limit wins over whatever the engine ended with (it was aborted, or finished meanwhile).
+    record.status = 'FAILED';
+    record.error = limitFailure.error;
+    record.cause = limitFailure.cause;
+    return;
+  }
   if (outcome.status === 'fulfilled') {
     record.status = 'SUCCEEDED';
     record.output = JSON.stringify(outcome.value ?? null);

@@ -13,15 +13,51 @@ export interface StoredHistoryEvent {
   body: HistoryEventBody;
 }
 
-/** Events of one execution, in the order they happened; closed once the execution reaches a final state. */
+/** AWS's quota: a STANDARD execution whose history reaches 25,000 events fails (a hard quota). */
+export const AWS_MAX_HISTORY_EVENTS = 25_000;
+
+/** What AWS records when the quota is reached: the last event it admits is this ExecutionFailed. */
+export interface HistoryLimitFailure {
+  error: 'States.Runtime';
+  cause: string;
+}
+
+const FINAL_EVENT_TYPES: ReadonlySet<HistoryEventType> = new Set([
+  'ExecutionSucceeded',
+  'ExecutionFailed',
+  'ExecutionAborted',
+  'ExecutionTimedOut',
+]);
+
+export interface HistoryLimit {
+  /** The most events one execution may have, its final event included. */
+  maxEvents: number;
+  /** Called once, when the limit is reached: the execution must stop and start no further task. */
+  onReached(): void;
+}
+
+/**
+ * Events of one execution, in the order they happened; closed once the execution reaches a final state. As on AWS,
+ * an event that would take the last place under the limit is replaced by ExecutionFailed (States.Runtime), which
+ * closes the history; a final event may still take that place.
+ */
 export class ExecutionHistory {
   readonly #events: StoredHistoryEvent[] = [];
   #closed = false;
+  #limitFailure: HistoryLimitFailure | undefined;
+
+  constructor(private readonly limit: HistoryLimit) {
+    if (!Number.isInteger(limit.maxEvents) || limit.maxEvents < 2)
+      throw new Error(`maxEvents must be an integer of at least 2, not ${limit.maxEvents}`);
+  }
 
   append(body: HistoryEventBody, timestampMs = Date.now()): void {
     if (this.#closed) return; // e.g. a Lambda that finishes after StopExecution
-    const id = this.#events.length + 1;
-    this.#events.push({ id, previousEventId: id - 1, timestampMs, body });
+    if (this.#events.length + 1 >= this.limit.maxEvents && !FINAL_EVENT_TYPES.has(body.type)) {
+      this.#reachLimit(timestampMs);
+      return;
+    }
+    this.#push(body, timestampMs);
   }
 
   close(): void {
@@ -30,6 +66,27 @@ export class ExecutionHistory {
 
   get events(): readonly StoredHistoryEvent[] {
     return this.#events;
+  }
+
+  /** Set once the execution has failed for reaching the limit. */
+  get limitFailure(): HistoryLimitFailure | undefined {
+    return this.#limitFailure;
+  }
+
+  #reachLimit(timestampMs: number): void {
+    const failure: HistoryLimitFailure = {
+      error: 'States.Runtime',
+      cause: `The execution reached the maximum number of history events (${this.limit.maxEvents}).`,
+    };
+    this.#limitFailure = failure;
+    this.#push({ type: 'ExecutionFailed', executionFailedEventDetails: { ...failure } }, timestampMs);
+    this.#closed = true;
+    this.limit.onReached();
+  }
+
+  #push(body: HistoryEventBody, timestampMs: number): void {
+    const id = this.#events.length + 1;
+    this.#events.push({ id, previousEventId: id - 1, timestampMs, body });
   }
 }
 

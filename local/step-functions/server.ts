@@ -31,6 +31,8 @@ export interface StepFunctionsServerOptions {
   lambdaEndpoint: string;
   stateMachines: StateMachineSpec[];
   log?: (line: Record<string, unknown>) => void;
+  /** Events an execution may have before it fails as on AWS (default AWS's 25,000). */
+  maxHistoryEvents?: number;
 }
 
 const TARGET_PREFIX = 'AWSStepFunctions.';
@@ -45,7 +47,13 @@ export async function startStepFunctionsServer(
   const lambda = new LambdaInvoker(o.lambdaEndpoint, o.region);
   const services: Services = {
     machines,
-    executions: new ExecutionRegistry({ region: o.region, machines, lambda, log }),
+    executions: new ExecutionRegistry({
+      region: o.region,
+      machines,
+      lambda,
+      log,
+      maxHistoryEvents: o.maxHistoryEvents,
+    }),
   };
   for (const spec of o.stateMachines) {
     try {

@@ -82,6 +82,7 @@ async function lambdaFunctionTask(
     lambdaFunctionScheduledEventDetails: { resource, input: jsonText(input), inputDetails: dataDetails },
   });
   history.append({ type: 'LambdaFunctionStarted' });
+  notStartedOnceEnded(context, resource);
   try {
     const { payload } = await context.lambda.invoke(resource, input);
     await afterEngineEvents();
@@ -116,6 +117,7 @@ async function integrationTask(
   };
   await record('TaskScheduled', { region: context.region, parameters: jsonText(parameters) });
   await record('TaskStarted', {});
+  notStartedOnceEnded(context, `arn:aws:states:::${resourceType}:${resource}`);
   try {
     const output = await work((submitted) =>
       record('TaskSubmitted', { output: jsonText(submitted), outputDetails: dataDetails }),
@@ -127,6 +129,11 @@ async function integrationTask(
     await record('TaskFailed', { error: failure.name, cause: failure.message });
     throw failure;
   }
+}
+
+/** The history limit may be reached by the task's own scheduling events: then the work is not started. */
+function notStartedOnceEnded(context: TaskContext, resource: string): void {
+  if (context.ended()) throw new RuntimeFailure(`the execution has ended; ${resource} is not started`);
 }
 
 const detailsKey = (type: HistoryEventType): string =>

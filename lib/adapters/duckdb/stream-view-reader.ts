@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { DuckDBInstance, type DuckDBType, DuckDBTypeId, type DuckDBValue } from '@duckdb/node-api';
 import { PyFloat } from '../../contracts/canonical-json.ts';
-import type { ObjectStore } from '../../oracle-store/object-store.ts';
+import type { ObjectReader } from '../../oracle-store/object-store.ts';
 import { viewPrefix } from '../../oracle-store/stream-sort/receipt.ts';
 import type { StreamViewReader, StreamViewReadRequest } from '../../world-streamer/ports.ts';
 import type { StreamViewRow } from '../../world-streamer/stream-contracts.ts';
@@ -20,8 +20,8 @@ import type { DuckDbSettings } from './stream-sort-engine.ts';
  */
 
 export interface StreamViewReaderOptions {
-  /** The engine run root as an ObjectStore (its `root` is the string the stream sort used). */
-  open(engineRunRoot: string): ObjectStore;
+  /** The engine run root as an ObjectReader (its `root` is the string the stream sort used). */
+  open(engineRunRoot: string): ObjectReader;
   duckdb: DuckDbSettings;
   /** Where parts are staged (Lambda /tmp). */
   workspaceDir: string;

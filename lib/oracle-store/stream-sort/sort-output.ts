@@ -1,6 +1,6 @@
 import { canonicalJson } from '../../contracts/canonical-json.ts';
 import type { PreparedSort, SerializedWindow } from '../../contracts/oracle-pipeline.ts';
-import type { ObjectStore } from '../object-store.ts';
+import type { ObjectReader, ObjectStore, WriteOnceStore } from '../object-store.ts';
 import type { SortWorkspace, StreamSortEngine } from './engine.ts';
 import {
   assertSameRows,
@@ -47,7 +47,7 @@ const toJson = (w: SortWindow): SerializedWindow => ({
 const ordinalsOf = (sorted: string[]) => new Map(sorted.map((k, i) => [k, i]));
 
 export async function prepareOutputSort(
-  store: ObjectStore,
+  store: ObjectReader,
   engine: StreamSortEngine,
   workspace: SortWorkspace,
   req: OutputSortRequest,
@@ -202,7 +202,7 @@ export interface FinalizeContext {
 }
 
 export async function finalizeOutputSort(
-  store: ObjectStore,
+  store: WriteOnceStore,
   engine: StreamSortEngine,
   workspace: SortWorkspace,
   prepared: PreparedSort,
@@ -300,7 +300,7 @@ export async function sortOutput(
 
 /** Recomputes a committed view's stats from its parts; a part changed after the receipt fails the check. */
 export async function verifyStreamView(
-  store: ObjectStore,
+  store: ObjectReader,
   engine: StreamSortEngine,
   workspace: SortWorkspace,
   outputId: string,

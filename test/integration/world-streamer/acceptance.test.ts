@@ -349,7 +349,7 @@ describe('§9.11 gates', () => {
     const history = await historyOf(sfn, streamExecutionArn(state, r.message_id));
     const entered = history.map((e) => e.stateEnteredEventDetails?.name).filter(Boolean);
     expect(entered).toContain('FinishChecksFailed');
-    expect(entered).not.toContain('Chunk');
+    expect(entered).not.toContain('Segment');
     expect(await recordLines(r.message_id)).toEqual([
       { status: 'FAILED', reason: 'GATE_PASS_MISSING', emitted: '0' },
     ]);

@@ -65,9 +65,10 @@ describe('names rule', () => {
       'Bucket AWS::S3::Bucket BucketName "oracle-store-dev" is a fixed bucket name: leave BucketName to ' +
         'CloudFormation, or build it with Fn::Sub from the stage and ${AWS::AccountId}',
     ]);
-    expect(messages({ Stream: stream('fp.bus.audit.v1'), Bucket: bucket('oracle-store') }, 'local')).toEqual(
-      [],
-    );
+    for (const emulator of ['local', 'localstack'])
+      expect(
+        messages({ Stream: stream('fp.bus.audit.v1'), Bucket: bucket('oracle-store') }, emulator),
+      ).toEqual([]);
     expect(messages({ Stream: stream('fp.devices.v1') })).toHaveLength(1);
   });
 

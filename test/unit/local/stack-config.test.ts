@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/runtime/config.ts';
@@ -9,6 +11,7 @@ import {
   paths,
   stackConfig,
 } from '../../../local/stack-config.ts';
+import { spawnSpec } from '../../../local/stack-parts.ts';
 
 function errorOf(source: Record<string, string | undefined>): Error {
   try {
@@ -37,6 +40,7 @@ describe('stackConfig', () => {
       LOCAL_REGION: 'us-east-1',
       LOCAL_ACCOUNT_ID: '000000000000',
       LOCAL_ESM_IDLE_MAX_MS: 250,
+      LOCAL_SFN_MAX_HISTORY_EVENTS: 25_000,
       LOCAL_STARTUP_TIMEOUT_SECONDS: 120,
     });
     expect(c.dataDir).toBe(path.resolve('.local'));
@@ -95,6 +99,22 @@ describe('stackConfig', () => {
     expect(errorOf({ LOCAL_STARTUP_TIMEOUT_SECONDS: '601' }).message).toContain(
       'LOCAL_STARTUP_TIMEOUT_SECONDS: ',
     );
+  });
+
+  it('hands the Step Functions history limit to its part, and refuses one outside 20..25,000, naming the key', () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-config-'));
+    try {
+      const c = stackConfig({ LOCAL_CLOUD_DIR: dataDir, LOCAL_SFN_MAX_HISTORY_EVENTS: '600' });
+      expect(c.env.LOCAL_SFN_MAX_HISTORY_EVENTS).toBe(600);
+      expect(spawnSpec(c, 'step-functions').env.PART_MAX_HISTORY_EVENTS).toBe('600');
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+    for (const bad of ['19', '25001', 'many', '600.5']) {
+      expect(errorOf({ LOCAL_SFN_MAX_HISTORY_EVENTS: bad }).message, bad).toContain(
+        'invalid local cloud configuration: LOCAL_SFN_MAX_HISTORY_EVENTS: ',
+      );
+    }
   });
 
   it('gives every part its own port and every endpoint its configured port', () => {

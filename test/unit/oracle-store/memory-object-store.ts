@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ObjectStore, StoredObject } from '../../../lib/oracle-store/object-store.ts';
+import type { DeletableObjectStore, StoredObject } from '../../../lib/oracle-store/object-store.ts';
 
-export interface MemoryObjectStore extends ObjectStore {
+export interface MemoryObjectStore extends DeletableObjectStore {
   /** Every key, sorted. */
   keys(): string[];
   /** The object as UTF-8 text, or undefined. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ObjectStore } from '../../../lib/oracle-store/object-store.ts';
+import type { DeletableObjectStore } from '../../../lib/oracle-store/object-store.ts';
 import { sealPack } from '../../../lib/oracle-store/seal.ts';
 import { submitRun } from '../../../lib/scenario-runner/submit.ts';
 import { memoryObjectStore } from '../oracle-store/memory-object-store.ts';
@@ -136,7 +136,7 @@ describe('instance receipts (§3.5, §9.5)', () => {
     const ports = fakePorts();
     const inner = memoryObjectStore(ENGINE_ROOT);
     await buildWorld(inner);
-    const vanishing: ObjectStore = {
+    const vanishing: DeletableObjectStore = {
       ...inner,
       get: async (key) => (key.endsWith('.parquet') ? undefined : inner.get(key)),
     };
@@ -252,7 +252,7 @@ describe('authority and storage failures (§3.2, §0)', () => {
     const ports = fakePorts();
     const inner = memoryObjectStore(ENGINE_ROOT);
     await buildWorld(inner);
-    const slow: ObjectStore = {
+    const slow: DeletableObjectStore = {
       ...inner,
       get: async (key) => {
         if (key === '_oracle_pack_manifest.json') ports.clock.advance(301);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../../../lib/oracle-store/object-store.ts';
+import type { DeletableObjectStore } from '../../../lib/oracle-store/object-store.ts';
 import type { EngineAttemptReport, EngineInvocation } from '../../../lib/scenario-runner/engine-attempt.ts';
 import type {
   Clock,
@@ -129,8 +129,8 @@ export class MemoryArtifactStore implements RunArtifactStore {
 
 /** Engine worlds by root address; a root with no objects is "not there". */
 export class MemoryWorldReader implements OracleWorldReader {
-  readonly worlds = new Map<string, ObjectStore>();
-  add(root: string, store: ObjectStore = memoryObjectStore(root)): ObjectStore {
+  readonly worlds = new Map<string, DeletableObjectStore>();
+  add(root: string, store: DeletableObjectStore = memoryObjectStore(root)): DeletableObjectStore {
     this.worlds.set(root, store);
     return store;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalogueOf, ENGINE_CATALOGUE } from '../../../lib/oracle-store/interface-pack.ts';
-import type { ObjectStore } from '../../../lib/oracle-store/object-store.ts';
+import type { DeletableObjectStore } from '../../../lib/oracle-store/object-store.ts';
 import { submitRun } from '../../../lib/scenario-runner/submit.ts';
 import { buildWorld, MF, PH, RUN_ID } from '../oracle-store/world-builder.ts';
 import { FakeEngine, fakePorts } from './fakes.ts';
@@ -111,11 +111,14 @@ describe('reuse failures (§3.3 step 3)', () => {
   });
 
   it.each([
-    ['ENGINE_RECEIPT_MISSING', async (w: ObjectStore) => w.delete('run_receipt.json')],
-    ['ENGINE_RECEIPT_INVALID', async (w: ObjectStore) => w.put('run_receipt.json', '{"run_id": "short"}')],
+    ['ENGINE_RECEIPT_MISSING', async (w: DeletableObjectStore) => w.delete('run_receipt.json')],
+    [
+      'ENGINE_RECEIPT_INVALID',
+      async (w: DeletableObjectStore) => w.put('run_receipt.json', '{"run_id": "short"}'),
+    ],
     [
       'ENGINE_RECEIPT_MISMATCH',
-      async (w: ObjectStore) =>
+      async (w: DeletableObjectStore) =>
         w.put(
           'run_receipt.json',
           `{"run_id": "${RUN_ID}", "manifest_fingerprint": "${MF}", "parameter_hash": "${PH}", "seed": 7}`,

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ChunkResult } from '../../../lib/world-streamer/stream-contracts.ts';
-import { combineOutputs, finishStream } from '../../../lib/world-streamer/stream-finish.ts';
+import {
+  brokenStreamDetail,
+  combineOutputs,
+  finishStream,
+} from '../../../lib/world-streamer/stream-finish.ts';
 import { memoryGovernance, memoryReadyRuns, virtualTime } from './fakes.ts';
 import {
   MESSAGE_ID,
@@ -106,5 +110,38 @@ describe('stream result and evidence (control-ingress.md §4.1 steps 7–8, §4.
     );
     expect(result).toEqual(prepared);
     expect(readyRuns.lines[0]).toMatchObject({ status: 'FAILED', reason: 'GATE_PASS_MISSING', emitted: 0 });
+  });
+});
+
+describe('the detail of a stream broken past its retries', () => {
+  const segmentFailure = (error: string, cause: string) =>
+    JSON.stringify({
+      ExecutionArn: `arn:aws:states:us-east-1:000000000000:execution:fp-dev-stream-output:${MESSAGE_ID}-1-0`,
+      Status: 'FAILED',
+      Error: error,
+      Cause: cause,
+    });
+
+  it('a failed segment execution (States.TaskFailed, its description as the Cause) is named by its own error', () => {
+    const cause = JSON.stringify({ errorType: 'Lambda.ServiceException', errorMessage: 'endpoint down' });
+    expect(
+      brokenStreamDetail({
+        Error: 'States.TaskFailed',
+        Cause: segmentFailure('Lambda.ServiceException', cause),
+      }),
+    ).toBe(`Lambda.ServiceException: ${cause}`);
+  });
+
+  it('any other error is told as it came, cut at 256 characters', () => {
+    expect(brokenStreamDetail({ Error: 'States.Runtime', Cause: 'no such path' })).toBe(
+      'States.Runtime: no such path',
+    );
+    expect(brokenStreamDetail({ Error: 'States.TaskFailed', Cause: 'not a description' })).toBe(
+      'States.TaskFailed: not a description',
+    );
+    expect(brokenStreamDetail({})).toBe('Error: ');
+    expect(
+      brokenStreamDetail({ Error: 'States.TaskFailed', Cause: segmentFailure('X', 'y'.repeat(400)) }),
+    ).toHaveLength(256);
   });
 });

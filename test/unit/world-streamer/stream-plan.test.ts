@@ -127,6 +127,8 @@ describe('stream checks and plan (control-ingress.md §4.2, §4.3)', () => {
       traffic_output_ids: [TRAFFIC],
       context_output_ids: PARITY_OUTPUTS.slice(0, 3),
       output_concurrency: 4,
+      chunks_per_segment: 500,
+      segment_name_prefix: runInput().session_id,
     });
   });
 
@@ -143,11 +145,12 @@ describe('stream checks and plan (control-ingress.md §4.2, §4.3)', () => {
         created_at_utc: '2026-01-01T00:00:00+00:00',
       });
     await store.put('_oracle_pack_manifest.json', manifest('baseline_v1'));
-    const prepared = await prepare(store, defaultSettings({ outputConcurrency: 2 }));
+    const prepared = await prepare(store, defaultSettings({ outputConcurrency: 2, chunksPerSegment: 7 }));
     expect(prepared.kind === 'plan' && prepared.plan).toMatchObject({
       pack_key: sha('pack'),
       engine_release: 'engine-1.2.3',
       output_concurrency: 2,
+      chunks_per_segment: 7,
     });
     await store.put('_oracle_pack_manifest.json', manifest('other_scenario'));
     expect(reasonOf(await prepare(store))).toBe('WORLD_KEY_MISMATCH');

@@ -2,10 +2,13 @@ import { isIntrinsic, resolveText } from '../intrinsics.ts';
 import type { Finding, ReadinessInput } from '../model.ts';
 
 /**
- * Explicit physical names: within AWS's limits, unique in the template, and (on any stage but `local`) carrying
- * the stage, so two stages in one account and region never claim the same name. A name built from another
- * resource's Ref or attribute is not checked (its text is unknown until deploy).
+ * Explicit physical names: within AWS's limits, unique in the template, and (on any stage but the single-tenant
+ * emulator stages, `local` and `localstack`, which keep the walkthrough's names) carrying the stage, so two stages
+ * in one account and region never claim the same name. A name built from another resource's Ref or attribute is
+ * not checked (its text is unknown until deploy).
  */
+
+const EMULATOR_STAGES = new Set(['local', 'localstack']);
 
 interface NameRule {
   type: string;
@@ -137,7 +140,7 @@ export function namesRule(input: ReadinessInput): Finding[] {
     const label = `${value.rule.type} ${value.rule.property} "${value.text}"`;
     const limit = limitProblem(value);
     if (limit) finding(value.id, `${label} ${limit}`);
-    const stage = input.stage === 'local' ? undefined : stageProblem(value, input.stage);
+    const stage = EMULATOR_STAGES.has(input.stage) ? undefined : stageProblem(value, input.stage);
     if (stage) finding(value.id, `${label} ${stage}`);
   }
   const byName = new Map<string, string[]>();
