@@ -114,7 +114,7 @@ describe('§9.3 duplicate and concurrent submits of one request', () => {
   const key = `concurrent_${PRID_CONCURRENT}`;
   const runId = scenarioRunId(key);
 
-  it('five at once (three POST /v1/runs, two lifecycle tasks): one leader, four "Lease held by another runner…", one READY, one READY_COMMITTED', async () => {
+  it('five at once (three POST /v1/runs, two lifecycle tasks): one leader, the others "Lease held by another runner…" (or, started late, the finished run), one READY, one READY_COMMITTED', async () => {
     // Warm one container per concurrent call, so the submits below overlap instead of queueing behind cold starts.
     const warm = await Promise.all([
       ...Array.from({ length: 3 }, () => post({}, 'not-a-key')),
@@ -140,8 +140,14 @@ describe('§9.3 duplicate and concurrent submits of one request', () => {
     expect(leaders).toHaveLength(1);
     expect(leaders[0]).toMatchObject({ run_id: runId, state: 'READY', message: 'READY committed' });
     if (leaders[0]?.via === 'http') expect(leaders[0].status).toBe(200);
+    // Every other submit met the leader's lease (LEASE_BUSY, the current status not terminal yet), or, if the
+    // machine was slow enough to start it after the leader had committed, found the run READY (EXISTING). Under
+    // the whole suite's load a late one happens; at least one must have met the lease.
     const busy = answers.filter((a) => a.disposition === 'LEASE_BUSY');
-    expect(busy).toHaveLength(4);
+    const late = answers.filter((a) => a.disposition === 'EXISTING');
+    expect(busy.length + late.length).toBe(4);
+    expect(busy.length).toBeGreaterThanOrEqual(1);
+    for (const a of late) expect(a).toMatchObject({ run_id: runId, state: 'READY' });
     for (const a of busy) {
       expect(a).toMatchObject({ run_id: runId, message: LEASE_BUSY_MESSAGE });
       expect(a.message).toBe('Lease held by another runner; returning current status.');

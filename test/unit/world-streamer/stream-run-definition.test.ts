@@ -1,16 +1,11 @@
 import fs from 'node:fs';
-import {
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  ListExecutionsCommand,
-  type SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { segmentExecutionName } from '../../../lib/world-streamer/segments.ts';
 import { brokenStreamDetail } from '../../../lib/world-streamer/stream-finish.ts';
 import { startStepFunctionsServer } from '../../../local/step-functions/server.ts';
+import { historyOf } from '../../support/executions.ts';
 import {
   ACCOUNT,
   type FakeLambdaEndpoint,
@@ -90,19 +85,6 @@ const plan = {
   chunks_per_segment: CHUNKS_PER_SEGMENT,
   segment_name_prefix: SESSION,
 };
-
-async function historyOf(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
 
 describe('stream-run in segments of stream-output executions, under a history limit', () => {
   let lambda: FakeLambdaEndpoint | undefined;

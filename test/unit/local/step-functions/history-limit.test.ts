@@ -1,12 +1,7 @@
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  type SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStepFunctionsServer } from '../../../../local/step-functions/server.ts';
+import { historyOf } from '../../../support/executions.ts';
 import {
   ACCOUNT,
   type FakeLambdaEndpoint,
@@ -68,19 +63,6 @@ const parentOfEndless = {
 
 const causeAt = (maxEvents: number) =>
   `The execution reached the maximum number of history events (${maxEvents}).`;
-
-async function historyOf(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
 
 describe('local Step Functions: the execution history limit', () => {
   let lambda: FakeLambdaEndpoint | undefined;
