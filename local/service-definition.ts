@@ -19,7 +19,12 @@ const StreamEventObject = z.looseObject({
   startingPositionTimestamp: z.number().optional(),
   enabled: z.boolean().optional(),
   maximumRetryAttempts: z.number().int().min(-1).max(10_000).optional(),
-  maximumRecordAgeInSeconds: z.number().int().min(-1).max(604_800).optional(),
+  // AWS: -1 (no limit) or 60 to 604,800 seconds.
+  maximumRecordAgeInSeconds: z
+    .number()
+    .int()
+    .refine((n) => n === -1 || (n >= 60 && n <= 604_800), 'must be -1 or 60 to 604800 (AWS)')
+    .optional(),
   bisectBatchOnFunctionError: z.boolean().optional(),
   parallelizationFactor: z.number().int().min(1).max(10).optional(),
   functionResponseType: z.literal('ReportBatchItemFailures').optional(),

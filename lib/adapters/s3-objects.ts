@@ -6,7 +6,14 @@ export function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
-/** Write-once put (`If-None-Match: *`): true if created, false if the key already existed (412). */
+/** How often a write-once put is sent again after S3's 409 ConditionalRequestConflict (a concurrent write). */
+const CONFLICT_TRIES = 8;
+
+/**
+ * Write-once put (`If-None-Match: *`): true if created, false if the key already existed (412). A 409
+ * ConditionalRequestConflict (another write of the key was in flight) is sent again after a short jittered pause,
+ * as AWS asks: the retry then finds the other write (412) or none.
+ */
 export async function putObjectOnce(
   s3: S3Client,
   bucket: string,
@@ -14,20 +21,24 @@ export async function putObjectOnce(
   body: string | Uint8Array,
   contentType = 'application/json',
 ): Promise<boolean> {
-  try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        IfNoneMatch: '*',
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (statusOf(error) === 412) return false;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          IfNoneMatch: '*',
+        }),
+      );
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412) return false;
+      if (status !== 409 || attempt >= CONFLICT_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt * (0.5 + Math.random())));
+    }
   }
 }
 
@@ -132,6 +143,9 @@ export async function appendLineOnce(
       ? await putObjectIfMatch(s3, bucket, key, body, current.etag, contentType)
       : await putObjectOnce(s3, bucket, key, body, contentType);
     if (written) return true;
+    // Another writer won (412) or was still writing (409): give it time to finish before reading again.
+    if (attempt < tries)
+      await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt * (0.5 + Math.random())));
   }
   throw new S3AppendConflict(`${key}: ${tries} tries lost to other writers`);
 }

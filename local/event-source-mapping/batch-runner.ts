@@ -6,7 +6,8 @@ import type { StreamRecord } from './stream-record.ts';
  * Runs one batch to its end as Lambda's Kinesis ESM does (aws-semantics.md §1.1): retries a failed batch
  * until MaximumRetryAttempts, resumes after a partial response at the lowest failed record, bisects a
  * failed batch when asked (a split is not a retry), drops records older than MaximumRecordAgeInSeconds,
- * and sends what it gives up on to the failure destination before moving on.
+ * and sends what it gives up on to the failure destination before moving on. Whatever finished before a retry
+ * or the next piece is checkpointed first, as Lambda does: a crash in between never delivers it again.
  */
 
 export interface BatchPolicy {
@@ -25,6 +26,8 @@ export interface BatchPorts {
   ): Promise<void>;
   /** These records are finished (applied or sent to the failure destination): they may be checkpointed. */
   completed(records: StreamRecord[]): void;
+  /** Saves the shard's checkpoint (what `completed` marked) before the batch goes on. */
+  checkpoint(): Promise<void>;
   onRetry(records: StreamRecord[], reason: string): void;
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -59,10 +62,9 @@ export async function runBatch(
         await ports.sendFailure(expired, 'RecordAgeExceeded', piece.invocations, piece.lastError);
         ports.completed(expired);
         piece.records = piece.records.filter((r) => r.arrival.getTime() >= limit);
-        if (piece.records.length === 0) {
-          queue.shift();
-          continue;
-        }
+        if (piece.records.length === 0) queue.shift();
+        if (queue.length > 0) await ports.checkpoint();
+        if (piece.records.length === 0) continue;
       }
     }
     if (ports.stopping()) return 'interrupted';
@@ -73,9 +75,11 @@ export async function runBatch(
       case 'success':
         ports.completed(piece.records);
         queue.shift();
+        if (queue.length > 0) await ports.checkpoint();
         break;
       case 'partial': {
         ports.completed(piece.records.slice(0, outcome.index));
+        if (outcome.index > 0) await ports.checkpoint();
         piece.records = piece.records.slice(outcome.index);
         piece.retries++;
         piece.lastError = `partial batch response: first failed record ${outcome.sequenceNumber}`;
@@ -112,6 +116,7 @@ export async function runBatch(
       await ports.sendFailure(piece.records, 'RetryAttemptsExhausted', piece.invocations, piece.lastError);
       ports.completed(piece.records);
       queue.shift();
+      if (queue.length > 0) await ports.checkpoint();
       return;
     }
     ports.onRetry(piece.records, piece.lastError ?? 'retry');

@@ -276,6 +276,7 @@ export class ShardConsumer {
           progress().complete(records);
           this.status.recordsCompleted += records.length;
         },
+        checkpoint: () => this.saveCheckpoint(),
         onRetry: (_records, reason) => {
           this.status.retries++;
           this.status.lastError = reason.slice(0, 500);

@@ -1,27 +1,48 @@
 import type { KoaLikeContext as Ctx, S3Store } from 's3rver';
 
 /**
- * S3 conditional writes for s3rver, which ignores them: `If-None-Match: *` on PutObject and
- * CompleteMultipartUpload answers 412 when the key exists; `If-Match: <etag>` answers 412 on a stale
- * ETag and 404 when the key is missing. A per-key mutex makes check-and-write atomic against racing writers.
+ * S3 conditional writes for s3rver, which ignores them, with AWS's answers:
+ * - `If-None-Match: *` on PutObject and CompleteMultipartUpload answers 412 when the key exists; any other
+ *   If-None-Match value, or If-None-Match together with If-Match, answers 501 NotImplemented;
+ * - `If-Match: <etag>` answers 412 on a stale ETag and 404 when the key is missing;
+ * - a conditional write that arrives while another write of the same key is in flight answers 409
+ *   ConditionalRequestConflict (the client retries), as AWS does for a conflicting operation during the upload;
+ * - a plain PUT or DELETE of a key waits for a conditional write of it in flight, so the conditional write's check
+ *   and write stay atomic.
  */
 
-const locks = new Map<string, Promise<void>>();
+interface KeyState {
+  /** Writes of the key in flight (conditional or plain). */
+  writers: number;
+  /** Settles when the conditional write in flight (if any) has finished. */
+  conditional: Promise<void> | undefined;
+}
 
-async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = locks.get(key) ?? Promise.resolve();
-  let release: () => void = () => undefined;
-  const mine = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const chain = previous.then(() => mine);
-  locks.set(key, chain);
-  await previous;
+const keys = new Map<string, KeyState>();
+
+function stateOf(key: string): KeyState {
+  let state = keys.get(key);
+  if (!state) {
+    state = { writers: 0, conditional: undefined };
+    keys.set(key, state);
+  }
+  return state;
+}
+
+async function asWriter<T>(key: string, conditional: boolean, fn: () => Promise<T>): Promise<T> {
+  const state = stateOf(key);
+  state.writers++;
+  let done: () => void = () => undefined;
+  if (conditional) state.conditional = new Promise<void>((resolve) => (done = resolve));
   try {
     return await fn();
   } finally {
-    release();
-    if (locks.get(key) === chain) locks.delete(key);
+    state.writers--;
+    if (conditional) {
+      state.conditional = undefined;
+      done();
+    }
+    if (state.writers === 0 && state.conditional === undefined) keys.delete(key);
   }
 }
 
@@ -49,6 +70,8 @@ async function xmlError(ctx: Ctx, status: number, code: string, message: string)
 
 const unquote = (etag: string) => etag.replace(/"/g, '').trim();
 
+const PRECONDITION_FAILED = 'At least one of the pre-conditions you specified did not hold';
+
 export function conditionalWrites(store: S3Store) {
   return async (ctx: Ctx, next: () => Promise<unknown>): Promise<unknown> => {
     const ifNoneMatch = ctx.get('if-none-match');
@@ -56,31 +79,42 @@ export function conditionalWrites(store: S3Store) {
     const isPut =
       ctx.method === 'PUT' && !('partNumber' in ctx.query) && !ctx.get('x-amz-copy-source-if-match');
     const isComplete = ctx.method === 'POST' && 'uploadId' in ctx.query;
-    if (!(isPut || isComplete) || (!ifNoneMatch && !ifMatch)) return next();
+    const isDelete = ctx.method === 'DELETE' && !('uploadId' in ctx.query);
     const [, bucket, ...rest] = decodeURIComponent(ctx.path).split('/');
     const key = rest.join('/');
-    if (!bucket || !key) return next();
-    return withKeyLock(`${bucket}/${key}`, async () => {
+    if (!bucket || !key || !(isPut || isComplete || isDelete)) return next();
+    const id = `${bucket}/${key}`;
+    const conditional = (isPut || isComplete) && Boolean(ifNoneMatch || ifMatch);
+    if (!conditional) {
+      // A plain write waits for a conditional one in flight, then counts as in flight itself.
+      for (let pending = keys.get(id)?.conditional; pending; pending = keys.get(id)?.conditional)
+        await pending;
+      return asWriter(id, false, next);
+    }
+    if ((ifNoneMatch && ifNoneMatch !== '*') || (ifNoneMatch && ifMatch)) {
+      return xmlError(
+        ctx,
+        501,
+        'NotImplemented',
+        'A header you provided implies functionality that is not implemented',
+      );
+    }
+    if ((keys.get(id)?.writers ?? 0) > 0) {
+      return xmlError(
+        ctx,
+        409,
+        'ConditionalRequestConflict',
+        'A conflicting conditional operation is currently in progress against this resource. Please try again.',
+      );
+    }
+    return asWriter(id, true, async () => {
       const exists = await store.existsObject(bucket, key);
-      if (ifNoneMatch === '*' && exists) {
-        return xmlError(
-          ctx,
-          412,
-          'PreconditionFailed',
-          'At least one of the pre-conditions you specified did not hold',
-        );
-      }
+      if (ifNoneMatch === '*' && exists) return xmlError(ctx, 412, 'PreconditionFailed', PRECONDITION_FAILED);
       if (ifMatch) {
         if (!exists) return xmlError(ctx, 404, 'NoSuchKey', 'The specified key does not exist.');
         const current = (await store.getMetadata(bucket, key)).etag ?? '';
-        if (ifMatch !== '*' && unquote(ifMatch) !== unquote(current)) {
-          return xmlError(
-            ctx,
-            412,
-            'PreconditionFailed',
-            'At least one of the pre-conditions you specified did not hold',
-          );
-        }
+        if (ifMatch !== '*' && unquote(ifMatch) !== unquote(current))
+          return xmlError(ctx, 412, 'PreconditionFailed', PRECONDITION_FAILED);
       }
       return next();
     });

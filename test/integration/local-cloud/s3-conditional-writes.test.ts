@@ -6,7 +6,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
-import { appendLineOnce, S3AppendConflict } from '../../../lib/adapters/s3-objects.ts';
+import { appendLineOnce, putObjectOnce, S3AppendConflict } from '../../../lib/adapters/s3-objects.ts';
 import { clientsFor } from '../../support/clients.ts';
 
 const { state } = inject('stack');
@@ -42,7 +42,7 @@ describe('S3 emulator with conditional writes', () => {
     expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag).toBe(v2.ETag);
   });
 
-  it('lets exactly one of 20 racing write-once puts win', async () => {
+  it('lets exactly one of 20 racing write-once puts win; the others get 412 or 409', async () => {
     const key = `test/${randomUUID()}/race.json`;
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
@@ -51,7 +51,12 @@ describe('S3 emulator with conditional writes', () => {
     );
     const won = results.filter((r) => r.status === 'fulfilled');
     expect(won).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected' && status(r.reason) === 412)).toHaveLength(19);
+    // A loser answered while the winner was writing is told to retry (409, as AWS); one answered after, 412.
+    const lost = results
+      .map((r) => (r.status === 'rejected' ? status(r.reason) : 200))
+      .filter((s) => s !== 200);
+    expect(lost).toHaveLength(19);
+    expect(lost.every((s) => s === 412 || s === 409)).toBe(true);
     expect(await body(key)).toMatch(/^writer-\d+$/);
   });
 
@@ -72,6 +77,26 @@ describe('S3 emulator with conditional writes', () => {
       token = page.NextContinuationToken;
     } while (token);
     expect(keys.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `${prefix}${i}`));
+  });
+
+  it('putObjectOnce: of 20 racing writers exactly one creates the object; the others learn it exists (409s retried)', async () => {
+    const key = `test/${randomUUID()}/once.json`;
+    const created = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => putObjectOnce(s3, bucket, key, `writer-${i}`)),
+    );
+    expect(created.filter(Boolean)).toHaveLength(1);
+    expect(await body(key)).toBe(`writer-${created.indexOf(true)}`);
+  });
+
+  it('answers 501 NotImplemented to If-None-Match other than *, and writes nothing', async () => {
+    const key = `test/${randomUUID()}/etag-none-match.json`;
+    const refused = await s3
+      .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x', IfNoneMatch: '"abc"' }))
+      .catch((e: unknown) => e);
+    expect(status(refused)).toBe(501);
+    expect((refused as Error).name).toBe('NotImplemented');
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+    expect(listed.KeyCount ?? 0).toBe(0);
   });
 
   it('appendLineOnce: concurrent appenders each land their line exactly once; a repeat is a no-op', async () => {

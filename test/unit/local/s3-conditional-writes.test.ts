@@ -185,7 +185,7 @@ describe('conditionalWrites (S3 conditional PUT for s3rver)', () => {
     expect(c.status).toBe(412);
   });
 
-  it('serialises concurrent If-None-Match: * writers of one key: the second sees what the first wrote', async () => {
+  it('a conditional writer of a key with a write in flight answers 409 ConditionalRequestConflict; its retry sees the first write (412)', async () => {
     const store = new FakeStore();
     const middleware = conditionalWrites(store);
     const firstMayFinish = deferred();
@@ -200,19 +200,66 @@ describe('conditionalWrites (S3 conditional PUT for s3rver)', () => {
     const c2 = ctx('PUT', '/b/k', { 'If-None-Match': '*' });
 
     const p1 = middleware(c1, first.next);
-    const p2 = middleware(c2, second.next);
-    // let every ready microtask run: without the lock the second would already have checked the key
-    await new Promise((r) => setTimeout(r, 10));
-    expect(first.calls).toBe(1);
-    expect(store.calls).toEqual(['exists b/k']);
+    await middleware(c2, second.next); // answered at once, while the first is still writing
+    expect(c2.status).toBe(409);
+    expect(String(c2.body)).toContain('<Code>ConditionalRequestConflict</Code>');
+    expect(second.calls).toBe(0);
 
     firstMayFinish.resolve();
-    await Promise.all([p1, p2]);
-
+    await p1;
+    const retry = ctx('PUT', '/b/k', { 'If-None-Match': '*' });
+    await middleware(retry, second.next);
+    expect(retry.status).toBe(412);
     expect(second.calls).toBe(0);
-    expect(c2.status).toBe(412);
     expect(store.objects.get('b/k')).toBe(ETAG);
-    expect(store.calls).toEqual(['exists b/k', 'exists b/k']);
+  });
+
+  it('answers 501 NotImplemented for If-None-Match other than *, or with If-Match, as AWS does', async () => {
+    const store = new FakeStore();
+    const middleware = conditionalWrites(store);
+    const cases: Array<Record<string, string>> = [
+      { 'If-None-Match': ETAG },
+      { 'If-None-Match': '*', 'If-Match': ETAG },
+    ];
+    for (const headers of cases) {
+      const write = nextSpy();
+      const c = ctx('PUT', '/b/k', headers);
+      await middleware(c, write.next);
+      expect(c.status, JSON.stringify(headers)).toBe(501);
+      expect(String(c.body)).toContain('<Code>NotImplemented</Code>');
+      expect(write.calls).toBe(0);
+    }
+  });
+
+  it('a plain PUT or DELETE waits for a conditional write in flight; a conditional write during a plain one is 409', async () => {
+    const store = new FakeStore();
+    const middleware = conditionalWrites(store);
+    const order: string[] = [];
+    const conditionalMayFinish = deferred();
+    const conditional = middleware(
+      ctx('PUT', '/b/k', { 'If-None-Match': '*' }),
+      nextSpy(async () => {
+        await conditionalMayFinish.promise;
+        order.push('conditional');
+      }).next,
+    );
+    const plain = middleware(ctx('PUT', '/b/k'), nextSpy(() => void order.push('plain')).next);
+    const removal = middleware(ctx('DELETE', '/b/k'), nextSpy(() => void order.push('delete')).next);
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual([]); // both wait for the conditional write
+
+    conditionalMayFinish.resolve();
+    await Promise.all([conditional, plain, removal]);
+    expect(order[0]).toBe('conditional');
+    expect(order.slice(1).sort()).toEqual(['delete', 'plain']);
+
+    const plainMayFinish = deferred();
+    const slowPlain = middleware(ctx('PUT', '/b/k'), nextSpy(() => plainMayFinish.promise).next);
+    const during = ctx('PUT', '/b/k', { 'If-Match': ETAG });
+    await middleware(during, nextSpy().next);
+    expect(during.status).toBe(409);
+    plainMayFinish.resolve();
+    await slowPlain;
   });
 
   it('does not serialise writers of different keys', async () => {
@@ -244,7 +291,7 @@ describe('conditionalWrites (S3 conditional PUT for s3rver)', () => {
     expect(retry.calls).toBe(1);
   });
 
-  it('three racing writers of one key: exactly one write goes through', async () => {
+  it('three racing writers of one key: exactly one write goes through, the others are told to retry (409)', async () => {
     const store = new FakeStore();
     const middleware = conditionalWrites(store);
     const writes: number[] = [];
@@ -259,6 +306,6 @@ describe('conditionalWrites (S3 conditional PUT for s3rver)', () => {
       ),
     );
     expect(writes).toEqual([0]);
-    expect(contexts.map((c) => c.status)).toEqual([404, 412, 412]);
+    expect(contexts.map((c) => c.status)).toEqual([404, 409, 409]);
   });
 });

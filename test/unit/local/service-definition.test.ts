@@ -284,6 +284,9 @@ describe('describeService', () => {
     ['batchSize 10001', { batchSize: 10_001 }, 'batchSize'],
     ['unknown startingPosition', { startingPosition: 'OLDEST' }, 'startingPosition'],
     ['parallelizationFactor 11', { parallelizationFactor: 11 }, 'parallelizationFactor'],
+    ['maximumRecordAgeInSeconds 0', { maximumRecordAgeInSeconds: 0 }, 'maximumRecordAgeInSeconds'],
+    ['maximumRecordAgeInSeconds 59', { maximumRecordAgeInSeconds: 59 }, 'maximumRecordAgeInSeconds'],
+    ['maximumRecordAgeInSeconds 604801', { maximumRecordAgeInSeconds: 604_801 }, 'maximumRecordAgeInSeconds'],
   ])('rejects an invalid stream event setting: %s', (_, setting, key) => {
     const p = printed({ scoreStream: { arn: { 'Fn::GetAtt': ['TrafficStream', 'Arn'] }, ...setting } });
     let caught: unknown;
@@ -294,6 +297,14 @@ describe('describeService', () => {
     }
     expect(caught).toBeInstanceOf(Error);
     expect((caught as Error).message).toMatch(new RegExp(`^function score: stream event stream\\.${key}: `));
+  });
+
+  it.each([-1, 60, 604_800])('accepts maximumRecordAgeInSeconds %d', (age) => {
+    const p = printed({
+      scoreStream: { arn: { 'Fn::GetAtt': ['TrafficStream', 'Arn'] }, maximumRecordAgeInSeconds: age },
+    });
+    const event = describeService(p, ACCOUNT).functions.find((f) => f.key === 'score')?.streamEvents[0];
+    expect(event?.maximumRecordAgeInSeconds).toBe(age);
   });
 
   it('rejects a printed service without a service name', () => {
