@@ -60,6 +60,13 @@ export function choiceRuleForEngine(rule: unknown): unknown {
   return { ...(Next === undefined ? {} : { Next }), Not: { ...condition, [test]: true } };
 }
 
+const TOLERATED_FAILURE_FIELDS = [
+  'ToleratedFailurePercentage',
+  'ToleratedFailurePercentagePath',
+  'ToleratedFailureCount',
+  'ToleratedFailureCountPath',
+];
+
 /** A copy for the engine: AWS's default Task timeout instead of the engine's 60 s, all timers capped. */
 export function engineDefinition(definition: JsonObject): JsonObject {
   const copy = structuredClone(definition);
@@ -71,6 +78,12 @@ export function engineDefinition(definition: JsonObject): JsonObject {
     if (state.Type === 'Pass' && 'Result' in state && !state.Result)
       throw new Error(
         `Pass state ${name}: Result ${JSON.stringify(state.Result)} is falsy, which the local Step Functions engine ignores; use a non-falsy Result`,
+      );
+    // The engine accepts the tolerated-failure fields and ignores them: a Map would fail where AWS goes on.
+    const tolerated = TOLERATED_FAILURE_FIELDS.filter((field) => field in state);
+    if (state.Type === 'Map' && tolerated.length > 0)
+      throw new Error(
+        `Map state ${name}: ${tolerated.join(', ')} is not supported by the local Step Functions engine (it would be ignored)`,
       );
     if (
       state.Type === 'Task' &&

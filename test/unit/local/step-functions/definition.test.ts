@@ -50,6 +50,25 @@ describe('local Step Functions: definitions as AWS reads them', () => {
     expect(choiceRuleForEngine(untouched)).toBe(untouched);
   });
 
+  it('refuses a Map with a tolerated failure threshold, which the engine would silently ignore', () => {
+    const map = (extra: Record<string, unknown>) => ({
+      StartAt: 'M',
+      States: {
+        M: {
+          Type: 'Map',
+          ...extra,
+          ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    });
+    for (const field of ['ToleratedFailurePercentage', 'ToleratedFailureCount', 'ToleratedFailureCountPath'])
+      expect(() => engineDefinition(map({ [field]: field.endsWith('Path') ? '$.n' : 5 })), field).toThrow(
+        new RegExp(`Map state M: ${field} is not supported by the local Step Functions engine`),
+      );
+    expect(() => engineDefinition(map({ MaxConcurrency: 2 }))).not.toThrow();
+  });
+
   it('refuses a falsy Pass Result, which the engine would silently replace by the input', () => {
     expect(() =>
       engineDefinition({ StartAt: 'P', States: { P: { Type: 'Pass', Result: 0, End: true } } }),
