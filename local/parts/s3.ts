@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import S3rver from 's3rver';
 import { fail, onShutdown, requiredEnv } from './part-runtime.ts';
+import { acceptAnyCredentials } from './s3-any-credentials.ts';
 import { conditionalWrites } from './s3-conditional-writes.ts';
+import { listObjects } from './s3-list-objects.ts';
 
-// s3rver + S3 conditional writes. Run under --openssl-legacy-provider: s3rver's ListObjectsV2
+// s3rver + S3 conditional writes + S3's bucket listing. Run under --openssl-legacy-provider: s3rver's ListObjectsV2
 // continuation tokens use DES, which OpenSSL 3 refuses otherwise (local-cloud-findings §4).
 const directory = requiredEnv('PART_DATA_DIR');
 fs.mkdirSync(directory, { recursive: true });
@@ -13,7 +15,14 @@ const app = new S3rver({
   port: Number(requiredEnv('PART_PORT')),
   silent: process.env.PART_VERBOSE !== '1',
 });
-app.middleware.splice(1, 0, conditionalWrites(app.store)); // after the logger, before routing
+// After the logger, before routing: any credentials, conditional writes, bucket listings as S3 answers them.
+app.middleware.splice(
+  1,
+  0,
+  acceptAnyCredentials(),
+  conditionalWrites(app.store),
+  listObjects(app.store, directory),
+);
 app
   .run()
   .then((address) => console.log(`s3 listening on ${address.address}:${address.port}`))

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
 import { appendLineOnce, putObjectOnce, S3AppendConflict } from '../../../lib/adapters/s3-objects.ts';
@@ -97,6 +99,80 @@ describe('S3 emulator with conditional writes', () => {
     expect((refused as Error).name).toBe('NotImplemented');
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
     expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
+  it('lists common prefixes whose objects sit at any depth (ListObjectsV2 and v1), paginated with the delimiter', async () => {
+    const run = `test/${randomUUID()}/`;
+    const keys = [
+      'ig/receipts/segments/a.jsonl',
+      'lifecycle/P0.json',
+      'obs/governance/events/e1.json',
+      'run_pin.json',
+      'sr/instance_receipts/x/r.json',
+      'sr/ready_signal/s.json',
+    ].map((k) => `${run}${k}`);
+    await Promise.all(keys.map((Key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: '{}' }))));
+    const v2 = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: run, Delimiter: '/' }));
+    expect(v2.CommonPrefixes?.map((p) => p.Prefix)).toEqual(
+      ['ig/', 'lifecycle/', 'obs/', 'sr/'].map((p) => run + p),
+    );
+    expect(v2.Contents?.map((o) => o.Key)).toEqual([`${run}run_pin.json`]);
+    expect(v2.KeyCount).toBe(5);
+    const sr = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `${run}sr/`, Delimiter: '/' }),
+    );
+    expect(sr.CommonPrefixes?.map((p) => p.Prefix)).toEqual([
+      `${run}sr/instance_receipts/`,
+      `${run}sr/ready_signal/`,
+    ]);
+    const v1 = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: `${run}ig/`, Delimiter: '/' }));
+    expect(v1.CommonPrefixes?.map((p) => p.Prefix)).toEqual([`${run}ig/receipts/`]);
+
+    // Two items a page: keys and common prefixes count alike, and a page may end on a common prefix.
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: run,
+          Delimiter: '/',
+          MaxKeys: 2,
+          ContinuationToken: token,
+        }),
+      );
+      seen.push(
+        ...(page.CommonPrefixes ?? []).map((p) => p.Prefix ?? ''),
+        ...(page.Contents ?? []).map((o) => o.Key ?? ''),
+      );
+      token = page.NextContinuationToken;
+      pages++;
+    } while (token && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen.sort()).toEqual(
+      [...['ig/', 'lifecycle/', 'obs/', 'sr/'].map((p) => run + p), `${run}run_pin.json`].sort(),
+    );
+  });
+
+  it('takes any credentials, as LocalStack does (test/test, or a real-looking key pair)', async () => {
+    for (const credentials of [
+      { accessKeyId: 'test', secretAccessKey: 'test' },
+      { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    ]) {
+      const other = new S3Client({
+        region: state.region,
+        endpoint: state.endpoints.s3,
+        forcePathStyle: true,
+        credentials,
+      });
+      const key = `test/${randomUUID()}/any-credentials.json`;
+      await other.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: credentials.accessKeyId }));
+      expect(await body(key)).toBe(credentials.accessKeyId);
+      const listed = await other.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+      expect(listed.Contents?.map((o) => o.Key)).toEqual([key]);
+      other.destroy();
+    }
   });
 
   it('appendLineOnce: concurrent appenders each land their line exactly once; a repeat is a no-op', async () => {
