@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../../local/processes.ts';
+import { freePort, isAlive } from '../../../local/processes.ts';
 import { runScript } from '../../support/cli.ts';
+import { eventually } from '../../support/eventually.ts';
 import { testStackEnv } from '../../support/test-stack.ts';
 
 const { env } = inject('stack');
@@ -39,8 +40,10 @@ describe('stack CLI', () => {
   });
 
   it('reports a crashed part, exits 1, and up restarts it', async () => {
-    process.kill(pidOf('esm-poller'), 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    const pid = pidOf('esm-poller');
+    process.kill(pid, 'SIGKILL');
+    // The kill is asynchronous: wait until the process is gone, as `status` will see it.
+    await eventually(async () => (isAlive(pid) ? undefined : true), 'the killed esm-poller gone');
     const status = await runScript('local/cli.ts', ['status'], env);
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/esm-poller\s.*NO\s+crashed/);
