@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { runCli, UsageError } from './cli-support.ts';
 import type { MappingStatus } from './event-source-mapping/poller.ts';
 import { type PartStatus, stackDown, stackStatus, stackUp } from './stack.ts';
-import { PART_NAMES, stackConfig } from './stack-config.ts';
+import { endpoints, PART_NAMES, stackConfig } from './stack-config.ts';
 
-const USAGE = 'usage: local/cli.ts up | down [--part NAME]... | status [--json] [--esm]';
+const USAGE = 'usage: local/cli.ts up | down [--part NAME]... | status [--json] [--esm] | env';
 
 const Args = z.object({
-  command: z.enum(['up', 'down', 'status'], { error: () => USAGE }),
+  command: z.enum(['up', 'down', 'status', 'env'], { error: () => USAGE }),
   json: z.boolean().default(false),
   esm: z.boolean().default(false),
   part: z
@@ -131,6 +131,15 @@ runCli('stack', async () => {
           ? 'local cloud: nothing was running'
           : `local cloud: stopped ${stopped.join(', ')}`,
       );
+      return 0;
+    }
+    case 'env': {
+      // For a shell: `eval "$(npm run -s stack:env)"`, then the AWS CLI or any SDK reaches the local cloud.
+      console.log(`export AWS_ENDPOINT_URL=${endpoints(config).edge}`);
+      console.log('export AWS_ACCESS_KEY_ID=test');
+      console.log('export AWS_SECRET_ACCESS_KEY=test');
+      console.log(`export AWS_REGION=${config.env.LOCAL_REGION}`);
+      console.log(`export AWS_DEFAULT_REGION=${config.env.LOCAL_REGION}`);
       return 0;
     }
     case 'status': {

@@ -27,6 +27,7 @@ export interface ProbeTargets {
   http?: string;
   sfn: string;
   esm: string;
+  edge: string;
 }
 
 export async function probe(part: PartName, t: ProbeTargets): Promise<true | string> {
@@ -90,6 +91,10 @@ export async function probe(part: PartName, t: ProbeTargets): Promise<true | str
       }
       case 'esm-poller': {
         const res = await httpAnswers(`${t.esm}/health`);
+        return res.ok ? true : `health answered ${res.status}`;
+      }
+      case 'edge': {
+        const res = await httpAnswers(`${t.edge}/_edge/health`);
         return res.ok ? true : `health answered ${res.status}`;
       }
     }

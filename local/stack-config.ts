@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { ConfigError, parseConfig } from '../lib/runtime/config.ts';
 
 /** The parts of the local cloud, in start order within their tier. */
-export const PART_NAMES = ['postgres', 'kinesis', 's3', 'lambda', 'step-functions', 'esm-poller'] as const;
+export const PART_NAMES = [
+  'postgres',
+  'kinesis',
+  's3',
+  'lambda',
+  'step-functions',
+  'esm-poller',
+  'edge',
+] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
 const Port = z.coerce
@@ -22,6 +30,7 @@ export const PORT_KEYS = [
   'LOCAL_WEBSOCKET_PORT',
   'LOCAL_SFN_PORT',
   'LOCAL_ESM_PORT',
+  'LOCAL_EDGE_PORT',
 ] as const;
 
 /** Everything the local cloud is configured by: environment variables only, parsed once with their names. */
@@ -36,6 +45,8 @@ export const StackEnvironment = z.object({
   LOCAL_WEBSOCKET_PORT: Port.default(3001),
   LOCAL_SFN_PORT: Port.default(4584),
   LOCAL_ESM_PORT: Port.default(4590),
+  /** One endpoint for every AWS service of the local cloud (LocalStack's edge port). */
+  LOCAL_EDGE_PORT: Port.default(4566),
   LOCAL_REGION: z.string().min(1).default('us-east-1'),
   LOCAL_ACCOUNT_ID: z
     .string()
@@ -93,6 +104,7 @@ export function endpoints(c: StackConfig) {
     lambda: `http://${HOST}:${e.LOCAL_LAMBDA_PORT}`,
     sfn: `http://${HOST}:${e.LOCAL_SFN_PORT}`,
     esm: `http://${HOST}:${e.LOCAL_ESM_PORT}`,
+    edge: `http://${HOST}:${e.LOCAL_EDGE_PORT}`,
   };
 }
 export type Endpoints = ReturnType<typeof endpoints>;
@@ -106,6 +118,7 @@ export function partPort(c: StackConfig, part: PartName): number {
     lambda: e.LOCAL_LAMBDA_PORT,
     'step-functions': e.LOCAL_SFN_PORT,
     'esm-poller': e.LOCAL_ESM_PORT,
+    edge: e.LOCAL_EDGE_PORT,
   };
   return byPart[part];
 }

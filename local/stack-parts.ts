@@ -11,9 +11,17 @@ import { endpoints, type PartName, partPort, paths, type StackConfig } from './s
 /** How each part of the local cloud is started: its command, environment, data directory and ports. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TIER_SUBSTRATE: PartName[] = ['postgres', 'kinesis', 's3'];
-export const TIER_COMPUTE: PartName[] = ['lambda', 'step-functions', 'esm-poller'];
+export const TIER_COMPUTE: PartName[] = ['lambda', 'step-functions', 'esm-poller', 'edge'];
 /** Consumers stop first, so the ESM poller can finish its in-flight batches and checkpoint them. */
-export const STOP_ORDER: PartName[] = ['esm-poller', 'step-functions', 'lambda', 'kinesis', 's3', 'postgres'];
+export const STOP_ORDER: PartName[] = [
+  'edge',
+  'esm-poller',
+  'step-functions',
+  'lambda',
+  'kinesis',
+  's3',
+  'postgres',
+];
 export const PART_PORT_KEYS: Record<PartName, string[]> = {
   postgres: ['LOCAL_POSTGRES_PORT'],
   kinesis: ['LOCAL_KINESIS_PORT'],
@@ -21,6 +29,7 @@ export const PART_PORT_KEYS: Record<PartName, string[]> = {
   lambda: ['LOCAL_LAMBDA_PORT', 'LOCAL_HTTP_PORT', 'LOCAL_WEBSOCKET_PORT'],
   'step-functions': ['LOCAL_SFN_PORT'],
   'esm-poller': ['LOCAL_ESM_PORT'],
+  edge: ['LOCAL_EDGE_PORT'],
 };
 
 export function postgresPassword(c: StackConfig): string {
@@ -72,6 +81,7 @@ export function probeTargets(c: StackConfig): ProbeTargets {
     ...(servesHttp(c) ? { http: e.http } : {}),
     sfn: e.sfn,
     esm: e.esm,
+    edge: e.edge,
   };
 }
 
@@ -84,6 +94,7 @@ export function endpointOf(c: StackConfig, part: PartName): string {
     lambda: `${e.lambda} (http ${e.http})`,
     'step-functions': e.sfn,
     'esm-poller': e.esm,
+    edge: e.edge,
   };
   return byPart[part];
 }
@@ -152,6 +163,16 @@ export function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
         PART_DATABASE_URL: databaseUrls(c).localCloud,
         PART_FAILURE_DIR: path.join(c.dataDir, 'esm-failures'),
         PART_IDLE_MAX_MS: String(c.env.LOCAL_ESM_IDLE_MAX_MS),
+      });
+    case 'edge':
+      return tsPart('edge.ts', {
+        PART_ROUTES: JSON.stringify({
+          s3: e.s3,
+          kinesis: e.kinesis,
+          sfn: e.sfn,
+          lambda: e.lambda,
+          esm: e.esm,
+        }),
       });
     case 'lambda': {
       const cli = createRequire(import.meta.url).resolve('osls/bin/serverless.js');

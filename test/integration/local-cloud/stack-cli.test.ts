@@ -24,6 +24,7 @@ describe('stack CLI', () => {
       'lambda',
       'step-functions',
       'esm-poller',
+      'edge',
     ]);
     for (const p of body.parts) {
       expect(p).toMatchObject({ healthy: true });

@@ -37,6 +37,7 @@ describe('stackConfig', () => {
       LOCAL_WEBSOCKET_PORT: 3001,
       LOCAL_SFN_PORT: 4584,
       LOCAL_ESM_PORT: 4590,
+      LOCAL_EDGE_PORT: 4566,
       LOCAL_REGION: 'us-east-1',
       LOCAL_ACCOUNT_ID: '000000000000',
       LOCAL_ESM_IDLE_MAX_MS: 250,
@@ -120,7 +121,7 @@ describe('stackConfig', () => {
   it('gives every part its own port and every endpoint its configured port', () => {
     const c = stackConfig({});
     const ports = PART_NAMES.map((part) => partPort(c, part));
-    expect(ports).toEqual([5433, 4569, 4575, 3002, 4584, 4590]);
+    expect(ports).toEqual([5433, 4569, 4575, 3002, 4584, 4590, 4566]);
     expect(endpoints(c)).toEqual({
       postgres: 'postgres://postgres@127.0.0.1:5433/fraud_platform',
       kinesis: 'http://127.0.0.1:4569',
@@ -129,6 +130,7 @@ describe('stackConfig', () => {
       lambda: 'http://127.0.0.1:3002',
       sfn: 'http://127.0.0.1:4584',
       esm: 'http://127.0.0.1:4590',
+      edge: 'http://127.0.0.1:4566',
     });
   });
 
