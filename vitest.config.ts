@@ -5,6 +5,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export default defineConfig({
   test: {
+    // Only with --coverage (npm run test:coverage, the unit project): `npm test` never fails on coverage.
+    coverage: {
+      provider: 'v8',
+      include: ['lib/**/*.ts', 'functions/**/*.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      // Measured 2026-12-07 on the unit project: statements 79.6, branches 70.4, functions 74.0, lines 81.6.
+      thresholds: { statements: 78, branches: 68, functions: 72, lines: 80 },
+    },
     projects: [
       {
         test: {

@@ -74,22 +74,6 @@ export async function followExecution(
   }
 }
 
-/** The run lifecycle, reporting each state entered. */
-export function runLifecycle(
-  sfn: SFNClient,
-  stateMachineArn: string,
-  input: Record<string, unknown>,
-  onState: (stateName: string) => void,
-): Promise<LifecycleOutcome> {
-  return followExecution(sfn, stateMachineArn, input, {
-    namePrefix: 'parity',
-    onEvent: (e) => {
-      const name = e.stateEnteredEventDetails?.name;
-      if (name && e.type?.endsWith('StateEntered')) onState(name);
-    },
-  });
-}
-
 export async function allHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;

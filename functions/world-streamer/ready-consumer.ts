@@ -1,10 +1,9 @@
-import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { readyConsumerPorts } from '../../lib/adapters/world-streamer-dependencies.ts';
 import { setAsideControlRecord } from '../../lib/adapters/world-streamer-stores.ts';
-import { processInOrder } from '../../lib/runtime/ordered-batch.ts';
-import { readyOfRecord } from '../../lib/world-streamer/control-record.ts';
-import { handleReady } from '../../lib/world-streamer/ready-consumer.ts';
-import { deps, env, logger, settings, wsp } from './world-streamer-context.ts';
+import { streamHandler } from '../../lib/runtime/edge/stream-handler.ts';
+import { ControlBusRecord } from '../../lib/world-streamer/control-record.ts';
+import { handleControlRecord } from '../../lib/world-streamer/ready-consumer.ts';
+import { deps, env, service, settings, wsp } from './world-streamer-context.ts';
 
 const ports = readyConsumerPorts(env, wsp, deps);
 
@@ -14,20 +13,17 @@ const ports = readyConsumerPorts(env, wsp, deps);
  * is set aside with its bytes as evidence and the shard moves on; a dependency failure fails the record, so the
  * mapping retries from it.
  */
-export const handler = async (event: KinesisStreamEvent, context: Context) =>
-  processInOrder(
-    event,
-    async (record) => {
-      const ready = readyOfRecord(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
-      if (!ready) return;
-      const outcome = await handleReady({ ...ports, readyRuns: await ports.readyRuns() }, ready, settings);
-      logger.info('READY handled', { ...outcome });
+export const handler = streamHandler(
+  ControlBusRecord,
+  async (record, { logger }) => {
+    const outcome = await handleControlRecord(ports, record, settings);
+    if (outcome) logger.info('READY handled', { ...outcome });
+  },
+  {
+    service,
+    onPoison: async (record, error, { logger }) => {
+      const key = await setAsideControlRecord(deps.s3, env.PLATFORM_BUCKET, record, error.message);
+      logger.warn('control-bus record set aside', { key, reason: error.message });
     },
-    {
-      onPoison: async (record, error) => {
-        const key = await setAsideControlRecord(deps.s3, env.PLATFORM_BUCKET, record, error.message);
-        logger.warn('control-bus record set aside', { key, reason: error.message });
-      },
-      context,
-    },
-  );
+  },
+);

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { streamFinishPorts } from '../../lib/adapters/world-streamer-dependencies.ts';
-import { brokenStreamDetail, CaughtError, finishStream } from '../../lib/world-streamer/stream-finish.ts';
-import { deps, env, logger, parseRequest, settings } from './world-streamer-context.ts';
+import { taskHandler } from '../../lib/runtime/edge/task-handler.ts';
+import { FinishEvent, finishStreamSession } from '../../lib/world-streamer/stream-finish.ts';
+import { deps, env, settings, streamTask } from './world-streamer-context.ts';
 
 const ports = streamFinishPorts(env, deps);
 
@@ -10,26 +10,13 @@ const ports = streamFinishPorts(env, deps);
  * governance RUN_ENDED and the ready-record line (STREAMED is final; FAILED releases the READY for a retry).
  * `error` is what a Catch of the state machine caught (an output's loop that broke): the stream FAILED.
  */
-const FinishEvent = z.looseObject({ error: CaughtError.optional() });
-
-export const handler = async (event: unknown) => {
-  const { error, ...rest } = parseRequest(FinishEvent, event);
-  const input = error
-    ? {
-        ...rest,
-        prepared: {
-          status: 'FAILED',
-          emitted: 0,
-          reason: 'STREAM_FAILED',
-          detail: brokenStreamDetail(error),
-        },
-      }
-    : rest;
-  const result = await finishStream(
-    { readyRuns: await ports.readyRuns(), governance: ports.governance, clock: ports.clock },
-    input,
-    settings,
-  );
-  logger.info('stream finished', { ...result });
-  return result;
-};
+export const handler = taskHandler(
+  FinishEvent,
+  async (event, { logger }) => {
+    const { readyRuns, ...rest } = ports;
+    const result = await finishStreamSession({ ...rest, readyRuns: await readyRuns() }, event, settings);
+    logger.info('stream finished', { ...result });
+    return result;
+  },
+  streamTask,
+);

@@ -1,8 +1,6 @@
-import type { z } from 'zod';
 import { platformDependencies } from '../../lib/adapters/platform-dependencies.ts';
-import { streamLog } from '../../lib/adapters/world-streamer-dependencies.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
-import { createLogger } from '../../lib/runtime/logger.ts';
+import type { TaskEdgeOptions } from '../../lib/runtime/edge/task-handler.ts';
 import {
   settingsFromEnvironment,
   worldStreamerEnvironment,
@@ -13,20 +11,7 @@ export const env = platformEnvironment();
 export const wsp = worldStreamerEnvironment();
 export const settings = settingsFromEnvironment(wsp, env.STAGE);
 export const deps = platformDependencies(env);
-export const logger = createLogger('world-streamer');
-export const log = streamLog(logger);
+export const service = 'world-streamer';
 
-/** Input that fails its schema: a named error the state machine can catch (and does not retry). */
-export class InvalidStreamRequest extends Error {
-  override name = 'WSP_REQUEST_INVALID';
-}
-
-/** The event parsed by its schema, or InvalidStreamRequest naming every bad field. */
-export function parseRequest<S extends z.ZodType>(schema: S, event: unknown): z.infer<S> {
-  const req = schema.safeParse(event);
-  if (!req.success)
-    throw new InvalidStreamRequest(
-      req.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
-  return req.data;
-}
+/** Every stream-run task: an event that fails its schema is WSP_REQUEST_INVALID (the state machine does not retry it). */
+export const streamTask: TaskEdgeOptions = { service, invalid: 'WSP_REQUEST_INVALID' };

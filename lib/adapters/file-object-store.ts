@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PlatformError } from '../errors/platform-error.ts';
 import type { DeletableObjectStore, StoredObject } from '../oracle-store/object-store.ts';
 
 /** An ObjectStore over a directory (engine worlds on disk, tests). Write-once uses O_EXCL. */
@@ -9,7 +10,7 @@ export function fileObjectStore(directory: string): DeletableObjectStore {
   const full = (key: string) => {
     const p = path.resolve(root, key);
     if (p !== root && !p.startsWith(`${root}${path.sep}`))
-      throw new Error(`key escapes the store root: ${key}`);
+      throw new PlatformError('KEY_OUTSIDE_STORE', `key escapes the store root: ${key}`);
     return p;
   };
   const walk = (dir: string, out: StoredObject[]) => {

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { PlatformError } from '../errors/platform-error.ts';
 import type { ObjectReader, ObjectStore, WriteOnceStore } from '../oracle-store/object-store.ts';
 import { fileObjectStore } from './file-object-store.ts';
 import { s3ObjectReader, s3ObjectStore, s3WriteOnceStore } from './s3-object-store.ts';
@@ -10,7 +11,10 @@ export function worldSourceStore(s3: S3Client, source: string): ObjectReader {
   if (source.startsWith('file://')) return fileObjectStore(new URL(source).pathname);
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(source);
   if (!m?.[1])
-    throw new Error(`WORLD_SOURCE_INVALID: ${source} (expected file:///dir or s3://bucket/prefix)`);
+    throw new PlatformError(
+      'WORLD_SOURCE_INVALID',
+      `WORLD_SOURCE_INVALID: ${source} (expected file:///dir or s3://bucket/prefix)`,
+    );
   return s3ObjectReader(s3, m[1], m[2] ?? '');
 }
 

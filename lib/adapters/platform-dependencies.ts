@@ -1,5 +1,6 @@
 import type { PlatformEnvironment } from '../runtime/config.ts';
-import { type AwsEndpoints, kinesisClient, s3Client, ssmClient } from './aws-clients.ts';
+import { type AwsEndpoints, kinesisClient, s3Client } from './aws-clients.ts';
+import { ssmSecrets } from './parameters.ts';
 import { createPool, type Pool, resolveDatabaseUrl } from './postgres/pool.ts';
 
 function endpointsOf(env: PlatformEnvironment): AwsEndpoints {
@@ -27,7 +28,7 @@ export function platformDependencies(env: PlatformEnvironment) {
   let dsn: Promise<string> | undefined;
   let pool: Promise<Pool> | undefined;
   const databaseUrl = () => {
-    dsn ??= resolveDatabaseUrl(env, () => ssmClient(endpoints)).catch((error) => {
+    dsn ??= resolveDatabaseUrl(env, ssmSecrets(endpoints)).catch((error) => {
       dsn = undefined; // a failed SSM read is retried on the next invocation
       throw error;
     });

@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseEvidenceRef } from '../contracts/receipts.ts';
+import { InvariantViolation, PlatformError } from '../errors/platform-error.ts';
 
 /** The HTTP status an S3 SDK error carries, if any. */
 export function statusOf(error: unknown): number | undefined {
@@ -73,8 +74,10 @@ export async function readEvidenceRef(s3: S3Client, ref: string): Promise<string
 }
 
 /** The S3 append ran out of tries (another writer kept winning); the caller logs it and goes on. */
-export class S3AppendConflict extends Error {
-  override readonly name = 'S3_APPEND_CONFLICT';
+export class S3AppendConflict extends PlatformError<'S3_APPEND_CONFLICT'> {
+  constructor(message: string) {
+    super('S3_APPEND_CONFLICT', message, { retryable: true });
+  }
 }
 
 const isMissing = (error: unknown) => statusOf(error) === 404 || (error as Error).name === 'NoSuchKey';
@@ -88,7 +91,7 @@ export async function getObjectWithEtag(
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
-    if (!out.ETag) throw new Error(`GetObject s3://${bucket}/${key} returned no ETag`);
+    if (!out.ETag) throw new InvariantViolation(`GetObject s3://${bucket}/${key} returned no ETag`);
     return { body, etag: out.ETag };
   } catch (error) {
     if (isMissing(error)) return undefined;

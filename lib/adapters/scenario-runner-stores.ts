@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { type KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { InvariantViolation } from '../errors/platform-error.ts';
 import type {
   Clock,
   ControlBusPublisher,
@@ -36,7 +37,7 @@ export function postgresRunAuthority(pool: Pool): RunAuthority {
         [entry.run_equivalence_key, entry.seen_at],
       );
       const row = res.rows[0];
-      if (!row) throw new Error(`sr_run_equivalence row ${entry.run_equivalence_key} vanished`);
+      if (!row) throw new InvariantViolation(`sr_run_equivalence row ${entry.run_equivalence_key} vanished`);
       return { row, inserted: inserted.rowCount === 1 };
     },
     async tryAcquireLease(lease) {
@@ -127,7 +128,8 @@ export function kinesisControlBus(kinesis: KinesisClient, stream = 'sr-control-b
           Data: Buffer.from(record.stream_record, 'utf8'),
         }),
       );
-      if (!out.SequenceNumber) throw new Error(`PutRecord to ${stream} returned no sequence number`);
+      if (!out.SequenceNumber)
+        throw new InvariantViolation(`PutRecord to ${stream} returned no sequence number`);
       return { offset: out.SequenceNumber };
     },
   };

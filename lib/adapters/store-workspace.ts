@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { InvariantViolation, PlatformError } from '../errors/platform-error.ts';
 import type { ObjectReader, ObjectStore } from '../oracle-store/object-store.ts';
 import type { SortWorkspace } from '../oracle-store/stream-sort/engine.ts';
 
@@ -31,7 +32,7 @@ export function storeWorkspace(
           fs.renameSync(temporary, local);
         } else if (options?.fresh || !fs.existsSync(local)) {
           const bytes = await store.get(f.key);
-          if (!bytes) throw new Error(`staging: ${store.root}/${f.key} does not exist`);
+          if (!bytes) throw new InvariantViolation(`staging: ${store.root}/${f.key} does not exist`);
           fs.writeFileSync(temporary, bytes);
           fs.renameSync(temporary, local);
         }
@@ -46,7 +47,11 @@ export function storeWorkspace(
       return p;
     },
     async upload(localPath, key) {
-      if (!store.put) throw new Error(`workspace over ${store.root} is read-only: cannot upload ${key}`);
+      if (!store.put)
+        throw new PlatformError(
+          'STORE_READ_ONLY',
+          `workspace over ${store.root} is read-only: cannot upload ${key}`,
+        );
       await store.put(key, fs.readFileSync(localPath));
       fs.rmSync(localPath, { force: true });
       const parent = path.dirname(localPath);

@@ -1,14 +1,15 @@
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { PlatformEnvironment } from '../runtime/config.ts';
 import type { WorldStreamerEnvironment } from '../runtime/world-streamer-config.ts';
 import type { Clock, Sleeper, StreamLog } from '../world-streamer/ports.ts';
-import { sfnClient, ssmClient } from './aws-clients.ts';
+import { sfnClient } from './aws-clients.ts';
+import { configuredSecret, ssmSecrets } from './parameters.ts';
 import type { PlatformDependencies } from './platform-dependencies.ts';
 import {
   activeRunReader,
   httpIngestionGateClient,
   postgresCheckpointStore,
   postgresReadyRunStore,
+  postgresRunStreamSettings,
   s3EngineRunOpener,
   s3GovernanceSink,
   s3RunFactsReader,
@@ -40,33 +41,22 @@ export function readyConsumerPorts(
   };
 }
 
-/** Stream checks and plan: the engine run root (read-only) and the producer allowlist. */
+/** Stream checks and plan: the engine run root (read-only), the producer allowlist, the run's stream settings. */
 export function streamPreparePorts(wsp: WorldStreamerEnvironment, deps: PlatformDependencies) {
   return {
     engineRuns: s3EngineRunOpener(deps.s3),
     allowlist: textAllowlistSource(wsp.WSP_PRODUCER_ALLOWLIST),
+    runSettings: postgresRunStreamSettings(deps.pool),
   };
 }
 
 /** One chunk: checkpoints, the IG client (its key from the environment or SSM), pacing. */
 export function streamChunkPorts(wsp: WorldStreamerEnvironment, deps: PlatformDependencies) {
-  let key: Promise<string> | undefined;
-  const apiKey = () => {
-    key ??= (async () => {
-      if (wsp.WSP_IG_API_KEY) return wsp.WSP_IG_API_KEY;
-      const out = await ssmClient(deps.endpoints).send(
-        new GetParameterCommand({ Name: wsp.WSP_IG_API_KEY_SSM_PARAMETER, WithDecryption: true }),
-      );
-      const value = out.Parameter?.Value?.trim();
-      if (!value)
-        throw new Error(`WSP_IG_API_KEY_SSM_PARAMETER: ${wsp.WSP_IG_API_KEY_SSM_PARAMETER} has no value`);
-      return value;
-    })().catch((error) => {
-      key = undefined; // a failed SSM read is retried on the next call
-      throw error;
-    });
-    return key;
-  };
+  const apiKey = configuredSecret(ssmSecrets(deps.endpoints), {
+    plain: wsp.WSP_IG_API_KEY,
+    parameter: wsp.WSP_IG_API_KEY_SSM_PARAMETER,
+    what: 'WSP_IG_API_KEY_SSM_PARAMETER',
+  });
   const sleeper: Sleeper = { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
   return {
     clock,

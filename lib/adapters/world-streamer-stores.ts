@@ -2,7 +2,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { canonicalJson, parseJsonLossless } from '../contracts/canonical-json.ts';
 import type { CanonicalEnvelope } from '../contracts/envelope.ts';
+import { RunStreamSettings } from '../contracts/platform-run.ts';
 import { pythonIsoformat } from '../contracts/python-format.ts';
+import { InvariantViolation, RequestInvalid } from '../errors/platform-error.ts';
 import type {
   ActiveRunReader,
   CheckpointStore,
@@ -17,6 +19,7 @@ import type {
 } from '../world-streamer/ports.ts';
 import { FINAL_READY_STATUSES, type FinalReadyStatus } from '../world-streamer/reason-codes.ts';
 import { Checkpoint } from '../world-streamer/stream-contracts.ts';
+import type { RunStreamSettingsReader } from '../world-streamer/stream-plan.ts';
 import type { Pool } from './postgres/pool.ts';
 import { s3ObjectReader } from './s3-object-store.ts';
 import { appendLineOnce, getObjectText, putObjectOnce, S3AppendConflict } from './s3-objects.ts';
@@ -55,7 +58,7 @@ export function postgresReadyRunStore(pool: Pool): ReadyRunStore {
         [messageId],
       );
       const found = current.rows[0];
-      if (!found) throw new Error(`wsp_ready_runs: ${messageId} neither claimed nor present`);
+      if (!found) throw new InvariantViolation(`wsp_ready_runs: ${messageId} neither claimed nor present`);
       if (isFinal(found.status)) return { kind: 'final', status: found.status };
       return { kind: 'in_progress', attempt: found.attempt };
     },
@@ -184,6 +187,20 @@ export function activeRunReader(pool: () => Promise<Pool>, explicit?: string): A
   };
 }
 
+/** The run's stream settings pinned at P1 (platform_runs.stream_settings); {} for a run pinned without them. */
+export function postgresRunStreamSettings(pool: () => Promise<Pool>): RunStreamSettingsReader {
+  return {
+    async settingsOf(platformRunId) {
+      const res = await (await pool()).query<{ stream_settings: unknown }>(
+        'SELECT stream_settings FROM platform_runs WHERE platform_run_id = $1',
+        [platformRunId],
+      );
+      const parsed = RunStreamSettings.safeParse(res.rows[0]?.stream_settings ?? {});
+      return parsed.success ? parsed.data : {};
+    },
+  };
+}
+
 /**
  * The run facts view a READY names: `s3://bucket/key`, or a key relative to the platform store root (the platform
  * bucket). An absolute local path cannot be read by a Lambda and throws (→ RUN_FACTS_INVALID).
@@ -193,7 +210,10 @@ export function s3RunFactsReader(s3: S3Client, platformBucket: string): RunFacts
     async read(ref) {
       const uri = parseS3Uri(ref);
       if (!uri && ref.startsWith('/'))
-        throw new Error(`facts_view_ref ${ref}: local paths are not readable here`);
+        throw new RequestInvalid(
+          'RUN_FACTS_INVALID',
+          `facts_view_ref ${ref}: local paths are not readable here`,
+        );
       const { bucket, key } = uri ?? { bucket: platformBucket, key: ref.replace(/^\.\//, '') };
       const body = await getObjectText(s3, bucket, key);
       return body === undefined ? undefined : parseJsonLossless(body);
@@ -245,7 +265,11 @@ export function s3EngineRunOpener(s3: S3Client): EngineRunOpener {
   return {
     open(engineRunRoot) {
       const uri = parseS3Uri(engineRunRoot);
-      if (!uri) throw new Error(`engine_run_root ${engineRunRoot}: expected s3://bucket/prefix`);
+      if (!uri)
+        throw new RequestInvalid(
+          'ENGINE_ROOT_INVALID',
+          `engine_run_root ${engineRunRoot}: expected s3://bucket/prefix`,
+        );
       return s3ObjectReader(s3, uri.bucket, uri.key);
     },
   };

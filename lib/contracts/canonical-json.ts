@@ -40,9 +40,25 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** A value canonical JSON can hold, for code that builds documents to write (bigints are exact ints). */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PyFloat
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue | undefined };
+
 /** CJ: sorted keys, `,`/`:` separators, ASCII only, Python number formatting. */
 export function canonicalJson(value: unknown): string {
   return serialise(value, ',', ':', 0);
+}
+
+/** CJ plus a trailing newline: the bytes of a JSON file (the world's run_receipt.json, gate indexes …). */
+export function jsonFileBytes(value: JsonValue): Buffer {
+  return Buffer.from(`${canonicalJson(value)}\n`, 'utf8');
 }
 
 /** SJ: CJ with Python's default separators `', '` and `': '`. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PlatformError } from '../errors/platform-error.ts';
 import { parseJsonLossless } from './canonical-json.ts';
 import { type EnginePins, engineEventId } from './identity.ts';
 import { Hex32, Hex64, PlatformRunIdPattern, Rfc3339Micros, Uint64 } from './wire-primitives.ts';
@@ -104,10 +105,9 @@ export interface EngineEnvelopeInput {
 }
 
 /** Thrown when the row has no parseable `ts_utc`. */
-export class EventTimeMissing extends Error {
-  readonly code = 'TS_UTC_INVALID';
+export class EventTimeMissing extends PlatformError<'TS_UTC_INVALID'> {
   constructor(readonly value: unknown) {
-    super(`TS_UTC_INVALID: ${String(value)}`);
+    super('TS_UTC_INVALID', `TS_UTC_INVALID: ${String(value)}`);
   }
 }
 

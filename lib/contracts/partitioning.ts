@@ -1,3 +1,4 @@
+import { PlatformError } from '../errors/platform-error.ts';
 import { sha256Hex } from './identity.ts';
 import { pythonStr } from './python-format.ts';
 
@@ -170,8 +171,7 @@ export function partitionProfileIdFor(
 }
 
 /** Thrown when no key in the precedence list has a value (reason code of §5.3 step 6). */
-export class PartitionKeyMissing extends Error {
-  readonly code = 'PARTITION_KEY_MISSING';
+export class PartitionKeyMissing extends PlatformError<'PARTITION_KEY_MISSING'> {
   constructor() {
     super('PARTITION_KEY_MISSING');
   }

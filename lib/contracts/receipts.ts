@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PlatformError } from '../errors/platform-error.ts';
 import {
   Hex32,
   Hex64,
@@ -152,7 +153,7 @@ const EVIDENCE_REF = /^s3:\/\/([^/]+)\/([^#]+)(?:#bytes=(\d+)-(\d+))?$/;
 
 export function parseEvidenceRef(ref: string): EvidenceLocation {
   const m = EVIDENCE_REF.exec(ref);
-  if (!m) throw new Error(`not an evidence ref: ${ref}`);
+  if (!m) throw new PlatformError('EVIDENCE_REF_INVALID', `not an evidence ref: ${ref}`);
   const [, bucket = '', key = '', start, end] = m;
   return start === undefined || end === undefined
     ? { bucket, key }

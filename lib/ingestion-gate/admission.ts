@@ -1,6 +1,7 @@
 import { parseJsonLossless } from '../contracts/canonical-json.ts';
 import { CanonicalEnvelope } from '../contracts/envelope.ts';
 import type { EbRef } from '../contracts/receipts.ts';
+import { InvariantViolation, PlatformError } from '../errors/platform-error.ts';
 import { checkEnvelope } from './admission-checks.ts';
 import { type Actor, type Admission, OutcomeLedger } from './outcome-ledger.ts';
 import type { AdmissionContext, AdmissionRow, Envelope } from './ports.ts';
@@ -24,14 +25,11 @@ export type { Actor, Admission } from './outcome-ledger.ts';
 export type IngestionErrorCode = 'IG_UNHEALTHY' | 'PUBLISH_IN_FLIGHT_RETRY' | 'PUBLISH_PENDING_RETRY';
 
 /** A push the gate cannot decide now; the caller retries (HTTP 503). */
-export class IngestionError extends Error {
-  override readonly name: IngestionErrorCode;
-  constructor(
-    readonly code: IngestionErrorCode,
-    readonly detail: string,
-  ) {
-    super(`${code}: ${detail}`);
-    this.name = code;
+export class IngestionError extends PlatformError<IngestionErrorCode> {
+  override readonly detail: string;
+  constructor(code: IngestionErrorCode, detail: string) {
+    super(code, `${code}: ${detail}`, { detail, retryable: true, httpStatus: 503 });
+    this.detail = detail;
   }
 }
 
@@ -105,7 +103,7 @@ async function settleExisting(
   found: AdmissionRow | undefined,
 ): Promise<Publishable | IngestionError | undefined> {
   const { index, env, row } = item;
-  if (!found) throw new Error(`admission row ${row.dedupe_key} neither inserted nor found`);
+  if (!found) throw new InvariantViolation(`admission row ${row.dedupe_key} neither inserted nor found`);
   if (found.payload_hash !== row.payload_hash) {
     ledger.quarantine(
       index,
@@ -129,7 +127,7 @@ async function settleExisting(
     await ctx.sleep(50);
     current = await ctx.store.find(row.dedupe_key);
   }
-  if (!current) throw new Error(`admission row ${row.dedupe_key} vanished`);
+  if (!current) throw new InvariantViolation(`admission row ${row.dedupe_key} vanished`);
   ledger.duplicate(index, env, current);
   return undefined;
 }
@@ -209,11 +207,14 @@ export async function admitMany(
 export async function admit(body: unknown, actor: Actor, ctx: AdmissionContext): Promise<Admission> {
   const [result] = await admitMany([body], actor, ctx);
   if (result instanceof IngestionError) throw result;
-  if (!result) throw new Error('admission returned no result');
+  if (!result) throw new InvariantViolation('admission returned no result');
   return result;
 }
 
 /** The outbox drain: publishes rows whose publish failed or whose publisher died; returns what it admitted. */
+/** Who the outbox publishes as. */
+export const OUTBOX_ACTOR: Actor = { actor_id: 'SYSTEM::ig-outbox', source_type: 'SYSTEM' };
+
 export async function drainOutbox(ctx: AdmissionContext, actor: Actor, limit = 100): Promise<Admission[]> {
   const claimed: Publishable[] = [];
   for (const row of await ctx.store.pending(ctx.now(), limit)) {

@@ -1,4 +1,5 @@
 import { parseJsonLossless } from '../contracts/canonical-json.ts';
+import { InvariantViolation } from '../errors/platform-error.ts';
 import { type Actor, type Admission, type AdmissionResult, IngestionError } from './admission.ts';
 import { authenticate } from './auth.ts';
 import type { HealthReport } from './ports.ts';
@@ -135,7 +136,7 @@ async function batch(req: HttpRequest, actor: Actor, deps: GatewayDependencies):
   }
   envelopes.forEach(({ index }, n) => {
     const out = admitted[n];
-    if (!out) throw new Error(`no admission result for item ${index}`);
+    if (!out) throw new InvariantViolation(`no admission result for item ${index}`);
     results[index] =
       out instanceof IngestionError
         ? { index, error: out.code, detail: out.detail, retryable: true }

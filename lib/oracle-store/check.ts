@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { compareCodePoints, sortedJson } from '../contracts/canonical-json.ts';
+import type { CheckRequest as CheckTaskRequest } from '../contracts/oracle-pipeline.ts';
 import { type GateResult, gatePaths, requiredGateSet, verifyGates } from './gates.ts';
 import {
   type Catalogue,
@@ -315,4 +317,23 @@ async function checkPackFiles(
   const sealed =
     (await store.get(PACK_SEAL_KEY)) !== undefined || (await store.get(LEGACY_PACK_SEAL_KEY)) !== undefined;
   if (!sealed) report.add('PACK_NOT_SEALED', strictSeal ? 'ERROR' : 'WARN', store.root);
+}
+
+/** The oracle-check task: its outputs ("default" or absent: the context and traffic ones), the report, a summary. */
+export async function checkRequestedPack(store: ObjectReader, request: z.output<typeof CheckTaskRequest>) {
+  const given = request.output_ids;
+  const outputIds = Array.isArray(given) ? given : [...DEFAULT_CHECK_OUTPUT_IDS];
+  const report = await checkPack(store, {
+    scenarioId: request.scenario_id,
+    strictSeal: request.strict_seal,
+    outputIds,
+  });
+  return {
+    status: report.status,
+    reason_codes: report.reason_codes,
+    errors: report.errors,
+    warnings: report.warnings,
+    output_ids: outputIds,
+    summary: `${report.status}: ${report.errors.concat(report.warnings).join('; ') || 'no issues'}`,
+  };
 }

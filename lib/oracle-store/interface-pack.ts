@@ -3,7 +3,7 @@ import gateMapJson from './reference/engine-gates.map.json' with { type: 'json' 
 import catalogueJson from './reference/engine-outputs.catalogue.json' with { type: 'json' };
 
 /**
- * The engine interface pack, as checked in by reference/sync-reference.ts (catalogue + gate map extracts),
+ * The engine interface pack, as checked in by tools/sync-reference.ts (catalogue + gate map extracts),
  * parsed once at module load so a bad extract fails at cold start.
  */
 export { CATALOGUE_DIGEST, GATE_MAP_DIGEST } from './reference/digests.ts';

@@ -1,3 +1,4 @@
+import { PlatformError } from '../errors/platform-error.ts';
 import { ENGINE_CATALOGUE, outputPathTemplate } from './interface-pack.ts';
 import type { ObjectReader } from './object-store.ts';
 import { readWorldKey } from './seal.ts';
@@ -11,10 +12,13 @@ export async function outputSourceKeys(
 ): Promise<string[]> {
   const output = ENGINE_CATALOGUE.byId.get(outputId);
   const template = output ? outputPathTemplate(output) : undefined;
-  if (!template) throw new Error(`OUTPUT_TEMPLATE_MISSING: ${outputId}`);
+  if (!template) throw new PlatformError('OUTPUT_TEMPLATE_MISSING', `OUTPUT_TEMPLATE_MISSING: ${outputId}`);
   const world = await readWorldKey(store, scenarioId);
   const rendered = renderTemplate(template, { ...world, scenario_id: scenarioId });
   if (rendered.missing.length > 0)
-    throw new Error(`TEMPLATE_TOKEN_MISSING: ${outputId}: ${rendered.missing.join(', ')}`);
+    throw new PlatformError(
+      'TEMPLATE_TOKEN_MISSING',
+      `TEMPLATE_TOKEN_MISSING: ${outputId}: ${rendered.missing.join(', ')}`,
+    );
   return (await globObjects(store, rendered.path)).map((o) => o.key).filter((k) => k.endsWith('.parquet'));
 }

@@ -1,4 +1,7 @@
+import type { z } from 'zod';
 import { canonicalJson } from '../contracts/canonical-json.ts';
+import type { SealRequest as SealTaskRequest } from '../contracts/oracle-pipeline.ts';
+import { PlatformError } from '../errors/platform-error.ts';
 import { sha256Hex } from './digest.ts';
 import { CATALOGUE_DIGEST, GATE_MAP_DIGEST } from './interface-pack.ts';
 import type { ObjectReader, WriteOnceStore } from './object-store.ts';
@@ -23,11 +26,9 @@ import type { SealErrorCode, SealStatus } from './reason-codes.ts';
  */
 
 /** A refusal; `name` is the reason code. */
-export class SealError extends Error {
-  override readonly name: SealErrorCode;
+export class SealError extends PlatformError<SealErrorCode> {
   constructor(code: SealErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.name = code;
+    super(code, `${code}: ${message}`);
   }
 }
 
@@ -152,4 +153,23 @@ async function writeOnce(
     );
   }
   return { created, stored: json.value };
+}
+
+/** The oracle-seal task: the request's engine release (or the deployment's), the seal, its answer. */
+export async function sealRequestedPack(
+  store: WriteOnceStore,
+  request: z.output<typeof SealTaskRequest>,
+  defaultEngineRelease: string,
+  now: Date,
+) {
+  const result = await sealPack(store, {
+    scenarioId: request.scenario_id,
+    engineRelease: request.engine_release ?? defaultEngineRelease,
+    now,
+  });
+  return {
+    oracle_pack_id: result.oracle_pack_id,
+    created: result.created,
+    seal_status: result.seal.seal_status,
+  };
 }

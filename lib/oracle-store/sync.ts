@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvariantViolation, PlatformError, RequestInvalid } from '../errors/platform-error.ts';
 import type { ObjectReader, ObjectStore } from './object-store.ts';
 
 /**
@@ -8,11 +9,9 @@ import type { ObjectReader, ObjectStore } from './object-store.ts';
  * an object that would be added or changed fails the sync with SEALED_PACK_CHANGED before anything is written.
  */
 
-export class SyncError extends Error {
-  override readonly name: 'SEALED_PACK_CHANGED';
+export class SyncError extends PlatformError<'SEALED_PACK_CHANGED'> {
   constructor(code: 'SEALED_PACK_CHANGED', message: string) {
-    super(`${code}: ${message}`);
-    this.name = code;
+    super(code, `${code}: ${message}`);
   }
 }
 
@@ -44,7 +43,7 @@ export async function syncWorld(
       const o = objects[next++];
       if (!o) return;
       const body = await source.get(o.key);
-      if (!body) throw new Error(`sync: ${source.root}/${o.key} vanished during the sync`);
+      if (!body) throw new InvariantViolation(`sync: ${source.root}/${o.key} vanished during the sync`);
       const sha256 = createHash('sha256').update(body).digest('hex');
       const there = await target.head?.(o.key);
       if (there && there.size === body.byteLength && there.sha256 === sha256) progress.skipped++;
@@ -64,4 +63,42 @@ export async function syncWorld(
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   return { ...progress, target: target.root };
+}
+
+export interface EngineRunSyncRequest {
+  /** Where the world is (its run_receipt.json names the engine run). */
+  source: ObjectReader;
+  /** The target prefix; default `engine-runs/<run_id>`. */
+  engineRunPrefix?: string | undefined;
+  /** The oracle store's writable view of a prefix. */
+  targetOf(prefix: string): ObjectStore;
+}
+
+/**
+ * oracle-sync of one engine run: its run_id from the world's run_receipt.json (no receipt: ORACLE_REQUEST_INVALID,
+ * PACK_ROOT_NOT_FOUND), the target prefix, then the copy.
+ */
+export async function syncEngineRun(request: EngineRunSyncRequest, options: { concurrency?: number } = {}) {
+  const { source } = request;
+  const receipt = await source.get('run_receipt.json');
+  if (!receipt)
+    throw new RequestInvalid(
+      'ORACLE_REQUEST_INVALID',
+      `PACK_ROOT_NOT_FOUND: no run_receipt.json under ${source.root}`,
+    );
+  const runId = String(
+    (JSON.parse(Buffer.from(receipt).toString('utf8')) as { run_id?: unknown }).run_id ?? '',
+  );
+  const prefix = request.engineRunPrefix ?? `engine-runs/${runId}`;
+  const target = request.targetOf(prefix);
+  const result = await syncWorld(source, target, options);
+  return {
+    engine_run_prefix: prefix,
+    engine_run_root: target.root,
+    run_id: runId,
+    objects: result.total,
+    copied: result.copied,
+    skipped: result.skipped,
+    bytes: result.bytes,
+  };
 }

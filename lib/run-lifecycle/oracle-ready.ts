@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PlatformRunId } from '../contracts/platform-run.ts';
+import { RequestInvalid } from '../errors/platform-error.ts';
 import { type PhaseEvidenceStore, writePhaseEvidence } from './phase-evidence.ts';
 
 export type { PhaseEvidenceStore } from './phase-evidence.ts';
@@ -32,8 +33,10 @@ export const OracleReadyRequest = z.object({
 });
 export type OracleReadyRequest = z.infer<typeof OracleReadyRequest>;
 
-export class OracleReadyRequestInvalid extends Error {
-  override name = 'ORACLE_READY_INPUT_INVALID';
+export class OracleReadyRequestInvalid extends RequestInvalid<'ORACLE_READY_INPUT_INVALID'> {
+  constructor(detail: string) {
+    super('ORACLE_READY_INPUT_INVALID', detail);
+  }
 }
 
 export interface OracleReadyResult {

@@ -2,16 +2,22 @@ import {
   PlatformRunId,
   platformRunIdAt,
   type RunPinRecord,
+  type RunPinRequest,
   type RunStreamSettings,
 } from '../contracts/platform-run.ts';
+import { PlatformError } from '../errors/platform-error.ts';
 
 /** P1 RUN_PINNED: create a fresh platform_run_id and make it the active run everywhere. */
 
-export class InvalidPlatformRunId extends Error {
-  override name = 'INVALID_PLATFORM_RUN_ID';
+export class InvalidPlatformRunId extends PlatformError<'INVALID_PLATFORM_RUN_ID'> {
+  constructor(message: string) {
+    super('INVALID_PLATFORM_RUN_ID', message, { httpStatus: 400 });
+  }
 }
-export class RunAlreadyPinned extends Error {
-  override name = 'RUN_ALREADY_PINNED';
+export class RunAlreadyPinned extends PlatformError<'RUN_ALREADY_PINNED'> {
+  constructor(message: string) {
+    super('RUN_ALREADY_PINNED', message, { httpStatus: 409 });
+  }
 }
 
 /** Port: the run registry (Postgres). */
@@ -94,5 +100,24 @@ function requestedId(requested: string): PlatformRunId {
 function generatedIds(now: Date): PlatformRunId[] {
   return Array.from({ length: MAX_ID_ATTEMPTS }, (_, i) =>
     platformRunIdAt(new Date(now.getTime() + i * 1000)),
+  );
+}
+
+/** The P1 task: the requested id (or a fresh one), pinned by the requester (default `run-lifecycle`) now. */
+export function pinRequestedRun(
+  request: RunPinRequest,
+  registry: RunRegistry,
+  store: RunObjectStore,
+  now: Date,
+): Promise<RunPinResult> {
+  return pinRun(
+    {
+      requested: request.platform_run_id,
+      pinnedBy: request.pinned_by ?? 'run-lifecycle',
+      now,
+      stream: request.stream,
+    },
+    registry,
+    store,
   );
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PlatformRunId } from '../contracts/platform-run.ts';
+import { PlatformError } from '../errors/platform-error.ts';
 import { type PhaseEvidenceStore, writePhaseEvidence } from './phase-evidence.ts';
 
 /**
@@ -14,11 +15,17 @@ export const StreamingRequest = z.object({
   scenario_run_id: z.string().regex(/^[0-9a-f]{32}$/),
 });
 
-export class StreamNotStarted extends Error {
-  override name = 'STREAM_NOT_STARTED';
+/** "Not yet": the state machine retries it (Retry on STREAM_NOT_STARTED). */
+export class StreamNotStarted extends PlatformError<'STREAM_NOT_STARTED'> {
+  constructor(message: string) {
+    super('STREAM_NOT_STARTED', message, { retryable: true });
+  }
 }
-export class StreamStillRunning extends Error {
-  override name = 'STREAM_STILL_RUNNING';
+/** "Not yet": the state machine retries it (Retry on STREAM_STILL_RUNNING). */
+export class StreamStillRunning extends PlatformError<'STREAM_STILL_RUNNING'> {
+  constructor(message: string) {
+    super('STREAM_STILL_RUNNING', message, { retryable: true });
+  }
 }
 
 export interface ExecutionView {

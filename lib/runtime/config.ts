@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import { ConfigInvalid } from '../errors/platform-error.ts';
 
-/** A configuration value failed to parse; the message names the key. */
-export class ConfigError extends Error {
-  override name = 'CONFIG_INVALID';
-}
+/** A configuration value failed to parse; the message names the key (reason code CONFIG_INVALID). */
+export class ConfigError extends ConfigInvalid {}
 
 /** Parses `source` with `schema` once; any failure names every offending key in one line. */
 export function parseConfig<S extends z.ZodType>(

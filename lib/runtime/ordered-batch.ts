@@ -5,6 +5,7 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
+import { PlatformError, PoisonError, RetryableError } from '../errors/platform-error.ts';
 
 /**
  * Ordered processing of a Kinesis batch for every stream handler (Powertools batch underneath):
@@ -13,23 +14,21 @@ import type {
  * answer is `batchItemFailures`, from which the event-source mapping retries at the lowest failed record.
  */
 
-/** A failure worth retrying (a dependency was unavailable): the record and the rest of its key are retried. */
-export class RetryableError extends Error {
-  override name = 'RetryableError';
+export { PoisonError, RetryableError };
+
+class SkippedAfterEarlierFailure extends RetryableError<'SkippedAfterEarlierFailure'> {
+  constructor(message: string) {
+    super(message, 'SkippedAfterEarlierFailure');
+  }
 }
 
-/** A record that can never succeed: it goes to quarantine with evidence and is not retried. */
-export class PoisonError extends Error {
-  override name = 'PoisonError';
-}
-
-class SkippedAfterEarlierFailure extends Error {
-  override name = 'SkippedAfterEarlierFailure';
-}
+/** Poison: a PlatformError no retry can fix (a PoisonError, or any non-retryable reason code). */
+const poisonOf = (error: unknown): PlatformError | undefined =>
+  error instanceof PlatformError && !error.retryable ? error : undefined;
 
 export interface OrderedBatchOptions {
   /** Quarantines a poison record (with evidence); once it returns, the record counts as handled. Without it, poison is reported. */
-  onPoison?: (record: KinesisStreamRecord, error: PoisonError) => Promise<void>;
+  onPoison?: (record: KinesisStreamRecord, error: PlatformError) => Promise<void>;
   context?: Context;
 }
 
@@ -49,8 +48,9 @@ export async function processInOrder(
     } catch (error) {
       // The key is blocked before anything else can fail, so a later record of it never overtakes this one.
       failedKeys.add(key);
-      if (error instanceof PoisonError && options.onPoison) {
-        await options.onPoison(record, error); // a failing quarantine leaves the record reported and the key blocked
+      const poison = poisonOf(error);
+      if (poison && options.onPoison) {
+        await options.onPoison(record, poison); // a failing quarantine leaves the record reported and the key blocked
         failedKeys.delete(key);
         return;
       }

@@ -14,3 +14,45 @@ export function runStreamingEnvironment(
 ): RunStreamingEnvironment {
   return parseConfig(RunStreamingEnvironment, source, 'run streaming environment');
 }
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** P2 DAEMONS_READY: the consumers whose mappings must be enabled, and where ListEventSourceMappings is served. */
+export const DaemonsReadyEnvironment = z.object({
+  /** The local cloud serves ListEventSourceMappings from its poller; unset on AWS (Lambda's own API). */
+  ESM_API_ENDPOINT: optional.pipe(z.url().optional()),
+  REQUIRED_CONSUMERS: z
+    .string()
+    .default('')
+    .transform((csv) =>
+      csv
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+});
+export type DaemonsReadyEnvironment = z.infer<typeof DaemonsReadyEnvironment>;
+
+export function daemonsReadyEnvironment(
+  source: Record<string, unknown> = process.env,
+): DaemonsReadyEnvironment {
+  return parseConfig(DaemonsReadyEnvironment, source, 'daemons ready environment');
+}
+
+/** P4 INGEST_READY: the gate's URL and the producer's key (plain locally, an SSM SecureString on AWS). */
+export const IngestReadyEnvironment = z.object({
+  /** Checked when the gate runs (a P4 without it fails with CONFIG_INVALID, the lifecycle records why). */
+  IG_URL: optional.transform((url) => url?.replace(/\/+$/, '')),
+  WSP_IG_API_KEY: z.string().default(''),
+  WSP_IG_API_KEY_SSM_PARAMETER: optional,
+});
+export type IngestReadyEnvironment = z.infer<typeof IngestReadyEnvironment>;
+
+export function ingestReadyEnvironment(
+  source: Record<string, unknown> = process.env,
+): IngestReadyEnvironment {
+  return parseConfig(IngestReadyEnvironment, source, 'ingest ready environment');
+}

@@ -1,12 +1,11 @@
-import { z } from 'zod';
+import { EngineInvocation } from '../contracts/engine-invocation.ts';
 import { attemptId } from '../contracts/identity.ts';
 import { pythonIsoformat } from '../contracts/python-format.ts';
-import { Hex32, Hex64, Uint64 } from '../contracts/wire-primitives.ts';
 import type { ObjectReader } from '../oracle-store/object-store.ts';
 import { RUN_RECEIPT_KEY, RunReceipt, readJsonBytes } from '../oracle-store/pack-contracts.ts';
 import type { RunLease } from './authority.ts';
 import type { RunPlan } from './plan.ts';
-import type { ScenarioRunnerPorts } from './ports.ts';
+import type { EngineAttemptReport, ScenarioRunnerPorts } from './ports.ts';
 import type { RunReasonCode } from './reason-codes.ts';
 import type { RunLedger } from './run-ledger.ts';
 import type { CanonicalRun } from './run-request.ts';
@@ -15,37 +14,6 @@ import type { CanonicalRun } from './run-request.ts';
  * The engine run receipt check (§1.2, §3.3 step 4) and the FORCE_INVOKE attempt (§3.3 step 4):
  * attempt numbering, the attempt limit, engine_invocation.schema, then the receipt of the produced world.
  */
-
-const ScenarioId = z.string().min(1).max(512);
-
-/** interface_pack/contracts/engine_invocation.schema.yaml (closed). */
-export const EngineInvocation = z.strictObject({
-  manifest_fingerprint: Hex64,
-  parameter_hash: Hex64,
-  seed: Uint64,
-  run_id: Hex32,
-  scenario_binding: z.union([
-    z.strictObject({ scenario_id: ScenarioId }),
-    z
-      .strictObject({ scenario_set: z.array(ScenarioId).min(1) })
-      .refine((b) => new Set(b.scenario_set).size === b.scenario_set.length, 'scenario_set items are unique'),
-  ]),
-  request_id: z.string().min(1).max(128).optional(),
-  invoker: z.string().min(1).max(128).optional(),
-  notes: z.string().max(2048).optional(),
-  engine_run_root: z.string().min(1).max(2048).optional(),
-});
-export type EngineInvocation = z.infer<typeof EngineInvocation>;
-
-/** What an EngineInvoker reports back. */
-export interface EngineAttemptReport {
-  outcome: 'SUCCEEDED' | 'FAILED';
-  reason_code?: string;
-  /** Where the engine wrote the world; default: the invocation's `engine_run_root`. */
-  engine_run_root?: string;
-  stdout?: string;
-  stderr?: string;
-}
 
 type ReceiptReason = Extract<
   RunReasonCode,

@@ -1,5 +1,5 @@
+import type { EngineInvocation } from '../contracts/engine-invocation.ts';
 import type { ObjectReader } from '../oracle-store/object-store.ts';
-import type { EngineAttemptReport, EngineInvocation } from './engine-attempt.ts';
 
 /**
  * The Scenario Runner's ports (control-ingress.md §3). Adapters: Postgres for RunAuthority, S3 for
@@ -93,6 +93,16 @@ export interface ControlBusPublisher {
     /** Kinesis sequence number or another bus offset, recorded in READY_PUBLISHED. */
     offset?: string;
   }>;
+}
+
+/** What an EngineInvoker reports back. */
+export interface EngineAttemptReport {
+  outcome: 'SUCCEEDED' | 'FAILED';
+  reason_code?: string;
+  /** Where the engine wrote the world; default: the invocation's `engine_run_root`. */
+  engine_run_root?: string;
+  stdout?: string;
+  stderr?: string;
 }
 
 /** Port: starts an engine run (FORCE_INVOKE only, §3.3 step 4); parity never calls it. */

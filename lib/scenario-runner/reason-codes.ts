@@ -1,3 +1,4 @@
+import { PlatformError } from '../errors/platform-error.ts';
 /**
  * Every state, reason code and record kind of the Scenario Runner, in one place (control-ingress.md §3.3–§3.6).
  */
@@ -114,13 +115,12 @@ export const RECORD_KINDS = [
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
-/** Thrown for every SUBMIT_ERROR_CODES refusal; `code` is the reason. */
-export class ScenarioRunnerError extends Error {
-  override readonly name = 'ScenarioRunnerError';
-  constructor(
-    readonly code: SubmitErrorCode,
-    detail: string,
-  ) {
-    super(`${code}: ${detail}`);
+/** Refusals a retry of the same submission can get past (a lease or an append lost to another writer). */
+const RETRYABLE_SUBMIT_ERRORS: ReadonlySet<SubmitErrorCode> = new Set(['LEASE_LOST', 'S3_APPEND_CONFLICT']);
+
+/** Thrown for every SUBMIT_ERROR_CODES refusal; `code` is the reason (and the name). */
+export class ScenarioRunnerError extends PlatformError<SubmitErrorCode> {
+  constructor(code: SubmitErrorCode, detail: string) {
+    super(code, `${code}: ${detail}`, { detail, retryable: RETRYABLE_SUBMIT_ERRORS.has(code) });
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type CanonicalEnvelope, EventTimeMissing, engineEnvelope } from '../contracts/envelope.ts';
 import { laneOf, PrimaryKeyMissing } from '../contracts/identity.ts';
+import { PlatformError } from '../errors/platform-error.ts';
 import { advancedCheckpoint, checkpointKeyOf, resumePoint } from './checkpoint.ts';
 import { pacingDelayMs, pacingStep, waitSeconds } from './pacing.ts';
 import type {
@@ -104,7 +105,8 @@ export async function runChunk(
     ...(run.speedup === undefined ? {} : { speedup: run.speedup }),
   };
   const output = plan.outputs.find((o) => o.output_id === input.output_id);
-  if (!output) throw new Error(`output ${input.output_id} is not in the stream plan`);
+  if (!output)
+    throw new PlatformError('OUTPUT_NOT_IN_PLAN', `output ${input.output_id} is not in the stream plan`);
   const outputId = output.output_id;
   const key = checkpointKeyOf(plan, outputId);
   const resume = resumePoint(await deps.checkpoints.load(key), plan.session_id);

@@ -1,4 +1,5 @@
 import type { CanonicalEnvelope } from '../contracts/envelope.ts';
+import { PlatformError } from '../errors/platform-error.ts';
 import type { ObjectReader } from '../oracle-store/object-store.ts';
 import type { FinalReadyStatus } from './reason-codes.ts';
 import type {
@@ -79,8 +80,10 @@ export interface ProducerAllowlistSource {
   read(): Promise<string | undefined>;
 }
 
-export class AllowlistUnsupported extends Error {
-  override name = 'AllowlistUnsupported';
+export class AllowlistUnsupported extends PlatformError<'PRODUCER_ALLOWLIST_UNSUPPORTED'> {
+  constructor(message: string) {
+    super('PRODUCER_ALLOWLIST_UNSUPPORTED', message);
+  }
 }
 
 export interface StreamViewReadRequest {

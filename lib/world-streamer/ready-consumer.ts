@@ -1,4 +1,5 @@
 import { ReadySignal, RunFactsView } from '../contracts/ready.ts';
+import { type ControlBusRecord, readyOfControlRecord } from './control-record.ts';
 import { type GovernancePins, governanceEvent, readyRecordLine } from './evidence.ts';
 import type {
   ActiveRunReader,
@@ -258,4 +259,18 @@ async function retryLostAttempt(
   const next = await deps.readyRuns.claim(lost.messageId, deps.clock.now());
   if (next.kind === 'final') return undefined;
   return next.attempt;
+}
+
+/**
+ * One control-bus record: its READY handled (deduped, in scope, started), nothing for another topic; a payload that
+ * is not a READY throws PoisonError.
+ */
+export async function handleControlRecord(
+  deps: Omit<ReadyDeps, 'readyRuns'> & { readyRuns(): Promise<ReadyRunStore> },
+  record: ControlBusRecord,
+  settings: Pick<WorldStreamerSettings, 'engineRunRootOverride' | 'provenance'>,
+): Promise<ReadyOutcome | undefined> {
+  const ready = readyOfControlRecord(record);
+  if (!ready) return undefined;
+  return handleReady({ ...deps, readyRuns: await deps.readyRuns() }, ready, settings);
 }

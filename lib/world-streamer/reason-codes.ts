@@ -1,3 +1,4 @@
+import { PlatformError } from '../errors/platform-error.ts';
 /**
  * Every status word and reason code of the World Streamer, in one place (control-ingress.md §4.1–§4.7).
  * Codes marked "ours" are additions of this project's serverless shape (README: deliberate differences).
@@ -73,12 +74,8 @@ export const GOVERNANCE_FAMILIES = ['RUN_READY_SEEN', 'RUN_STARTED', 'RUN_ENDED'
 export type GovernanceFamily = (typeof GOVERNANCE_FAMILIES)[number];
 
 /** A failure with a reason code, thrown inside the core and turned into a result at its edge. */
-export class StreamFailure extends Error {
-  constructor(
-    readonly code: StreamReasonCode,
-    readonly detail?: string,
-  ) {
-    super(detail === undefined ? code : `${code}: ${detail}`);
-    this.name = 'StreamFailure';
+export class StreamFailure extends PlatformError<StreamReasonCode> {
+  constructor(code: StreamReasonCode, detail?: string) {
+    super(code, undefined, detail === undefined ? {} : { detail });
   }
 }

@@ -140,3 +140,29 @@ export async function finishStream(
   );
   return outcome;
 }
+
+/**
+ * The stream-finish task's event: when `error` is set (what a Catch of the state machine caught: an output's loop
+ * that broke), the session FAILED with STREAM_FAILED and the broken loop as its detail; else the outputs decide.
+ */
+export const FinishEvent = z.looseObject({ error: CaughtError.optional() });
+
+export async function finishStreamSession(
+  deps: FinishDeps,
+  event: z.output<typeof FinishEvent>,
+  settings: Pick<WorldStreamerSettings, 'provenance'>,
+): Promise<StreamResult> {
+  const { error, ...rest } = event;
+  const input = error
+    ? {
+        ...rest,
+        prepared: {
+          status: 'FAILED',
+          emitted: 0,
+          reason: 'STREAM_FAILED',
+          detail: brokenStreamDetail(error),
+        },
+      }
+    : rest;
+  return finishStream(deps, input, settings);
+}

@@ -1,4 +1,5 @@
 import { fallbackPackKey } from '../contracts/identity.ts';
+import type { RunStreamSettings } from '../contracts/platform-run.ts';
 import { Hex32 } from '../contracts/wire-primitives.ts';
 import { gatePaths } from '../oracle-store/gates.ts';
 import {
@@ -278,4 +279,23 @@ export async function prepareStream(
       segment_name_prefix: segmentNamePrefix(input.session_id),
     },
   };
+}
+
+/** Port: the run's stream settings pinned at P1 (platform_runs.stream_settings); {} for a run pinned without them. */
+export interface RunStreamSettingsReader {
+  settingsOf(platformRunId: string): Promise<RunStreamSettings>;
+}
+
+/** The plan with the run's own stream settings, when P1 pinned any (they win over the deployment's defaults). */
+export async function prepareRunStream(
+  deps: PrepareDeps & { runSettings: RunStreamSettingsReader },
+  rawInput: unknown,
+  settings: WorldStreamerSettings,
+): Promise<Prepared> {
+  const prepared = await prepareStream(deps, rawInput, settings);
+  if (prepared.kind === 'plan') {
+    const run = await deps.runSettings.settingsOf(prepared.plan.platform_run_id);
+    if (Object.keys(run).length > 0) prepared.plan.stream_settings = run;
+  }
+  return prepared;
 }

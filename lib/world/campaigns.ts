@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../contracts/identity.ts';
 import type { EntityTable, MerchantTable } from './entities.ts';
 import { MICROS_PER_HOUR, MICROS_PER_SECOND } from './identity.ts';
 import type { RandomStream } from './random.ts';
@@ -85,7 +85,7 @@ function cents(value: number): number {
 
 export function campaignIdFor(ctx: CampaignContext, template: CampaignTemplate, instance: number): string {
   const raw = `${ctx.manifestFingerprint}:${ctx.parameterHash}:${ctx.seed}:${ctx.scenarioId}:${template}:${instance}`;
-  return createHash('sha256').update(raw).digest('hex');
+  return sha256Hex(raw);
 }
 
 /** Sorted burst times: `n` offsets spread over `span` microseconds from `start`. */

@@ -1,8 +1,28 @@
-import type { JsonValue } from './canonical-json.ts';
+import type { JsonValue } from '../contracts/canonical-json.ts';
+import { sha256Hex } from '../contracts/identity.ts';
 import type { GateSegment } from './gate-map.ts';
-import type { GateWriteContext } from './gate-writer.ts';
-import { sha256Hex } from './gates.ts';
+import type { WorldIdentity } from './identity.ts';
 import { renderTemplate } from './layout.ts';
+
+/** What a written output looks like, for the 5B/6B validation reports. */
+export interface OutputEvidence {
+  readonly outputId: string;
+  readonly directory: string;
+  readonly parts: number;
+  readonly rows: number;
+  /** sha256 over the concatenated bytes of its part files, sorted by path (SR's content_digest). */
+  readonly contentDigest: string;
+}
+
+/** What a gate's bundle is made from: the world's identity, its written outputs and a few facts. */
+export interface GateWriteContext {
+  readonly runRoot: string;
+  readonly identity: WorldIdentity;
+  readonly scenarioId: string;
+  readonly outputs: readonly OutputEvidence[];
+  /** Small facts about the world the upstream bundles report (entity counts, campaigns …). */
+  readonly facts: Readonly<Record<string, JsonValue>>;
+}
 
 /** The small JSON files each gate's validation bundle holds (real bytes for the digests to cover). */
 /** One bundle member: `name` relative to the bundle root, or to the run root when `fromRunRoot`. */

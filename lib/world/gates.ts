@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sha256Hex } from '../contracts/identity.ts';
 
 /**
  * The engine's gate hash laws (control-ingress.md §1.4, engine_gates.map.yaml `verification_method`),
@@ -52,10 +53,6 @@ export interface GateDigestInput {
   /** The parsed index JSON; required by the two index-based kinds. */
   readonly index?: unknown;
   readonly source: GateFileSource;
-}
-
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Code-point (= UTF-8 byte) order, which is Python's `sorted()` on str; plain ASCII-lex for ASCII paths. */

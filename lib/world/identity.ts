@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../contracts/identity.ts';
 
 /** Version of the generator's recipe; part of every identity preimage, so a new recipe is a new world. */
 export const WORLD_RECIPE = 'fraud-platform/lib/world@v1';
@@ -19,10 +19,6 @@ export interface WorldIdentity {
   readonly horizonStartMicros: number;
   /** When the "engine run" finished: fixed by the seed, never the wall clock. */
   readonly createdUtc: string;
-}
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /**

@@ -1,6 +1,8 @@
-/** Public API of the synthetic engine-world generator and the gate hash laws it shares. */
+/**
+ * Public API of the synthetic engine world's pure part (identity, layout, gate map and hash laws). Writing a
+ * world (files, Parquet through DuckDB) is tools/world: `generateWorld`, `directoryGateSource`.
+ */
 
-export { directoryGateSource } from './gate-files.ts';
 export { GATE_MAP, type GateDefinition, gateById, gateIdOf, requiredGateIds } from './gate-map.ts';
 export {
   compareAsciiLex,
@@ -17,13 +19,6 @@ export {
   parsePassedFlag,
   type VerificationMethod,
 } from './gates.ts';
-export {
-  type GenerateWorldOptions,
-  generateWorld,
-  WorldExistsError,
-  type WorldProgress,
-  type WorldSummary,
-} from './generate.ts';
 export { formatUtcMicros, type WorldIdentity, worldIdentity } from './identity.ts';
 export {
   outputDirectory,

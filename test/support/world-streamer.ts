@@ -20,10 +20,10 @@ import {
   readyControlRecord,
 } from '../../lib/contracts/ready.ts';
 import { ENGINE_CATALOGUE } from '../../lib/oracle-store/interface-pack.ts';
-import { generateWorld, type WorldSummary } from '../../lib/world/generate.ts';
 import type { MappingStatus } from '../../local/event-source-mapping/poller.ts';
-import { runOraclePipeline } from '../../local/oracle-pipeline-runner.ts';
 import type { StackState } from '../../local/stack.ts';
+import { runOraclePipeline } from '../../tools/oracle-pipeline-runner.ts';
+import { generateWorld, type WorldSummary } from '../../tools/world/generate.ts';
 
 /**
  * The World Streamer's side of a local cloud in tests: a generated world through the oracle pipeline, a pinned

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { DuckDBInstance, type DuckDBType, DuckDBTypeId, type DuckDBValue } from '@duckdb/node-api';
 import { PyFloat } from '../../contracts/canonical-json.ts';
+import { InvariantViolation, PlatformError } from '../../errors/platform-error.ts';
 import type { ObjectReader } from '../../oracle-store/object-store.ts';
 import { viewPrefix } from '../../oracle-store/stream-sort/receipt.ts';
 import type { StreamViewReader, StreamViewReadRequest } from '../../world-streamer/ports.ts';
@@ -29,8 +30,10 @@ export interface StreamViewReaderOptions {
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-export class UnsupportedColumnType extends Error {
-  override name = 'UnsupportedColumnType';
+export class UnsupportedColumnType extends PlatformError<'UNSUPPORTED_COLUMN_TYPE'> {
+  constructor(message: string) {
+    super('UNSUPPORTED_COLUMN_TYPE', message);
+  }
 }
 
 /** One DuckDB value as the envelope needs it (see the module comment). */
@@ -114,7 +117,7 @@ export async function openStreamViewReader(
       let known = counted.get(cacheKey);
       if (!known) {
         const [path] = await workspace.stage([{ key: object.key, ordinal }]);
-        if (!path) throw new Error(`staging ${uri} gave no file`);
+        if (!path) throw new InvariantViolation(`staging ${uri} gave no file`);
         const rows = await withConnection(async (c) => {
           const reader = await c.runAndReadAll(
             `SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${quote(path)})`,

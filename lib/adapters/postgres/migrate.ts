@@ -1,3 +1,4 @@
+import { PlatformError } from '../../errors/platform-error.ts';
 import { MIGRATIONS, type Migration } from './migrations/index.ts';
 import type { Pool } from './pool.ts';
 
@@ -28,7 +29,9 @@ export async function migrate(pool: Pool, migrations: readonly Migration[] = MIG
         applied.push(m.id);
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${m.id} failed: ${(error as Error).message}`);
+        throw new PlatformError('MIGRATION_FAILED', `migration ${m.id} failed: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
     }
   } finally {

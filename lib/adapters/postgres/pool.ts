@@ -1,5 +1,5 @@
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import pg from 'pg';
+import { ConfigInvalid } from '../../errors/platform-error.ts';
 
 export type Pool = pg.Pool;
 
@@ -22,20 +22,20 @@ export function createPool({ connectionString, max = 4, connectTimeoutMs = 3000 
   return pool;
 }
 
-/** The DSN: given directly (local) or read from an SSM SecureString at cold start (dev/prod). */
+/**
+ * The DSN: given directly (local) or read from an SSM SecureString at cold start (dev/prod) through `secret`
+ * (lib/adapters/parameters.ts `ssmSecrets`).
+ */
 export async function resolveDatabaseUrl(
   source: { DATABASE_URL?: string | undefined; DATABASE_URL_SSM_PARAMETER?: string | undefined },
-  ssm: () => SSMClient,
+  secret: (name: string) => Promise<string | undefined>,
 ): Promise<string> {
   if (source.DATABASE_URL) return source.DATABASE_URL;
   if (!source.DATABASE_URL_SSM_PARAMETER)
-    throw new Error('DATABASE_URL: neither DATABASE_URL nor DATABASE_URL_SSM_PARAMETER is set');
-  const out = await ssm().send(
-    new GetParameterCommand({ Name: source.DATABASE_URL_SSM_PARAMETER, WithDecryption: true }),
-  );
-  const value = out.Parameter?.Value;
+    throw new ConfigInvalid('DATABASE_URL: neither DATABASE_URL nor DATABASE_URL_SSM_PARAMETER is set');
+  const value = await secret(source.DATABASE_URL_SSM_PARAMETER);
   if (!value)
-    throw new Error(
+    throw new ConfigInvalid(
       `DATABASE_URL_SSM_PARAMETER: parameter ${source.DATABASE_URL_SSM_PARAMETER} has no value`,
     );
   return value;

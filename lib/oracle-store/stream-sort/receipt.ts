@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../contracts/canonical-json.ts';
+import { sha256Hex } from '../../contracts/identity.ts';
+import { PlatformError } from '../../errors/platform-error.ts';
 
 /** Stream view identity, receipt, manifest and the idempotency rules of control-ingress.md §2.3. */
 
@@ -49,23 +50,19 @@ export interface StreamViewManifest {
   created_utc: string;
 }
 
-export class StreamSortError extends Error {
-  constructor(
-    readonly code:
-      | 'STREAM_RECEIPT_MISSING'
-      | 'STREAM_RECEIPT_MISMATCH'
-      | 'STREAM_VIEW_PARTIAL_EXISTS'
-      | 'STREAM_SORT_VALIDATION_FAILED'
-      | 'STREAM_SORT_OUTPUT_EMPTY'
-      | 'OUTPUT_PATHS_EMPTY',
-    detail: string,
-  ) {
-    super(`${code}: ${detail}`);
-    this.name = code;
+export type StreamSortErrorCode =
+  | 'STREAM_RECEIPT_MISSING'
+  | 'STREAM_RECEIPT_MISMATCH'
+  | 'STREAM_VIEW_PARTIAL_EXISTS'
+  | 'STREAM_SORT_VALIDATION_FAILED'
+  | 'STREAM_SORT_OUTPUT_EMPTY'
+  | 'OUTPUT_PATHS_EMPTY';
+
+export class StreamSortError extends PlatformError<StreamSortErrorCode> {
+  constructor(code: StreamSortErrorCode, detail: string) {
+    super(code, `${code}: ${detail}`);
   }
 }
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function streamViewId(
   engineRunRoot: string,
@@ -73,7 +70,7 @@ export function streamViewId(
   outputId: string,
   sortKeys: string[],
 ): string {
-  return sha256(
+  return sha256Hex(
     canonicalJson({
       engine_run_root: engineRunRoot,
       scenario_id: scenarioId,
@@ -85,7 +82,7 @@ export function streamViewId(
 }
 
 export function sourceLocatorDigest(sourceUris: string[]): string {
-  return sha256([...sourceUris].sort().join('\n'));
+  return sha256Hex([...sourceUris].sort().join('\n'));
 }
 
 export const viewPrefix = (outputId: string) => `stream_view/ts_utc/output_id=${outputId}/`;

@@ -1,3 +1,4 @@
+import { PlatformError } from '../../errors/platform-error.ts';
 /** Sort keys of a stream view (control-ingress.md §2.3): overrides, else ts_utc, else session_start_utc. */
 
 export const KEY_OVERRIDES: Record<string, string[]> = {
@@ -7,8 +8,10 @@ export const KEY_OVERRIDES: Record<string, string[]> = {
   s1_session_index_6B: ['session_start_utc'],
 };
 
-export class MissingSortKey extends Error {
-  override name = 'MISSING_TS_UTC';
+export class MissingSortKey extends PlatformError<'MISSING_TS_UTC'> {
+  constructor(message: string) {
+    super('MISSING_TS_UTC', message);
+  }
 }
 
 export interface SortKeys {

@@ -1,6 +1,8 @@
+import type { z } from 'zod';
 import { canonicalJson } from '../../contracts/canonical-json.ts';
-import type { PreparedSort, SerializedWindow } from '../../contracts/oracle-pipeline.ts';
+import type { FinalizeRequest, PreparedSort, SerializedWindow } from '../../contracts/oracle-pipeline.ts';
 import type { ObjectReader, ObjectStore, WriteOnceStore } from '../object-store.ts';
+import { readWorldKey } from '../seal.ts';
 import type { SortWorkspace, StreamSortEngine } from './engine.ts';
 import {
   assertSameRows,
@@ -328,4 +330,40 @@ export async function verifyStreamView(
       `${outputId}: view no longer matches its receipt (${differing.join(', ')})`,
     );
   return receipt;
+}
+
+/**
+ * The oracle-stream-finalize task: the world key from the run receipt, the finalize (run by `withEngine`, which
+ * opens the sort engine and its workspace), and its answer.
+ */
+export async function finalizeRequestedSort(
+  store: WriteOnceStore,
+  request: z.output<typeof FinalizeRequest>,
+  now: Date,
+  withEngine: (
+    work: (engine: StreamSortEngine, workspace: SortWorkspace) => Promise<StreamSortReceipt>,
+  ) => Promise<StreamSortReceipt>,
+) {
+  const { engine_run_prefix: prefix, scenario_id: scenarioId, prepared, window_stats: windows } = request;
+  const worldKey = await readWorldKey(store, scenarioId);
+  const ctx = { engineRunId: prefix.split('/').at(-1) ?? prefix, worldKey, scenarioId, now };
+  const receipt = await withEngine((engine, workspace) =>
+    finalizeOutputSort(
+      store,
+      engine,
+      workspace,
+      prepared,
+      ctx,
+      windows?.map((w) => ({ index: w.index, part: w.part, source: w.source, view: w.view })),
+    ),
+  );
+  return {
+    output_id: receipt.output_id,
+    stream_view_id: receipt.stream_view_id,
+    decision: prepared.decision,
+    rows: receipt.sorted_stats.row_count,
+    parts: receipt.parts.length,
+    min_ts_utc: receipt.sorted_stats.min_ts_utc,
+    max_ts_utc: receipt.sorted_stats.max_ts_utc,
+  };
 }

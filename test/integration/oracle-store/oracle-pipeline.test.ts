@@ -6,8 +6,8 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { lambdaClient } from '../../../lib/adapters/aws-clients.ts';
-import { generateWorld } from '../../../lib/world/generate.ts';
-import { runOraclePipeline } from '../../../local/oracle-pipeline-runner.ts';
+import { runOraclePipeline } from '../../../tools/oracle-pipeline-runner.ts';
+import { generateWorld } from '../../../tools/world/generate.ts';
 import { clientsFor } from '../../support/clients.ts';
 
 /**

@@ -18,8 +18,8 @@ import {
   scenarioRunnerSettings,
 } from '../../../lib/runtime/scenario-runner-config.ts';
 import { submitSubmission } from '../../../lib/scenario-runner/submission.ts';
-import { generateWorld, type WorldSummary } from '../../../lib/world/generate.ts';
-import { runOraclePipeline } from '../../../local/oracle-pipeline-runner.ts';
+import { runOraclePipeline } from '../../../tools/oracle-pipeline-runner.ts';
+import { generateWorld, type WorldSummary } from '../../../tools/world/generate.ts';
 import { clientsFor } from '../../support/clients.ts';
 import {
   controlRecordsOf,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { sha256Hex } from '../../../lib/contracts/identity.ts';
 import { platformRunIdAt } from '../../../lib/contracts/platform-run.ts';
-import type { WorldSummary } from '../../../lib/world/generate.ts';
+import type { WorldSummary } from '../../../tools/world/generate.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { eventually } from '../../support/eventually.ts';
 import { PLATFORM_BUCKET, publishReady, readyFor } from '../../support/world-streamer.ts';

@@ -5,8 +5,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PyFloat, parseJsonLossless } from '../../../lib/contracts/canonical-json.ts';
 import { ENGINE_PAYLOAD_TYPES, payloadValidator } from '../../../lib/ingestion-gate/payload-schemas.ts';
-import { renderPayloadSchemas } from '../../../lib/ingestion-gate/reference/sync-payload-schemas.ts';
-import { generateWorld } from '../../../lib/world/generate.ts';
+import { renderPayloadSchemas } from '../../../tools/sync-payload-schemas.ts';
+import { generateWorld } from '../../../tools/world/generate.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'payload-schemas-'));
 const rows = new Map<string, Record<string, unknown>[]>();

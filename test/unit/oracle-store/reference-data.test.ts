@@ -9,7 +9,7 @@ import {
   GATE_MAP_DIGEST,
   outputPathTemplate,
 } from '../../../lib/oracle-store/interface-pack.ts';
-import { renderReferenceFiles } from '../../../lib/oracle-store/reference/sync-reference.ts';
+import { renderReferenceFiles } from '../../../tools/sync-reference.ts';
 import { sha } from './world-builder.ts';
 
 /** The interface pack next to the repository in the workspace, else the copy in test/fixtures/engine-reference. */

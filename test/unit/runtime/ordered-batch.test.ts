@@ -1,5 +1,6 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import type { PlatformError } from '../../../lib/errors/platform-error.ts';
 import { PoisonError, processInOrder, RetryableError } from '../../../lib/runtime/ordered-batch.ts';
 import { toEventRecord } from '../../../local/event-source-mapping/kinesis-event.ts';
 
@@ -97,7 +98,7 @@ describe('processInOrder', () => {
   it('a PoisonError with onPoison: quarantined with the record, not reported, and its key goes on', async () => {
     const poison = new PoisonError('amount is not a number');
     const h = handler(new Map([[1, poison]]));
-    const quarantined: Array<{ sequenceNumber: string; error: PoisonError }> = [];
+    const quarantined: Array<{ sequenceNumber: string; error: PlatformError }> = [];
     const response = await processInOrder(kinesisEvent(['A', 'A', 'A']), h.run, {
       onPoison: async (record, error) => {
         quarantined.push({ sequenceNumber: record.kinesis.sequenceNumber, error });

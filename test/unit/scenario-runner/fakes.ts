@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { EngineInvocation } from '../../../lib/contracts/engine-invocation.ts';
 import type { DeletableObjectStore } from '../../../lib/oracle-store/object-store.ts';
-import type { EngineAttemptReport, EngineInvocation } from '../../../lib/scenario-runner/engine-attempt.ts';
 import type {
   Clock,
   ControlBusPublisher,
+  EngineAttemptReport,
   EngineInvoker,
   EquivalenceRow,
   LeaseRow,

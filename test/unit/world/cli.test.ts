@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../lib/world/cli.ts';
+import { main } from '../../../tools/world/cli.ts';
 
 async function run(argv: string[]) {
   const out: string[] = [];

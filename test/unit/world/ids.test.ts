@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../lib/world/canonical-json.ts';
+import { canonicalJson } from '../../../lib/contracts/canonical-json.ts';
 import { formatUtcMicros, worldIdentity } from '../../../lib/world/identity.ts';
 import { IdFamily, MAX_ID63, MAX_UINT64, mix64, saltFrom } from '../../../lib/world/ids.ts';
 import { AliasTable, RandomStream } from '../../../lib/world/random.ts';

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateWorld, WorldExistsError } from '../../../lib/world/generate.ts';
+import { generateWorld, WorldExistsError } from '../../../tools/world/generate.ts';
 import { fileDigests, makeWorld, type TestWorld } from './world-fixture.ts';
 
 describe('generateWorld determinism', () => {

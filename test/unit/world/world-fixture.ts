@@ -3,7 +3,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { type GenerateWorldOptions, generateWorld, type WorldSummary } from '../../../lib/world/generate.ts';
+import {
+  type GenerateWorldOptions,
+  generateWorld,
+  type WorldSummary,
+} from '../../../tools/world/generate.ts';
 
 export const SMALL_EVENTS = 2_000;
 

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directoryGateSource } from '../../../lib/world/gate-files.ts';
 import { GATE_MAP, type GateDefinition, requiredGateIds } from '../../../lib/world/gate-map.ts';
 import {
   gateDigestFor,
@@ -11,6 +10,7 @@ import {
   parsePassedFlag,
 } from '../../../lib/world/gates.ts';
 import { renderTemplate, WORLD_CATALOGUE, WORLD_OUTPUT_IDS } from '../../../lib/world/layout.ts';
+import { directoryGateSource } from '../../../tools/world/gate-files.ts';
 import { makeWorld, type TestWorld } from './world-fixture.ts';
 
 describe('world gates', () => {

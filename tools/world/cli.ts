@@ -1,8 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { MAX_ID63 } from '../../lib/world/ids.ts';
 import { generateWorld, MAX_EVENTS, MIN_EVENTS } from './generate.ts';
-import { MAX_ID63 } from './ids.ts';
 
 const USAGE =
   'usage: npm run world -- generate --out DIR --events N --seed S [--scenario-id baseline_v1]\n' +

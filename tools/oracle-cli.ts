@@ -3,10 +3,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { sfnClient } from '../lib/adapters/aws-clients.ts';
-import { runCli, UsageError } from './cli-support.ts';
+import { runCli, UsageError } from '../local/cli-support.ts';
+import { readStackState, stackUp } from '../local/stack.ts';
+import { stackConfig } from '../local/stack-config.ts';
 import { type OracleProgress, runOraclePipeline } from './oracle-pipeline-runner.ts';
-import { readStackState, stackUp } from './stack.ts';
-import { stackConfig } from './stack-config.ts';
 
 /**
  * `npm run oracle -- pipeline --world DIR`: starts the oracle-pipeline state machine on the local cloud

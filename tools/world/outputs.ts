@@ -1,6 +1,6 @@
-import type { WorldOutputId } from './layout.ts';
+import type { WorldOutputId } from '../../lib/world/layout.ts';
+import type { WorldPlan } from '../../lib/world/world-plan.ts';
 import { sqlString } from './parquet-writer.ts';
-import type { WorldPlan } from './world-plan.ts';
 
 /**
  * One SELECT per output over the staged tables, columns in the engine schema's order and types:

@@ -4,12 +4,12 @@ import { parseArgs } from 'node:util';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { sfnClient } from '../lib/adapters/aws-clients.ts';
-import { generateWorld } from '../lib/world/generate.ts';
-import { runCli, UsageError } from './cli-support.ts';
-import { followExecution, watchExecution } from './lifecycle-runner.ts';
+import { runCli, UsageError } from '../local/cli-support.ts';
+import { followExecution, watchExecution } from '../local/lifecycle-runner.ts';
+import { readStackState, stackUp } from '../local/stack.ts';
+import { stackConfig } from '../local/stack-config.ts';
 import { progressLine } from './oracle-pipeline-runner.ts';
-import { readStackState, stackUp } from './stack.ts';
-import { stackConfig } from './stack-config.ts';
+import { generateWorld } from './world/generate.ts';
 
 /**
  * `npm run parity`: a whole run on the embedded local cloud, on a generated world: P0 SUBSTRATE_READY, P1

@@ -1,6 +1,6 @@
 import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { followExecution, type LifecycleOutcome } from './lifecycle-runner.ts';
+import { followExecution, type LifecycleOutcome } from '../local/lifecycle-runner.ts';
 
 /** Runs the oracle-pipeline state machine and turns its history into per-output progress lines. */
 

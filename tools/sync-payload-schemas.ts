@@ -3,7 +3,7 @@
  * §5.3 step 4: the §1.3 row schemas of schemas.5B.yaml / schemas.6B.yaml, `$ref`s to `$defs` inlined), so the
  * Lambda bundle needs no YAML parser.
  *
- *   npx tsx lib/ingestion-gate/reference/sync-payload-schemas.ts [--from <engine-schemas dir>] [--check]
+ *   npx tsx tools/sync-payload-schemas.ts [--from <engine-schemas dir>] [--check]
  *
  * Default source: test/fixtures/engine-reference/engine-schemas (a verbatim copy of ../shared/reference).
  */
@@ -12,9 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '../../..');
-const OUT = path.join(HERE, 'payload-schemas.json');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(REPO, 'lib/ingestion-gate/reference/payload-schemas.json');
 
 /** event_type → [schema file, JSON pointer] (schema_policy_v0.yaml `payload_schema_ref`s). */
 export const PAYLOAD_SCHEMA_REFS: Record<string, [string, string]> = {

@@ -1,31 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { canonicalJson, type JsonValue, jsonFileBytes } from './canonical-json.ts';
-import { membersOf } from './gate-bundles.ts';
+import { canonicalJson, type JsonValue, jsonFileBytes } from '../../lib/contracts/canonical-json.ts';
+import { sha256Hex } from '../../lib/contracts/identity.ts';
+import { type GateWriteContext, membersOf } from '../../lib/world/gate-bundles.ts';
+import { GATE_MAP, type GateDefinition, type GateSegment } from '../../lib/world/gate-map.ts';
+import { gateDigestFor, parsePassedFlag } from '../../lib/world/gates.ts';
+import { renderTemplate } from '../../lib/world/layout.ts';
 import { directoryGateSource } from './gate-files.ts';
-import { GATE_MAP, type GateDefinition, type GateSegment } from './gate-map.ts';
-import { gateDigestFor, parsePassedFlag, sha256Hex } from './gates.ts';
-import type { WorldIdentity } from './identity.ts';
-import { renderTemplate } from './layout.ts';
-
-/** What a written output looks like, for the 5B/6B validation reports. */
-export interface OutputEvidence {
-  readonly outputId: string;
-  readonly directory: string;
-  readonly parts: number;
-  readonly rows: number;
-  /** sha256 over the concatenated bytes of its part files, sorted by path (SR's content_digest). */
-  readonly contentDigest: string;
-}
-
-export interface GateWriteContext {
-  readonly runRoot: string;
-  readonly identity: WorldIdentity;
-  readonly scenarioId: string;
-  readonly outputs: readonly OutputEvidence[];
-  /** Small facts about the world the upstream bundles report (entity counts, campaigns …). */
-  readonly facts: Readonly<Record<string, JsonValue>>;
-}
 
 export interface WrittenGate {
   readonly gateId: string;

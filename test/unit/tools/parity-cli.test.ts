@@ -5,7 +5,7 @@ import { runScript } from '../../support/cli.ts';
 // Each case starts tsx in a child process: seconds on a loaded machine.
 describe('npm run parity: flags', { timeout: 60_000 }, () => {
   it('--help prints the usage and every flag, exit 0', async () => {
-    const r = await runScript('local/parity.ts', ['--help']);
+    const r = await runScript('tools/parity.ts', ['--help']);
     expect(r.code).toBe(0);
     for (const flag of ['--events', '--seed', '--max-events-per-output', '--speedup', '--summary-json'])
       expect(r.stdout).toContain(flag);
@@ -18,7 +18,7 @@ describe('npm run parity: flags', { timeout: 60_000 }, () => {
     [['--max-events-per-output', '1.5'], '--max-events-per-output must be a whole number'],
     [['--nope'], "Unknown option '--nope'"],
   ])('%j → exits non-zero with one line: %s', async (args, reason) => {
-    const r = await runScript('local/parity.ts', args);
+    const r = await runScript('tools/parity.ts', args);
     expect(r.code).not.toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);

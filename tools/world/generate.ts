@@ -2,23 +2,24 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { jsonFileBytes } from './canonical-json.ts';
-import { TIME_ZONES } from './entities.ts';
-import { requiredGateIds } from './gate-map.ts';
-import { type OutputEvidence, type WrittenGate, writeGates } from './gate-writer.ts';
-import { formatUtcMicros, HORIZON_HOURS, WORLD_RECIPE, worldIdentity } from './identity.ts';
-import { MAX_ID63 } from './ids.ts';
+import { jsonFileBytes } from '../../lib/contracts/canonical-json.ts';
+import { TIME_ZONES } from '../../lib/world/entities.ts';
+import type { OutputEvidence } from '../../lib/world/gate-bundles.ts';
+import { requiredGateIds } from '../../lib/world/gate-map.ts';
+import { formatUtcMicros, HORIZON_HOURS, WORLD_RECIPE, worldIdentity } from '../../lib/world/identity.ts';
+import { MAX_ID63 } from '../../lib/world/ids.ts';
 import {
   outputDirectory,
   partFileName,
   WORLD_CATALOGUE,
   WORLD_OUTPUT_IDS,
   type WorldOutputId,
-} from './layout.ts';
+} from '../../lib/world/layout.ts';
+import { planWorld, type WorldPlan } from '../../lib/world/world-plan.ts';
+import { type WrittenGate, writeGates } from './gate-writer.ts';
 import { outputQueries, routingUniverseHash } from './outputs.ts';
 import { ParquetSession } from './parquet-writer.ts';
 import { stageWorld } from './staging.ts';
-import { planWorld, type WorldPlan } from './world-plan.ts';
 
 /** Smallest world: enough baseline traffic around the three campaigns every world carries. */
 export const MIN_EVENTS = 500;

@@ -4,7 +4,7 @@
  *   engine-outputs.catalogue.json, engine-gates.map.json  — the fields the oracle store uses, verbatim;
  *   digests.ts — sha256 of the RAW YAML bytes (the pack manifest's catalogue_digest / gate_map_digest).
  *
- *   npx tsx lib/oracle-store/reference/sync-reference.ts [--from <interface_pack dir>] [--check]
+ *   npx tsx tools/sync-reference.ts [--from <interface_pack dir>] [--check]
  *
  * Default source: ../shared/reference/interface_pack next to the repository. `--check` writes nothing and
  * exits 1 when the checked-in files differ from what the source would give.
@@ -16,8 +16,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '../../..');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Where the extracts live: beside the oracle store core that reads them. */
+const OUT_DIR = path.join(REPO, 'lib/oracle-store/reference');
 const CATALOGUE_YAML = 'engine_outputs.catalogue.yaml';
 const GATE_MAP_YAML = 'engine_gates.map.yaml';
 
@@ -96,7 +97,7 @@ export function renderReferenceFiles(fromDir: string): ReferenceFiles {
 
 /** Compares JSON files by content (a formatter may re-wrap them) and the TS module byte for byte. */
 function isCurrent(name: keyof ReferenceFiles, expected: string): boolean {
-  const file = path.join(HERE, name);
+  const file = path.join(OUT_DIR, name);
   if (!fs.existsSync(file)) return false;
   const actual = fs.readFileSync(file, 'utf8');
   if (!name.endsWith('.json')) return actual === expected;
@@ -118,8 +119,8 @@ function main(argv: string[]): number {
   const written: string[] = [];
   for (const name of names) {
     if (isCurrent(name, files[name])) continue;
-    fs.writeFileSync(path.join(HERE, name), files[name]);
-    written.push(path.join(HERE, name));
+    fs.writeFileSync(path.join(OUT_DIR, name), files[name]);
+    written.push(path.join(OUT_DIR, name));
     console.log(`wrote lib/oracle-store/reference/${name}`);
   }
   // The repository's formatter owns the layout of checked-in files; the content is what matters above.

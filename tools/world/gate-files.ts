@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import type { GateFileSource, GatePathBase } from './gates.ts';
+import type { GateFileSource, GatePathBase } from '../../lib/world/gates.ts';
 
 /** A GateFileSource over a directory tree: the engine run root on local disk. */
 export function directoryGateSource(runRoot: string, bundleRoot: string): GateFileSource {

@@ -1,9 +1,9 @@
-import { CAMPAIGN_LABEL } from './campaigns.ts';
-import { CHANNEL_GROUPS, TIME_ZONES } from './entities.ts';
-import { EVENT_TYPES } from './event-columns.ts';
+import { CAMPAIGN_LABEL } from '../../lib/world/campaigns.ts';
+import { CHANNEL_GROUPS, TIME_ZONES } from '../../lib/world/entities.ts';
+import { EVENT_TYPES } from '../../lib/world/event-columns.ts';
+import { CASE_EVENT_TYPES } from '../../lib/world/truth.ts';
+import type { WorldPlan } from '../../lib/world/world-plan.ts';
 import { type ParquetSession, sqlString } from './parquet-writer.ts';
-import { CASE_EVENT_TYPES } from './truth.ts';
-import type { WorldPlan } from './world-plan.ts';
 
 function indices(count: number): Int32Array {
   const out = new Int32Array(count);
