@@ -119,6 +119,8 @@ export class ExecutionRegistry implements ExecutionStarter {
   ): ExecutionRecord {
     const startDate = Date.now();
     let ended = false;
+    /** The `.sync` children this execution waited for: those still running when it ends are stopped. */
+    const syncChildren = new Set<string>();
     const control: ExecutionControl = { abort: () => undefined };
     const history = new ExecutionHistory({
       maxEvents: this.options.maxHistoryEvents ?? AWS_MAX_HISTORY_EVENTS,
@@ -135,6 +137,7 @@ export class ExecutionRegistry implements ExecutionStarter {
           executions: this,
           history,
           ended: () => ended,
+          syncChild: (child) => syncChildren.add(child.executionArn),
         }),
       },
       context: {
@@ -161,6 +164,14 @@ export class ExecutionRegistry implements ExecutionStarter {
     })();
     const finished = Promise.allSettled([execution.result]).then(async ([outcome]) => {
       ended = true;
+      // As AWS does for a `.sync` task that ends with its parent: the child it waited for is stopped.
+      await Promise.all(
+        [...syncChildren]
+          .filter((child) => this.get(child).status === 'RUNNING')
+          .map((child) =>
+            this.stop(child, { error: 'States.Aborted', cause: `its parent ${arn} ended first` }),
+          ),
+      );
       await historyComplete;
       history.close();
       settle(record, outcome, control.stopReason, history.limitFailure);

@@ -16,10 +16,12 @@ export async function startExecutionTask(
   parameters: JsonValue,
   executions: ExecutionStarter,
   onSubmitted: (output: JsonValue) => Promise<void>,
+  waitingFor: (child: ExecutionRecord) => void = () => undefined,
 ): Promise<JsonValue> {
   const child = startChild(parameters, executions);
   const started: JsonObject = { ExecutionArn: child.executionArn, StartDate: child.startDate };
   if (variant === 'startExecution') return started;
+  waitingFor(child);
   await onSubmitted(started);
   await child.finished;
   const description = describe(child, variant === 'startExecution.sync:2');

@@ -1,7 +1,7 @@
 import type { HistoryEventType } from '@aws-sdk/client-sfn';
 import { isLambdaFunctionResource } from './arns.ts';
 import { isJsonObject, type JsonValue, type TaskHandler, type TaskHandlers } from './engine.ts';
-import type { ExecutionStarter } from './execution-record.ts';
+import type { ExecutionRecord, ExecutionStarter } from './execution-record.ts';
 import { afterEngineEvents, type ExecutionHistory, jsonText } from './history.ts';
 import type { LambdaInvoker } from './lambda-tasks.ts';
 import { type StartExecutionVariant, startExecutionTask } from './states-tasks.ts';
@@ -14,6 +14,8 @@ export interface TaskContext {
   history: ExecutionHistory;
   /** True once the execution has ended (any status): as on AWS, no task starts after that. */
   ended: () => boolean;
+  /** A child this execution waits for (`.sync`): stopped when this execution ends first, as AWS stops it. */
+  syncChild: (child: ExecutionRecord) => void;
 }
 
 const dataDetails = { truncated: false };
@@ -58,7 +60,7 @@ function handlerFor(resource: string, context: TaskContext): TaskHandler {
     const variant = states[1] as StartExecutionVariant;
     return (parameters) =>
       integrationTask(context, 'states', variant, parameters, (onSubmitted) =>
-        startExecutionTask(variant, parameters, context.executions, onSubmitted),
+        startExecutionTask(variant, parameters, context.executions, onSubmitted, context.syncChild),
       );
   }
   if (isLambdaFunctionResource(resource)) return (input) => lambdaFunctionTask(context, resource, input);
