@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
-  PutRecordCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
@@ -16,7 +13,8 @@ import { startEphemeralStack } from '../local/ephemeral-stack.ts';
 import { toEventRecord } from '../local/event-source-mapping/kinesis-event.ts';
 import { stackDown, stackUp } from '../local/stack.ts';
 import { ESM_FIXTURE_SCHEMA } from '../test/fixtures/esm-service/schema.ts';
-import { type Bench, median, percentile, type Ratio, type Row, ratio, row, secondsSince } from './report.ts';
+import { FN, measureLatency, waitFor } from './esm-latency.ts';
+import { type Bench, type Ratio, type Row, ratio, row, secondsSince } from './report.ts';
 
 /**
  * `npm run bench -- esm`: the local Kinesis event-source mappings (test/fixtures/esm-service) on a throwaway
@@ -30,77 +28,13 @@ import { type Bench, median, percentile, type Ratio, type Row, ratio, row, secon
  *   2 shards measured in the same run (every record delivered is first read); the Lambda invoke floor (the same
  *   function invoked directly with the same 500-record events, 2 in flight) is reported beside it.
  *
- * Delivery latency: records sent one by one at a paced rate (PutRecord, the producer's Date.now() in the record)
- * into `esm-latency-1` (1 shard) and `esm-latency-4` (4 shards), each consumed by a function that notes
- * Date.now() when it is invoked (same machine, same clock). p50/p99 per shard count, beside the floor: the same
- * function invoked directly with a one-record event at the same pace (no Kinesis, no poller).
+ * Delivery latency: bench/esm-latency.ts.
  */
 
 const SIZES = {
   full: { throughputRecords: 20_000, latencyRecords: 600, ratePerSecond: 30, floorRecords: 200 },
   smoke: { throughputRecords: 2_000, latencyRecords: 40, ratePerSecond: 40, floorRecords: 20 },
 };
-const FN = (key: string) => `esm-fixture-local-${key}`;
-
-async function waitFor(
-  what: string,
-  limitSeconds: number,
-  done: () => Promise<boolean>,
-  intervalMs = 50,
-): Promise<void> {
-  const t0 = performance.now();
-  while (!(await done())) {
-    if (secondsSince(t0) > limitSeconds) throw new Error(`${what}: not done within ${limitSeconds} s`);
-    await sleep(intervalMs);
-  }
-}
-
-const latencyData = (id: string, source: string) =>
-  Buffer.from(JSON.stringify({ id, producedMs: Date.now(), source }));
-
-/** Sends `n` records at `rate`/s (an absolute schedule, so a slow call does not shift the rest). */
-async function paced(n: number, rate: number, send: (i: number) => Promise<unknown>): Promise<void> {
-  const t0 = performance.now();
-  const pending: Array<Promise<unknown>> = [];
-  for (let i = 0; i < n; i++) {
-    const wait = t0 + (i * 1000) / rate - performance.now();
-    if (wait > 0) await sleep(wait);
-    pending.push(send(i));
-  }
-  await Promise.all(pending);
-}
-
-interface LatencyFigures {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-  meanBatchSize: number;
-  shards: number;
-}
-
-async function latencies(db: pg.Pool, fn: string, source: string): Promise<LatencyFigures> {
-  const r = await db.query<{ ms: number; batch_size: number; shard_id: string }>(
-    'SELECT invoked_ms - produced_ms AS ms, batch_size, shard_id FROM esm_latency WHERE function_name = $1 AND source = $2',
-    [fn, source],
-  );
-  const ms = r.rows.map((x) => Number(x.ms));
-  return {
-    n: ms.length,
-    p50: percentile(ms, 50),
-    p90: percentile(ms, 90),
-    p99: percentile(ms, 99),
-    max: Math.max(...ms),
-    mean: ms.reduce((a, b) => a + b, 0) / ms.length,
-    meanBatchSize: r.rows.reduce((a, b) => a + Number(b.batch_size), 0) / r.rows.length,
-    shards: new Set(r.rows.map((x) => x.shard_id)).size,
-  };
-}
-
-const countOf = async (db: pg.Pool, sql: string, params: unknown[]) =>
-  Number((await db.query<{ n: string | null }>(sql, params)).rows[0]?.n ?? 0);
 
 /** The raw kinesalite read rate of every shard of a stream from TRIM_HORIZON, shards read concurrently. */
 async function getRecordsRate(kinesis: KinesisClient, stream: string, n: number): Promise<number> {
@@ -242,7 +176,7 @@ export const esmBench: Bench = {
       // 1. End to end with the producer running: PutRecords → poller → function, as a stream is used.
       await db.query('TRUNCATE esm_invocations');
       say(`  throughput: ${n} records into esm-throughput (2 shards, batchSize 500) while the poller reads`);
-      let t0 = performance.now();
+      const t0 = performance.now();
       const putSeconds = await putAll();
       await waitFor(`esm throughput (${n} records)`, 300, async () => (await delivered()).records >= n);
       const e2eSeconds = secondsSince(t0);
@@ -319,113 +253,7 @@ export const esmBench: Bench = {
         slowestStage: stages[0]?.name,
       };
 
-      // Latency: warm both functions (workers, pools) with a burst over every shard; not measured.
-      for (const [fn, stream] of [
-        ['latency1', 'esm-latency-1'],
-        ['latency4', 'esm-latency-4'],
-      ] as const) {
-        await kinesis.send(
-          new PutRecordsCommand({
-            StreamName: stream,
-            Records: Array.from({ length: 32 }, (_, i) => ({
-              PartitionKey: randomUUID(),
-              Data: latencyData(`warm-${i}`, 'warm'),
-            })),
-          }),
-        );
-        await waitFor(
-          `esm latency warm-up of ${fn}`,
-          60,
-          async () =>
-            (await countOf(
-              db,
-              "SELECT count(*) AS n FROM esm_latency WHERE function_name = $1 AND source = 'warm'",
-              [FN(fn)],
-            )) >= 32,
-        );
-      }
-      const shardCounts = [
-        { fn: 'latency1', stream: 'esm-latency-1', shards: 1 },
-        { fn: 'latency4', stream: 'esm-latency-4', shards: 4 },
-      ];
-      const perShardCount: Record<string, unknown> = {};
-      for (const { fn, stream, shards } of shardCounts) {
-        const m = size.latencyRecords;
-        say(`  latency: ${m} records at ${size.ratePerSecond}/s into ${stream} (${shards} shard(s))`);
-        const putMs: number[] = [];
-        t0 = performance.now();
-        await paced(m, size.ratePerSecond, async (i) => {
-          const t = performance.now();
-          await kinesis.send(
-            new PutRecordCommand({
-              StreamName: stream,
-              PartitionKey: randomUUID(),
-              Data: latencyData(`r-${i}`, 'esm'),
-            }),
-          );
-          putMs.push(performance.now() - t);
-        });
-        await waitFor(
-          `esm latency (${stream}, ${m} records)`,
-          120,
-          async () =>
-            (await countOf(
-              db,
-              "SELECT count(*) AS n FROM esm_latency WHERE function_name = $1 AND source = 'esm'",
-              [FN(fn)],
-            )) >= m,
-        );
-        const f = await latencies(db, FN(fn), 'esm');
-        perShardCount[`${shards}`] = { ...f, putRecordP50Ms: median(putMs), sendSeconds: secondsSince(t0) };
-        const note = `${m} records at ${size.ratePerSecond}/s, PutRecord → handler invoked; ${f.shards} of ${shards} shards used, mean batch ${f.meanBatchSize.toFixed(1)}`;
-        add(row(`esm delivery latency p50, ${shards} shard(s)`, f.p50, 'ms', note));
-        add(row(`esm delivery latency p99, ${shards} shard(s)`, f.p99, 'ms', `max ${f.max} ms`));
-      }
-
-      // The floor: the function invoked directly with a one-record event at the same pace.
-      const floorN = size.floorRecords;
-      await paced(floorN, size.ratePerSecond, async (i) => {
-        const event = {
-          Records: [
-            toEventRecord(
-              {
-                SequenceNumber: String(i),
-                PartitionKey: 'direct',
-                Data: latencyData(`d-${i}`, 'direct'),
-                ApproximateArrivalTimestamp: new Date(),
-              },
-              {
-                shardId: 'direct',
-                streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/esm-latency-1',
-                region: 'us-east-1',
-                invokeIdentityArn: 'arn:aws:iam::000000000000:role/direct',
-              },
-            ),
-          ],
-        };
-        await lambda.send(
-          new InvokeCommand({ FunctionName: FN('latency1'), Payload: Buffer.from(JSON.stringify(event)) }),
-        );
-      });
-      const d = await latencies(db, FN('latency1'), 'direct');
-      const floorP50 = add(
-        row(
-          'direct invoke latency p50 (floor)',
-          d.p50,
-          'ms',
-          `${floorN} one-record invokes at ${size.ratePerSecond}/s, InvokeCommand → handler invoked`,
-        ),
-      );
-      const floorP99 = add(row('direct invoke latency p99 (floor)', d.p99, 'ms', `max ${d.max} ms`));
-      for (const shards of [1, 4]) {
-        const p50 = rows.find((r) => r.name === `esm delivery latency p50, ${shards} shard(s)`) as Row;
-        const p99 = rows.find((r) => r.name === `esm delivery latency p99, ${shards} shard(s)`) as Row;
-        ratios.push(
-          ratio(p50, floorP50, 'delivery latency / direct invoke latency (1 = the poller adds nothing)'),
-        );
-        ratios.push(ratio(p99, floorP99, 'delivery latency / direct invoke latency'));
-      }
-      detail.latency = { ...perShardCount, direct: d };
+      Object.assign(detail, await measureLatency({ db, kinesis, lambda, size, add, ratios, rows, say }));
       return {
         rows,
         ratios,
