@@ -4,15 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { segmentExecutionName } from '../../../lib/world-streamer/segments.ts';
 import { brokenStreamDetail } from '../../../lib/world-streamer/stream-finish.ts';
-import { startStepFunctionsServer } from '../../../local/step-functions/server.ts';
+import type { startStepFunctionsServer } from '../../../local/step-functions/server.ts';
 import { historyOf } from '../../support/executions.ts';
 import {
-  ACCOUNT,
   type FakeLambdaEndpoint,
   lambdaArn,
-  REGION,
-  sfnClient,
   startFakeLambdaEndpoint,
+  startLocalStepFunctions,
   stateMachineArn,
   waitForCompletion,
 } from '../local/step-functions/fixtures.ts';
@@ -104,19 +102,16 @@ describe('stream-run in segments of stream-output executions, under a history li
         return { status: 'STREAMED', emitted, reason: null };
       },
     });
-    server = await startStepFunctionsServer({
-      host: '127.0.0.1',
-      port: 0,
-      region: REGION,
-      accountId: ACCOUNT,
-      lambdaEndpoint: lambda.url,
-      stateMachines: [
+    const local = await startLocalStepFunctions(
+      [
         { name: 'stream-output', definition: definitionOf('statemachines/stream-output.asl.yml') },
         { name: 'stream-run', definition: definitionOf('statemachines/stream-run.asl.yml') },
       ],
-      maxHistoryEvents: MAX_HISTORY_EVENTS,
-    });
-    client = sfnClient(server.url);
+      lambda.url,
+      { maxHistoryEvents: MAX_HISTORY_EVENTS },
+    );
+    server = local.server;
+    client = local.client;
     const started = await client.send(
       new StartExecutionCommand({
         stateMachineArn: stateMachineArn('stream-run'),

@@ -1,6 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DescribeExecutionCommand, type DescribeExecutionOutput, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  type StepFunctionsServerOptions,
+  startStepFunctionsServer,
+} from '../../../../local/step-functions/server.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '000000000000';
@@ -88,4 +92,22 @@ export async function waitForCompletion(
 
 export class FlakyError extends Error {
   override name = 'FlakyError';
+}
+
+/** A local Step Functions server on a free port of 127.0.0.1 with these machines, and a client for it. */
+export async function startLocalStepFunctions(
+  stateMachines: StepFunctionsServerOptions['stateMachines'],
+  lambdaEndpoint: string,
+  options: Pick<StepFunctionsServerOptions, 'maxHistoryEvents'> = {},
+) {
+  const server = await startStepFunctionsServer({
+    host: '127.0.0.1',
+    port: 0,
+    region: REGION,
+    accountId: ACCOUNT,
+    lambdaEndpoint,
+    stateMachines,
+    ...options,
+  });
+  return { server, client: sfnClient(server.url) };
 }

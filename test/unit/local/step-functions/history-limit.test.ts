@@ -1,14 +1,12 @@
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStepFunctionsServer } from '../../../../local/step-functions/server.ts';
+import type { startStepFunctionsServer } from '../../../../local/step-functions/server.ts';
 import { historyOf } from '../../../support/executions.ts';
 import {
-  ACCOUNT,
   type FakeLambdaEndpoint,
   lambdaArn,
-  REGION,
-  sfnClient,
   startFakeLambdaEndpoint,
+  startLocalStepFunctions,
   stateMachineArn,
   waitForCompletion,
 } from './fixtures.ts';
@@ -71,20 +69,17 @@ describe('local Step Functions: the execution history limit', () => {
 
   async function serverWithLimit(maxHistoryEvents: number): Promise<SFNClient> {
     lambda = await startFakeLambdaEndpoint({ tick: () => ({ ok: true }) });
-    server = await startStepFunctionsServer({
-      host: '127.0.0.1',
-      port: 0,
-      region: REGION,
-      accountId: ACCOUNT,
-      lambdaEndpoint: lambda.url,
-      stateMachines: [
+    const started = await startLocalStepFunctions(
+      [
         { name: 'endless-ticks', definition: endlessTicks },
         { name: 'two-states', definition: twoStates },
         { name: 'parent-of-endless', definition: parentOfEndless },
       ],
-      maxHistoryEvents,
-    });
-    client = sfnClient(server.url);
+      lambda.url,
+      { maxHistoryEvents },
+    );
+    server = started.server;
+    client = started.client;
     return client;
   }
 

@@ -1,14 +1,12 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStepFunctionsServer } from '../../../../local/step-functions/server.ts';
+import type { startStepFunctionsServer } from '../../../../local/step-functions/server.ts';
 import { eventually } from '../../../support/eventually.ts';
 import {
-  ACCOUNT,
   type FakeLambdaEndpoint,
   lambdaArn,
-  REGION,
-  sfnClient,
   startFakeLambdaEndpoint,
+  startLocalStepFunctions,
   stateMachineArn,
   waitForCompletion,
 } from './fixtures.ts';
@@ -56,19 +54,14 @@ describe('local Step Functions: Map concurrency', () => {
 
   beforeAll(async () => {
     lambda = await startFakeLambdaEndpoint({ slow: slowIdentity });
-    server = await startStepFunctionsServer({
-      host: '127.0.0.1',
-      port: 0,
-      region: REGION,
-      accountId: ACCOUNT,
-      lambdaEndpoint: lambda.url,
-      stateMachines: [
+    ({ server, client } = await startLocalStepFunctions(
+      [
         { name: 'map-two', definition: mapOf({ MaxConcurrency: 2 }) },
         { name: 'map-path', definition: mapOf({ MaxConcurrencyPath: '$.limit' }) },
         { name: 'map-unbounded', definition: mapOf({}) },
       ],
-    });
-    client = sfnClient(server.url);
+      lambda.url,
+    ));
   });
 
   afterAll(async () => {

@@ -1,8 +1,7 @@
 import { ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { startStepFunctionsServer } from '../../../../local/step-functions/server.ts';
 import { eventually } from '../../../support/eventually.ts';
-import { ACCOUNT, REGION, sfnClient, stateMachineArn, waitForCompletion } from './fixtures.ts';
+import { startLocalStepFunctions, stateMachineArn, waitForCompletion } from './fixtures.ts';
 
 /** A `.sync` child still running when its parent ends is stopped, as AWS stops it (no child outlives its parent). */
 
@@ -44,20 +43,15 @@ const parentOfOne = { StartAt: 'Sleeps', States: { Sleeps: runChild('slow-child'
 
 describe('local Step Functions: .sync children end with their parent', () => {
   it('a parent that fails stops the child it was still waiting for; one that is stopped does too', async () => {
-    const server = await startStepFunctionsServer({
-      host: '127.0.0.1',
-      port: 0,
-      region: REGION,
-      accountId: ACCOUNT,
-      lambdaEndpoint: 'http://127.0.0.1:1',
-      stateMachines: [
+    const { server, client } = await startLocalStepFunctions(
+      [
         { name: 'slow-child', definition: slowChild },
         { name: 'failing-child', definition: failingChild },
         { name: 'parent-of-two', definition: parentOfTwo },
         { name: 'parent-of-one', definition: parentOfOne },
       ],
-    });
-    const client = sfnClient(server.url);
+      'http://127.0.0.1:1',
+    );
     const slowChildren = async (status: 'RUNNING' | 'ABORTED') =>
       (
         await client.send(
