@@ -142,11 +142,19 @@ export async function appendLineOnce(
     const text = current ? Buffer.from(current.body).toString('utf8') : '';
     if (text.includes(marker)) return false;
     const body = `${text}${line.endsWith('\n') ? line : `${line}\n`}`;
-    const written = current
-      ? await putObjectIfMatch(s3, bucket, key, body, current.etag, contentType)
-      : await putObjectOnce(s3, bucket, key, body, contentType);
+    let written: boolean;
+    try {
+      written = current
+        ? await putObjectIfMatch(s3, bucket, key, body, current.etag, contentType)
+        : await putObjectOnce(s3, bucket, key, body, contentType);
+    } catch (error) {
+      // No answer (the connection dropped): the put may or may not have landed. The next try reads the object
+      // again and finds the marker if it did, so retrying is safe; an answered error is not retried.
+      if (statusOf(error) !== undefined || attempt >= tries) throw error;
+      written = false;
+    }
     if (written) return true;
-    // Another writer won (412) or was still writing (409): give it time to finish before reading again.
+    // Another writer won (412), was still writing (409), or the answer was lost: wait, then read again.
     if (attempt < tries)
       await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt * (0.5 + Math.random())));
   }
