@@ -1,18 +1,37 @@
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { PARTITION_PROFILES } from '../contracts/partitioning.ts';
+import { PlatformError } from '../errors/platform-error.ts';
 import type { Actor } from '../ingestion-gate/admission.ts';
-import { admitMany, drainOutbox, IngestionError } from '../ingestion-gate/admission.ts';
+import { admitMany, drainOutbox, IngestionError, OUTBOX_ACTOR } from '../ingestion-gate/admission.ts';
 import { healthMonitor } from '../ingestion-gate/health.ts';
 import type { GatewayDependencies, LookupQuery } from '../ingestion-gate/http-api.ts';
 import { payloadValidator } from '../ingestion-gate/payload-schemas.ts';
 import type { AdmissionContext } from '../ingestion-gate/ports.ts';
+import type { ProducerPolicy } from '../ingestion-gate/producer-policy.ts';
 import { SlidingWindowLimiter } from '../ingestion-gate/rate-limit.ts';
 import { IG_POLICY_CONTENT_DIGEST } from '../ingestion-gate/reference/policy-digest.ts';
 import type { PlatformEnvironment } from '../runtime/config.ts';
-import type { IngestionGateEnvironment } from '../runtime/ingestion-gate-config.ts';
+import { type IngestionGateEnvironment, producerPolicy } from '../runtime/ingestion-gate-config.ts';
 import { apiKeysLoader } from './api-keys.ts';
 import { kinesisEventBus, postgresAdmissionStore, s3EvidenceStore } from './ingestion-gate-stores.ts';
 import type { PlatformDependencies } from './platform-dependencies.ts';
+import { DatabaseUnavailable, isDatabaseUnavailable } from './postgres/pool.ts';
+
+/** The evidence store could not take a write (S3 unreachable or failing); a retry can succeed. */
+class EvidenceUnavailable extends PlatformError<'OBJECT_STORE_UNAVAILABLE'> {
+  constructor(cause: unknown) {
+    super(
+      'OBJECT_STORE_UNAVAILABLE',
+      `OBJECT_STORE_UNAVAILABLE: ${(cause as Error)?.message ?? String(cause)}`,
+      {
+        retryable: true,
+        httpStatus: 503,
+        detail: 'evidence could not be written; retry',
+        cause,
+      },
+    );
+  }
+}
 
 /** The Ingestion Gate wired to Postgres, Kinesis and S3 for one Lambda container. */
 
@@ -25,8 +44,14 @@ export function ingestionGate(
   env: PlatformEnvironment,
   ig: IngestionGateEnvironment,
   deps: PlatformDependencies,
+  policy: ProducerPolicy = producerPolicy(),
 ) {
-  const apiKeys = apiKeysLoader(deps.endpoints, ig.IG_API_KEYS, ig.IG_API_KEYS_SSM_PARAMETER || undefined);
+  const apiKeys = apiKeysLoader(
+    deps.endpoints,
+    ig.IG_API_KEYS,
+    ig.IG_API_KEYS_SSM_PARAMETER || undefined,
+    undefined,
+  );
 
   const monitor = healthMonitor(
     {
@@ -82,8 +107,10 @@ export function ingestionGate(
           monitor.recordStoreWrite(true);
           return out;
         } catch (error) {
-          monitor.recordStoreWrite(false);
-          throw error;
+          // Only the store's own failures (5xx, unreachable) count against its health, never a refused request.
+          const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          if (status === undefined || status >= 500) monitor.recordStoreWrite(false);
+          throw new EvidenceUnavailable(error);
         }
       },
     },
@@ -104,24 +131,48 @@ export function ingestionGate(
 
   const gateway: GatewayDependencies = {
     apiKeys,
+    producerPolicy: policy,
     limiter: new SlidingWindowLimiter(ig.IG_PUSH_RATE_LIMIT_PER_MINUTE),
     maxRequestBytes: ig.IG_MAX_REQUEST_BYTES,
     maxBatchBytes: ig.IG_MAX_BATCH_BYTES,
     maxBatchItems: ig.IG_MAX_BATCH_ITEMS,
     async admit(bodies: readonly unknown[], actor: Actor) {
       const ctx = await context();
-      const out = await admitMany(bodies, actor, ctx);
+      const out = await unavailableAsUnhealthy(() => admitMany(bodies, actor, ctx));
       // The outbox also drains behind successful publishes (at most every 5 s per container), so it empties
       // as soon as the bus is back even where no schedule runs (the local cloud).
       const published = out.some((r) => !(r instanceof IngestionError) && r?.decision === 'ADMIT');
       if (published && Date.now() - lastDrainAt > 5_000) {
         lastDrainAt = Date.now();
-        await drainOutbox(ctx, { actor_id: 'SYSTEM::ig-outbox', source_type: 'SYSTEM' }, 100);
+        // The pushes are answered whatever the drain meets; what it could not finish stays in the outbox.
+        await drainOutbox(ctx, OUTBOX_ACTOR, 100).catch(() => undefined);
       }
       return out;
     },
     health: () => monitor.report(),
-    async lookup(q: LookupQuery) {
+    lookup: (q: LookupQuery) => unavailableAsUnhealthy(() => lookup(q)),
+  };
+
+  /**
+   * A database or evidence store the gate could not reach answers 503 IG_UNHEALTHY (the producer retries), never
+   * a 500 with the driver's message; a database failure makes health look again at once.
+   */
+  async function unavailableAsUnhealthy<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof DatabaseUnavailable || isDatabaseUnavailable(error)) {
+        monitor.recordDatabaseUnavailable();
+        throw new IngestionError('IG_UNHEALTHY', 'OPS_DB_UNHEALTHY: the admission database is unavailable');
+      }
+      if (error instanceof EvidenceUnavailable)
+        throw new IngestionError('IG_UNHEALTHY', 'OBJECT_STORE_UNHEALTHY: evidence could not be written');
+      throw error;
+    }
+  }
+
+  async function lookup(q: LookupQuery) {
+    {
       const pool = await deps.pool();
       // §5.8: by event_id or dedupe_key the earliest receipt, by receipt_id the latest. A dedupe_key names its
       // admission row, whose event_id leads to the receipts (migration 0006 keeps no receipt index by dedupe_key).
@@ -144,7 +195,7 @@ export function ingestionGate(
               [q.dedupe_key],
             );
       return res.rows[0];
-    },
-  };
+    }
+  }
   return { gateway, context, monitor };
 }

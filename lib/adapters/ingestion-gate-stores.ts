@@ -8,7 +8,7 @@ import type {
   EvidenceStore,
   PublishResult,
 } from '../ingestion-gate/ports.ts';
-import type { Pool } from './postgres/pool.ts';
+import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
 import { putObjectOnce, s3Uri } from './s3-objects.ts';
 
 /** The Ingestion Gate's ports on Postgres (migration 0002), Kinesis and S3. */
@@ -60,7 +60,7 @@ const column = <T, K extends keyof T>(rows: readonly T[], key: K) => rows.map((r
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 export function postgresAdmissionStore(pool: Pool): AdmissionStore {
-  return {
+  return guardedStore({
     async find(key) {
       const res = await pool.query<AdmissionRow>(
         `SELECT ${ROW_COLUMNS} FROM ig_admissions WHERE dedupe_key = $1`,
@@ -98,6 +98,14 @@ export function postgresAdmissionStore(pool: Pool): AdmissionStore {
         [key, now, claimUntil],
       );
       return res.rowCount === 1;
+    },
+    async markPublished(published) {
+      await pool.query(
+        `UPDATE ig_admissions a SET eb_ref = u.eb_ref::jsonb
+         FROM unnest($1::text[], $2::text[]) AS u(dedupe_key, eb_ref)
+         WHERE a.dedupe_key = u.dedupe_key AND a.state = 'PUBLISH_PENDING'`,
+        [column(published, 'dedupe_key'), published.map((p) => json(p.eb_ref))],
+      );
     },
     async markPublishFailed(failures) {
       await pool.query(
@@ -141,7 +149,15 @@ export function postgresAdmissionStore(pool: Pool): AdmissionStore {
       );
       return res.rows;
     },
-  };
+  });
+}
+
+/** Every call of the store answers DatabaseUnavailable when Postgres cannot be reached (lib/adapters/postgres). */
+function guardedStore(store: AdmissionStore): AdmissionStore {
+  const guarded = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(store) as [string, (...a: unknown[]) => Promise<unknown>][])
+    guarded[name] = (...args: unknown[]) => fn(...args).catch(rethrowUnavailable);
+  return guarded as unknown as AdmissionStore;
 }
 
 /** Kinesis PutRecords limits: 500 records and 5 MiB (data plus partition keys) per call. */

@@ -19,7 +19,13 @@ export function scenarioRunner(
   sr: ScenarioRunnerEnvironment,
   deps: PlatformDependencies,
 ) {
-  const apiKeys = apiKeysLoader(deps.endpoints, sr.SR_API_KEYS, sr.SR_API_KEYS_SSM_PARAMETER || undefined);
+  // A bare SR key (no `principal=`) is the run submitter's.
+  const apiKeys = apiKeysLoader(
+    deps.endpoints,
+    sr.SR_API_KEYS,
+    sr.SR_API_KEYS_SSM_PARAMETER || undefined,
+    'scenario_submitter',
+  );
 
   const artifacts = s3RunArtifactStore(deps.s3, env.PLATFORM_BUCKET);
   // Worlds on the local disk exist only on the local cloud (docs/oracle-store.md).

@@ -2,33 +2,36 @@ import { z } from 'zod';
 import { PlatformError } from '../errors/platform-error.ts';
 import { parseJsonLossless } from './canonical-json.ts';
 import { type EnginePins, engineEventId } from './identity.ts';
-import { Hex32, Hex64, PlatformRunIdPattern, Rfc3339Micros, Uint64 } from './wire-primitives.ts';
+import { Hex32, Hex64, PlatformRunIdPattern, Rfc3339Micros, SafeText, Uint64 } from './wire-primitives.ts';
 
 /**
  * The canonical event envelope (canonical_event_envelope.schema.yaml; control-ingress.md §5.2), closed.
  * Payload fields are free; they are checked per event type by IG's schema policy, not here.
  */
 
-/** uuid | hex64 | hex32 | any string of 1–256 characters — which the last alternative already covers. */
-const EventId = z.string().min(1).max(256);
+/**
+ * uuid | hex64 | hex32 | any string of 1–256 characters — which the last alternative already covers; ours also
+ * refuses control characters and lone surrogates (SafeText), so an id is the same in Postgres, S3 and a log.
+ */
+export const EventId = SafeText(256);
 
 export const CanonicalEnvelope = z.strictObject({
   event_id: EventId,
-  event_type: z.string().min(1).max(256),
+  event_type: SafeText(256),
   ts_utc: Rfc3339Micros,
   manifest_fingerprint: Hex64,
   parameter_hash: Hex64.optional(),
   seed: Uint64.optional(),
-  scenario_id: z.union([z.string().min(1).max(256), Uint64]).optional(),
+  scenario_id: z.union([SafeText(256), Uint64]).optional(),
   run_id: Hex32.optional(),
   platform_run_id: PlatformRunIdPattern.optional(),
   scenario_run_id: Hex32.optional(),
   emitted_at_utc: Rfc3339Micros.optional(),
-  schema_version: z.string().min(1).max(64).optional(),
-  trace_id: z.string().min(1).max(128).optional(),
-  span_id: z.string().min(1).max(128).optional(),
+  schema_version: SafeText(64).optional(),
+  trace_id: SafeText(128).optional(),
+  span_id: SafeText(128).optional(),
   parent_event_id: EventId.optional(),
-  producer: z.string().min(1).max(128).optional(),
+  producer: SafeText(128).optional(),
   payload: z.record(z.string(), z.unknown()).optional(),
 });
 export type CanonicalEnvelope = z.infer<typeof CanonicalEnvelope>;

@@ -279,14 +279,42 @@ export function payloadHash(envelope: PayloadHashBasis): string {
 
 export type AdmissionDecision = 'ADMIT' | 'DUPLICATE' | 'QUARANTINE';
 
-/** §5.4 `receipt_id = sha256("{decision}:{event_id}")[:32]` (no platform run in it). */
+/**
+ * §5.4 `receipt_id = sha256("{decision}:{event_id}")[:32]` (no platform run in it): the ADMIT receipt, as the
+ * reference. Deliberate differences (docs/ingestion-gate.md): a DUPLICATE receipt is per pusher
+ * (duplicateReceiptId) and a QUARANTINE receipt per quarantine record (quarantineReceiptId), so neither collapses
+ * onto the first one written.
+ */
 export function receiptId(decision: AdmissionDecision, eventId: string): string {
   return sha256Hex32(`${decision}:${eventId}`);
 }
 
-/** §5.5 `quarantine_id = sha256("QUARANTINE:" + event_id)[:32]`; an envelope without one is "unknown". */
-export function quarantineId(eventId: string | null | undefined): string {
-  return sha256Hex32(`QUARANTINE:${eventId || 'unknown'}`);
+/** `sha256("DUPLICATE:{event_id}:{actor_id}")[:32]`: one DUPLICATE receipt per event and pusher, naming the pusher. */
+export function duplicateReceiptId(eventId: string, actorId: string): string {
+  return sha256Hex32(`DUPLICATE:${eventId}:${actorId}`);
+}
+
+export interface QuarantineBasis {
+  /** The envelope's platform_run_id when it is one (else absent). */
+  platformRunId?: string | undefined;
+  /** The envelope's event_id when it is a valid one (else absent). */
+  eventId?: string | undefined;
+  /** sha256 of what was pushed (quarantineBodyDigest): two different bodies never share a record. */
+  bodyDigest: string;
+}
+
+/**
+ * `quarantine_id = sha256("QUARANTINE:{platform_run_id}:{event_id}:{body_digest}")[:32]`. The reference's
+ * `sha256("QUARANTINE:" + event_id)` pointed a second, different mismatch of one event at the first record and put
+ * every envelope without an event_id in one; ours carries the run and what was pushed.
+ */
+export function quarantineId(basis: QuarantineBasis): string {
+  return sha256Hex32(`QUARANTINE:${basis.platformRunId ?? ''}:${basis.eventId ?? ''}:${basis.bodyDigest}`);
+}
+
+/** The QUARANTINE receipt of a quarantine record: `sha256("QUARANTINE:{quarantine_id}")[:32]`. */
+export function quarantineReceiptId(quarantineIdValue: string): string {
+  return sha256Hex32(`QUARANTINE:${quarantineIdValue}`);
 }
 
 /**

@@ -26,6 +26,23 @@ export const Rfc3339Micros = z
 /** Any ISO 8601 timestamp string (the Python side writes `isoformat()`, e.g. `…+00:00`). */
 export const IsoTimestamp = z.string().min(1);
 
+/**
+ * An identifier-like string of 1–`max` characters that every store can hold as it is: well-formed Unicode (a lone
+ * surrogate would be replaced by U+FFFD on the way to UTF-8, so two different ids would collide) and no control
+ * character (Postgres text refuses NUL; a newline would split a log line). Ids reach S3 keys, SQL values and logs.
+ */
+export function SafeText(max: number) {
+  return (
+    z
+      .string()
+      .min(1)
+      .max(max)
+      .refine((s) => !/\p{Cs}/u.test(s), 'expected well-formed Unicode (no lone surrogate)')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+      .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'expected no control character')
+  );
+}
+
 /** The envelope's `platform_run_id` pattern (shape only; platform-run.ts also checks the instant). */
 export const PlatformRunIdPattern = z
   .string()

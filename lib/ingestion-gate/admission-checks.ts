@@ -8,6 +8,7 @@ import {
   routeEnvelope,
 } from '../contracts/partitioning.ts';
 import type { AdmissionRow, Envelope, PayloadValidator } from './ports.ts';
+import type { EnvelopeLike } from './quarantine-evidence.ts';
 import { schemaPolicyCode } from './schema-policy.ts';
 
 /**
@@ -20,37 +21,14 @@ import { schemaPolicyCode } from './schema-policy.ts';
 /** Kinesis: data plus partition key of one record, at most 1 MiB. */
 export const MAX_BUS_RECORD_BYTES = 1_048_576;
 
-export type EnvelopeLike = Partial<Record<string, unknown>>;
+export type { EnvelopeLike } from './quarantine-evidence.ts';
+export { runPrefix } from './quarantine-evidence.ts';
 
 export type Checked =
   | { kind: 'quarantine'; env: EnvelopeLike; code: string; detail: string }
   | { kind: 'candidate'; env: Envelope; row: AdmissionRow };
 
-export const PIN_FIELDS = [
-  'manifest_fingerprint',
-  'platform_run_id',
-  'scenario_run_id',
-  'parameter_hash',
-  'seed',
-  'scenario_id',
-  'run_id',
-] as const;
-
 export const present = (v: unknown) => v !== undefined && v !== null && v !== '';
-export const str = (v: unknown): string | undefined =>
-  typeof v === 'string' && v.length > 0 ? v : undefined;
-
-export function pinsOf(env: EnvelopeLike): Record<string, unknown> {
-  const pins: Record<string, unknown> = {};
-  for (const f of PIN_FIELDS) if (present(env[f])) pins[f] = env[f];
-  if (!pins.scenario_run_id && present(env.run_id)) pins.scenario_run_id = env.run_id;
-  return pins;
-}
-
-/** The run folder an event's evidence goes under. */
-export function runPrefix(env: EnvelopeLike): string {
-  return str(env.platform_run_id) ?? '_no_platform_run';
-}
 
 const quarantine = (env: EnvelopeLike, code: string, detail: string): Checked => ({
   kind: 'quarantine',

@@ -47,7 +47,10 @@ interface Publishable {
   row: AdmissionRow;
 }
 
-/** Publishes claimed rows (PutRecords per stream) into the ledger; a failed one stays in the outbox. */
+/**
+ * Publishes claimed rows (PutRecords per stream) into the ledger; a failed one stays in the outbox. A row that
+ * already has an eb_ref was published before (markPublished) and only gets its receipt.
+ */
 async function publishRows(
   ctx: AdmissionContext,
   ledger: OutcomeLedger,
@@ -55,12 +58,17 @@ async function publishRows(
   results: AdmissionResult[],
 ): Promise<void> {
   const byStream = new Map<string, Publishable[]>();
-  for (const item of items) {
+  const failed: { dedupe_key: string; error: string }[] = [];
+  const published: { dedupe_key: string; eb_ref: EbRef }[] = [];
+  // Rows already on the bus (an earlier publisher recorded where) are finished, not published again.
+  for (const item of items)
+    if (item.row.eb_ref) ledger.admitted(item.index, item.env, item.row, item.row.eb_ref);
+  const toSend = items.filter((item) => !item.row.eb_ref);
+  for (const item of toSend) {
     const group = byStream.get(item.row.stream);
     if (group) group.push(item);
     else byStream.set(item.row.stream, [item]);
   }
-  const failed: { dedupe_key: string; error: string }[] = [];
   await Promise.all(
     [...byStream].map(async ([stream, group]) => {
       const out = await ctx.bus.publish(
@@ -85,10 +93,14 @@ async function publishRows(
           offset_kind: 'kinesis_sequence',
           published_at_utc: publishedAt,
         };
+        published.push({ dedupe_key: g.row.dedupe_key, eb_ref: ebRef });
         ledger.admitted(g.index, g.env, g.row, ebRef);
       });
     }),
   );
+  // Where each record went is recorded before any evidence: if what follows fails, the row is finished later
+  // without a second copy on the bus.
+  if (published.length > 0) await ctx.store.markPublished(published);
   if (failed.length > 0) await ctx.store.markPublishFailed(failed);
 }
 

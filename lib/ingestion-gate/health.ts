@@ -7,7 +7,10 @@ import type { HealthReport } from './ports.ts';
  * gate RED until a publish succeeds or one probe interval has passed since the last failure (intake being
  * refused, no publish could ever clear it otherwise; if the bus is still failing the count climbs again). An
  * outbox holding events that failed to publish repeatedly is AMBER `OUTBOX_BACKLOG`: it drains on the next
- * pushes and on the schedule, so it must not stop intake.
+ * pushes and on the schedule, so it must not stop intake. Object-store failures count the same way as publish
+ * failures, and a database call that could not reach Postgres re-probes at once. Only dependencies move health:
+ * a request's content cannot (what it could break is validated before use). A RED report is kept for at most
+ * `redRecheckMs` (default 2 s), so intake resumes by itself soon after the dependency is back.
  */
 
 export interface HealthProbes {
@@ -22,13 +25,18 @@ export interface HealthProbes {
 export interface HealthOptions {
   intervalMs: number;
   busFailureThreshold: number;
+  /** How long a RED report is trusted before the next request probes again (default 2,000 ms). */
+  redRecheckMs?: number;
   now?: () => number;
 }
 
 export interface HealthMonitor {
   report(): Promise<HealthReport>;
   recordPublish(ok: boolean): void;
+  /** A write to the object store worked, or failed for the store's sake (5xx, unreachable), not the request's. */
   recordStoreWrite(ok: boolean): void;
+  /** A database call could not reach Postgres: probe again now. */
+  recordDatabaseUnavailable(): void;
 }
 
 export function healthMonitor(probes: HealthProbes, options: HealthOptions): HealthMonitor {
@@ -36,6 +44,8 @@ export function healthMonitor(probes: HealthProbes, options: HealthOptions): Hea
   let publishFailures = 0;
   let lastFailureAt = 0;
   let storeFailures = 0;
+  let lastStoreFailureAt = 0;
+  const redRecheckMs = Math.min(options.redRecheckMs ?? 2_000, options.intervalMs);
   let cached: { at: number; report: HealthReport } | undefined;
   let refreshing: Promise<HealthReport> | undefined;
 
@@ -63,7 +73,8 @@ export function healthMonitor(probes: HealthProbes, options: HealthOptions): Hea
         /* the database probe already reports it */
       }
     }
-    if (storeFailures >= 1) red.push('OBJECT_STORE_UNHEALTHY');
+    if (storeFailures >= options.busFailureThreshold && now() - lastStoreFailureAt < options.intervalMs)
+      red.push('OBJECT_STORE_UNHEALTHY');
     const reasons = [...red, ...amber];
     return { state: red.length > 0 ? 'RED' : amber.length > 0 ? 'AMBER' : 'GREEN', reasons };
   };
@@ -83,7 +94,10 @@ export function healthMonitor(probes: HealthProbes, options: HealthOptions): Hea
   return {
     async report() {
       if (!cached) return refresh();
-      if (now() - cached.at >= options.intervalMs) void refresh().catch(() => undefined);
+      const age = now() - cached.at;
+      // RED refuses intake, so nothing but a probe can clear it: recheck soon, and wait for the answer.
+      if (cached.report.state === 'RED' && age >= redRecheckMs) return refresh();
+      if (age >= options.intervalMs) void refresh().catch(() => undefined);
       return cached.report;
     },
     recordPublish(ok) {
@@ -94,8 +108,14 @@ export function healthMonitor(probes: HealthProbes, options: HealthOptions): Hea
       if (wasFailing !== publishFailures >= options.busFailureThreshold) cached = undefined;
     },
     recordStoreWrite(ok) {
+      const wasFailing = storeFailures >= options.busFailureThreshold;
       storeFailures = ok ? 0 : storeFailures + 1;
-      if (!ok && cached) cached = undefined;
+      if (!ok) lastStoreFailureAt = now();
+      if (wasFailing !== storeFailures >= options.busFailureThreshold) cached = undefined;
+    },
+    recordDatabaseUnavailable() {
+      if (cached?.report.reasons.includes('OPS_DB_UNHEALTHY')) return;
+      cached = undefined;
     },
   };
 }

@@ -1,17 +1,22 @@
+import { z } from 'zod';
 import { parseJsonLossless } from '../contracts/canonical-json.ts';
+import { EventId } from '../contracts/envelope.ts';
+import { Hex32, Hex64 } from '../contracts/wire-primitives.ts';
 import { InvariantViolation } from '../errors/platform-error.ts';
 import { type Actor, type Admission, type AdmissionResult, IngestionError } from './admission.ts';
-import { authenticate } from './auth.ts';
+import { type ApiKey, authenticate } from './auth.ts';
 import type { HealthReport } from './ports.ts';
+import { type ProducerPolicy, refusal } from './producer-policy.ts';
 import type { SlidingWindowLimiter } from './rate-limit.ts';
 
 /**
  * The IG HTTP API (control-ingress.md §5.1, with the project's posture from the spec README): every route needs
  * `X-IG-Api-Key` (401 `{"error":"UNAUTHORIZED","detail":null}`); QUARANTINE is a 200 with that decision; 4xx only
  * for requests that are not envelopes (not JSON 400 INVALID_JSON, not an object 400 NOT_AN_ENVELOPE, too large 413
- * PAYLOAD_TOO_LARGE, too many 429 RATE_LIMITED); a push the gate cannot decide now is 503 with its reason code,
- * and the producer retries. Routes: POST /v1/ingest/push, POST /v1/ingest/batch, GET /v1/ops/health,
- * GET /v1/ops/lookup.
+ * PAYLOAD_TOO_LARGE, too many 429 RATE_LIMITED) or that the key may not make (403 PRODUCER_NOT_AUTHORIZED: the
+ * producer policy); a push the gate cannot decide now is 503 with its reason code, and the producer retries. In a
+ * batch each item is answered in place. Routes: POST /v1/ingest/push, POST /v1/ingest/batch, GET /v1/ops/health,
+ * GET /v1/ops/lookup (400 LOOKUP_INVALID for a value that is not an id).
  */
 
 export interface HttpRequest {
@@ -28,6 +33,15 @@ export interface HttpResponse {
   body: unknown;
 }
 
+/** The lookup's query: each value an id of its kind, so nothing else reaches the SQL. */
+const LookupQuerySchema = z
+  .object({
+    event_id: EventId.optional(),
+    receipt_id: Hex32.optional(),
+    dedupe_key: Hex64.optional(),
+  })
+  .transform((q) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as LookupQuery);
+
 export interface LookupQuery {
   event_id?: string;
   receipt_id?: string;
@@ -35,7 +49,8 @@ export interface LookupQuery {
 }
 
 export interface GatewayDependencies {
-  apiKeys(): Promise<readonly string[]>;
+  apiKeys(): Promise<readonly ApiKey[]>;
+  producerPolicy: ProducerPolicy;
   limiter: SlidingWindowLimiter;
   maxRequestBytes: number;
   maxBatchBytes: number;
@@ -74,6 +89,8 @@ async function push(req: HttpRequest, actor: Actor, deps: GatewayDependencies): 
   if (!parsed.ok) return parsed.response;
   if (!isObject(parsed.value))
     return error(400, 'NOT_AN_ENVELOPE', 'the body must be one JSON object (an envelope)');
+  const refused = refusal(deps.producerPolicy, actor.principal, parsed.value);
+  if (refused) return error(403, 'PRODUCER_NOT_AUTHORIZED', refused);
   if (!deps.limiter.tryTake()) return error(429, 'RATE_LIMITED', 'push rate limit reached; retry later');
   try {
     const [out] = await deps.admit([parsed.value], actor);
@@ -112,14 +129,17 @@ async function batch(req: HttpRequest, actor: Actor, deps: GatewayDependencies):
   const results: ItemResult[] = new Array(items.length);
   const envelopes: { index: number; body: Record<string, unknown> }[] = [];
   items.forEach((item, index) => {
-    if (isObject(item)) envelopes.push({ index, body: item });
-    else
+    const refused = isObject(item) ? refusal(deps.producerPolicy, actor.principal, item) : undefined;
+    if (!isObject(item))
       results[index] = {
         index,
         error: 'NOT_AN_ENVELOPE',
         detail: 'each item must be a JSON object',
         retryable: false,
       };
+    else if (refused)
+      results[index] = { index, error: 'PRODUCER_NOT_AUTHORIZED', detail: refused, retryable: false };
+    else envelopes.push({ index, body: item });
   });
   let admitted: AdmissionResult[];
   try {
@@ -174,17 +194,24 @@ export async function handleRequest(req: HttpRequest, deps: GatewayDependencies)
       case 'GET /v1/ops/health':
         return { statusCode: 200, body: await deps.health() };
       case 'GET /v1/ops/lookup': {
-        const query: LookupQuery = {};
-        for (const k of ['event_id', 'receipt_id', 'dedupe_key'] as const)
-          if (req.query[k]) query[k] = req.query[k];
-        if (Object.keys(query).length === 0)
+        const query = LookupQuerySchema.safeParse(req.query);
+        if (!query.success)
+          return error(
+            400,
+            'LOOKUP_INVALID',
+            query.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`).join('; '),
+          );
+        if (Object.keys(query.data).length === 0)
           return error(400, 'MISSING_QUERY', 'give event_id, receipt_id or dedupe_key');
-        return { statusCode: 200, body: (await deps.lookup(query)) ?? {} };
+        return { statusCode: 200, body: (await deps.lookup(query.data)) ?? {} };
       }
       default:
         return error(404, 'ROUTE_NOT_FOUND', route);
     }
   } catch (e) {
-    return error(500, 'INTERNAL_ERROR', (e as Error).message ?? String(e));
+    // A dependency the gate could not reach is a 503 to retry; anything else goes to the edge (a 500 without
+    // internals in the answer, the error in the log).
+    if (e instanceof IngestionError) return error(503, e.code, e.detail);
+    throw e;
   }
 }

@@ -1,15 +1,26 @@
 import type { z } from 'zod';
 import { canonicalJson } from '../contracts/canonical-json.ts';
-import { quarantineId, receiptId, sha256Hex } from '../contracts/identity.ts';
+import {
+  duplicateReceiptId,
+  quarantineId,
+  quarantineReceiptId,
+  receiptId,
+  sha256Hex,
+} from '../contracts/identity.ts';
 import type {
   Actor as ActorSchema,
   EbRef,
   IngestionReceipt,
   QuarantineRecord,
 } from '../contracts/receipts.ts';
-import { ZERO_FINGERPRINT } from '../contracts/receipts.ts';
-import { type EnvelopeLike, pinsOf, runPrefix, str } from './admission-checks.ts';
 import type { AdmissionContext, AdmissionRow, AdmittedEntry, Envelope } from './ports.ts';
+import {
+  type EnvelopeLike,
+  envelopeSnapshot,
+  quarantineBodyDigest,
+  quarantineIdentity,
+  runPrefix,
+} from './quarantine-evidence.ts';
 
 /**
  * The outcomes of one admission call, written together (§5.4, §5.5, §5.8). Quarantine records, then receipts,
@@ -91,6 +102,9 @@ interface Entry {
   quarantine?: QuarantineRecord;
   admitted?: Omit<AdmittedEntry, 'receipt_ref'>;
   dedupeKey?: string | null;
+  /** The run and event the index rows name: only values that passed their schema. */
+  platformRunId: string | undefined;
+  eventId: string | undefined;
 }
 
 export class OutcomeLedger {
@@ -117,9 +131,12 @@ export class OutcomeLedger {
   }
 
   private base(env: Envelope, row: AdmissionRow, decision: 'ADMIT' | 'DUPLICATE') {
-    const pins = pinsOf(env);
+    const { pins } = quarantineIdentity(env);
     return {
-      receipt_id: receiptId(decision, env.event_id),
+      receipt_id:
+        decision === 'DUPLICATE'
+          ? duplicateReceiptId(env.event_id, this.actor.actor_id)
+          : receiptId(decision, env.event_id),
       decision,
       event_id: env.event_id,
       event_type: env.event_type,
@@ -137,45 +154,52 @@ export class OutcomeLedger {
     };
   }
 
-  /** §5.5: a quarantine record (without the payload) and a QUARANTINE receipt pointing at it. */
-  quarantine(index: number, env: EnvelopeLike, code: string, detail: string): void {
-    const eventId = str(env.event_id);
-    const { payload: _payload, ...snapshot } = env;
+  /**
+   * §5.5: a quarantine record (without the payload) and a QUARANTINE receipt pointing at it. `body` is what was
+   * pushed (for the record's id); by default the envelope itself.
+   */
+  quarantine(index: number, env: EnvelopeLike, code: string, detail: string, body: EnvelopeLike = env): void {
+    const id = quarantineIdentity(env);
     const stamp = this.stamp();
     const record: QuarantineRecord = prune({
-      quarantine_id: quarantineId(eventId),
+      quarantine_id: quarantineId({
+        platformRunId: id.platformRunId,
+        eventId: id.eventId,
+        bodyDigest: quarantineBodyDigest(body),
+      }),
       received_at_utc: this.ctx.now().toISOString(),
       decision: 'QUARANTINE' as const,
       reason_codes: [code],
       detail,
-      manifest_fingerprint: str(env.manifest_fingerprint) ?? ZERO_FINGERPRINT,
-      pins: pinsOf(env) as QuarantineRecord['pins'],
-      envelope: snapshot,
+      manifest_fingerprint: id.manifestFingerprint,
+      pins: id.pins as QuarantineRecord['pins'],
+      envelope: envelopeSnapshot(env),
       actor: stamp.actor,
       service_release_id: stamp.service_release_id,
       environment: stamp.environment,
       policy_rev: stamp.policy_rev,
     });
-    const tsUtc =
-      typeof env.ts_utc === 'string' && /\.\d{6}Z$/.test(env.ts_utc) ? env.ts_utc : microsZ(this.ctx.now());
+    const tsUtc = id.tsUtc ?? microsZ(this.ctx.now());
     this.entries.push({
       index,
       env,
       quarantine: record,
       dedupeKey: null,
+      platformRunId: id.platformRunId,
+      eventId: id.eventId,
       receipt: (ref) =>
         prune({
-          receipt_id: receiptId('QUARANTINE', eventId ?? 'unknown'),
+          receipt_id: quarantineReceiptId(record.quarantine_id),
           decision: 'QUARANTINE' as const,
-          event_id: eventId ?? 'unknown',
-          event_type: str(env.event_type) ?? 'unknown',
+          event_id: id.eventId ?? 'unknown',
+          event_type: id.eventType ?? 'unknown',
           ts_utc: tsUtc,
           manifest_fingerprint: record.manifest_fingerprint,
-          platform_run_id: str(env.platform_run_id),
+          platform_run_id: id.platformRunId,
           pins: record.pins,
           reason_codes: [code],
           evidence_refs: ref ? [{ kind: 'quarantine_record', ref }] : undefined,
-          producer: str(env.producer),
+          producer: id.producer,
           ...stamp,
         }),
     });
@@ -189,7 +213,14 @@ export class OutcomeLedger {
       reason_codes: ['DUPLICATE'],
       evidence_refs: row.receipt_ref ? [{ kind: 'receipt_ref', ref: row.receipt_ref }] : undefined,
     });
-    this.entries.push({ index, env, dedupeKey: row.dedupe_key, receipt: () => receipt });
+    this.entries.push({
+      index,
+      env,
+      dedupeKey: row.dedupe_key,
+      platformRunId: env.platform_run_id,
+      eventId: env.event_id,
+      receipt: () => receipt,
+    });
   }
 
   admitted(index: number, env: Envelope, row: AdmissionRow, ebRef: EbRef): void {
@@ -204,6 +235,8 @@ export class OutcomeLedger {
       index,
       env,
       dedupeKey: row.dedupe_key,
+      platformRunId: env.platform_run_id,
+      eventId: env.event_id,
       receipt: () => receipt,
       admitted: { dedupe_key: row.dedupe_key, eb_ref: ebRef, admitted_at_utc: ebRef.published_at_utc ?? '' },
     });
@@ -244,7 +277,7 @@ export class OutcomeLedger {
         const r = receipts[i] as IngestionReceipt;
         return {
           receipt_id: r.receipt_id,
-          platform_run_id: str(e.env.platform_run_id) ?? '',
+          platform_run_id: e.platformRunId ?? '',
           event_id: r.event_id,
           event_type: r.event_type,
           dedupe_key: e.dedupeKey ?? null,
@@ -257,8 +290,8 @@ export class OutcomeLedger {
       }),
       quarantines: quarantined.map((e, i) => ({
         quarantine_id: e.quarantine?.quarantine_id ?? '',
-        platform_run_id: str(e.env.platform_run_id) ?? '',
-        event_id: str(e.env.event_id) ?? null,
+        platform_run_id: e.platformRunId ?? '',
+        event_id: e.eventId ?? null,
         reason_codes: e.quarantine?.reason_codes ?? [],
         evidence_ref: records.refs[i] as string,
         created_at_utc: createdAt,

@@ -13,6 +13,7 @@ import type { EbRef } from '../contracts/receipts.ts';
  */
 export interface AdmissionRow {
   dedupe_key: string;
+  /** PUBLISH_PENDING with an eb_ref: published, its receipt not yet written (markPublished). */
   state: 'PUBLISH_PENDING' | 'ADMITTED';
   platform_run_id: string;
   event_class: string;
@@ -45,6 +46,12 @@ export interface AdmissionStore {
   reserveMany(rows: readonly AdmissionRow[], claimUntil: Date): Promise<Set<string>>;
   /** Claims a PUBLISH_PENDING row whose claim has lapsed; false when it is claimed or no longer pending. */
   claim(dedupeKey: string, now: Date, claimUntil: Date): Promise<boolean>;
+  /**
+   * Records where published rows went, at once after the publish and before any evidence is written: a row that
+   * is PUBLISH_PENDING with an eb_ref is on the bus, and whoever finishes it (a later push, the outbox) writes its
+   * receipt without publishing it again.
+   */
+  markPublished(published: readonly { dedupe_key: string; eb_ref: EbRef }[]): Promise<void>;
   /** Records failed publishes; the rows stay PUBLISH_PENDING and their claims are released. */
   markPublishFailed(failures: readonly { dedupe_key: string; error: string }[]): Promise<void>;
   /**

@@ -1,10 +1,15 @@
 import { z } from 'zod';
+import producerPolicyJson from '../../config/ingestion-gate/producer-policy.json' with { type: 'json' };
+import type { PlatformError } from '../errors/platform-error.ts';
+import { ProducerPolicy } from '../ingestion-gate/producer-policy.ts';
+import { parseApiKeys } from './api-key-config.ts';
 import { parseConfig } from './config.ts';
 
 /**
  * Settings of the Ingestion Gate functions, parsed once at cold start. API keys come from `IG_API_KEYS`
- * (comma-separated; the local stage sets the parity keys) or, on AWS, from the SSM SecureString named by
- * `IG_API_KEYS_SSM_PARAMETER`; never from git.
+ * (`principal=key` entries, comma-separated; the local stage sets the parity keys) or, on AWS, from the SSM
+ * SecureString named by `IG_API_KEYS_SSM_PARAMETER` (same format); never from git. What each principal may push is
+ * the producer policy in `config/ingestion-gate/producer-policy.json`.
  */
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -31,6 +36,13 @@ export const IngestionGateEnvironment = z
   .refine((e) => e.IG_API_KEYS.trim() !== '' || e.IG_API_KEYS_SSM_PARAMETER.trim() !== '', {
     message: 'set IG_API_KEYS or IG_API_KEYS_SSM_PARAMETER (the gate refuses to run without keys)',
     path: ['IG_API_KEYS'],
+  })
+  .superRefine((e, ctx) => {
+    try {
+      parseApiKeys(e.IG_API_KEYS, undefined, 'IG_API_KEYS');
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['IG_API_KEYS'], message: (error as PlatformError).message });
+    }
   });
 export type IngestionGateEnvironment = z.infer<typeof IngestionGateEnvironment>;
 
@@ -38,4 +50,9 @@ export function ingestionGateEnvironment(
   source: Record<string, unknown> = process.env,
 ): IngestionGateEnvironment {
   return parseConfig(IngestionGateEnvironment, source, 'ingestion gate environment');
+}
+
+/** The producer policy of `config/ingestion-gate/producer-policy.json`, parsed (a bad file fails the cold start). */
+export function producerPolicy(source: Record<string, unknown> = producerPolicyJson): ProducerPolicy {
+  return parseConfig(ProducerPolicy, source, 'config/ingestion-gate/producer-policy.json');
 }

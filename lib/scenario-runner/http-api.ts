@@ -1,5 +1,5 @@
 import { parseJsonLossless } from '../contracts/canonical-json.ts';
-import { authenticate } from '../ingestion-gate/auth.ts';
+import { type ApiKey, authenticate } from '../ingestion-gate/auth.ts';
 import { ScenarioRunnerError, type SubmitErrorCode, TERMINAL_STATES } from './reason-codes.ts';
 import type { SubmissionResponse } from './submission.ts';
 
@@ -29,7 +29,7 @@ export interface HttpResponse {
 }
 
 export interface RunsApiDependencies {
-  apiKeys(): Promise<readonly string[]>;
+  apiKeys(): Promise<readonly ApiKey[]>;
   maxRequestBytes: number;
   submit(input: unknown): Promise<SubmissionResponse>;
 }

@@ -6,6 +6,7 @@ import {
   checkpointScopeKey,
   consumerCheckpointScope,
   dedupeKey,
+  duplicateReceiptId,
   engineEventId,
   fallbackPackKey,
   governanceEventId,
@@ -14,6 +15,7 @@ import {
   payloadHash,
   policyContentDigest,
   quarantineId,
+  quarantineReceiptId,
   receiptId,
   runRecordEventId,
   scenarioRunId,
@@ -159,13 +161,35 @@ describe('Ingestion Gate ids (control-ingress.md §5)', () => {
     );
   });
 
-  it('golden: receipt_id = sha256("{decision}:{event_id}")[:32], quarantine_id = sha256("QUARANTINE:"+id)[:32]', () => {
+  it('golden: receipt_id = sha256("{decision}:{event_id}")[:32] for ADMIT, as the reference', () => {
     expect(receiptId('ADMIT', EVENT_ID)).toBe('20d9c96bc2064afa25f259a22ad02f9c');
     expect(receiptId('DUPLICATE', EVENT_ID)).toBe('4f87dea960ded4e2e338f3005b5f5626');
     expect(receiptId('QUARANTINE', EVENT_ID)).toBe('6efd4a315fff4d0b59476a794b901abc');
-    expect(quarantineId(EVENT_ID)).toBe('6efd4a315fff4d0b59476a794b901abc');
-    expect(quarantineId(undefined)).toBe('4ae3cb0ed0da502e7f285a403d937c44');
-    expect(quarantineId('')).toBe('4ae3cb0ed0da502e7f285a403d937c44');
+  });
+
+  it('ours: a DUPLICATE receipt per pusher, a quarantine id per run, event and body, its receipt per record', () => {
+    const sha32 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 32);
+    expect(duplicateReceiptId(EVENT_ID, 'SYSTEM::world_streamer')).toBe(
+      sha32(`DUPLICATE:${EVENT_ID}:SYSTEM::world_streamer`),
+    );
+    expect(duplicateReceiptId(EVENT_ID, 'SYSTEM::a')).not.toBe(duplicateReceiptId(EVENT_ID, 'SYSTEM::b'));
+    const basis = {
+      platformRunId: 'platform_20260101T000000Z',
+      eventId: EVENT_ID,
+      bodyDigest: 'ab'.repeat(32),
+    };
+    expect(quarantineId(basis)).toBe(
+      sha32(`QUARANTINE:platform_20260101T000000Z:${EVENT_ID}:${'ab'.repeat(32)}`),
+    );
+    // Two different bodies of one event, or of no event, never share a record; the run is part of the id.
+    expect(quarantineId({ ...basis, bodyDigest: 'cd'.repeat(32) })).not.toBe(quarantineId(basis));
+    expect(quarantineId({ bodyDigest: 'ab'.repeat(32) })).not.toBe(
+      quarantineId({ bodyDigest: 'cd'.repeat(32) }),
+    );
+    expect(quarantineId({ ...basis, platformRunId: 'platform_20260102T000000Z' })).not.toBe(
+      quarantineId(basis),
+    );
+    expect(quarantineReceiptId(quarantineId(basis))).toBe(sha32(`QUARANTINE:${quarantineId(basis)}`));
   });
 
   it('golden: IG policy content_digest over CJ([{path, content: CJ(yaml)}]) sorted by path', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { dedupeKey, payloadHash, quarantineId, receiptId } from '../../lib/contracts/identity.ts';
+import {
+  dedupeKey,
+  duplicateReceiptId,
+  payloadHash,
+  quarantineId,
+  quarantineReceiptId,
+  receiptId,
+} from '../../lib/contracts/identity.ts';
 import { EbRef, IngestionReceipt, QuarantineRecord, ZERO_FINGERPRINT } from '../../lib/contracts/receipts.ts';
 
 const MF = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
@@ -62,10 +69,11 @@ const admit = {
   provenance,
 };
 
-const quarantineRef = `s3://fraud-platform/${PRID}/ig/quarantine/${quarantineId(EVENT_ID)}.json`;
+const QUARANTINE_ID = quarantineId({ platformRunId: PRID, eventId: EVENT_ID, bodyDigest: '0'.repeat(64) });
+const quarantineRef = `s3://fraud-platform/${PRID}/ig/quarantine/${QUARANTINE_ID}.json`;
 const quarantineReceipt = {
   ...admit,
-  receipt_id: receiptId('QUARANTINE', EVENT_ID),
+  receipt_id: quarantineReceiptId(QUARANTINE_ID),
   decision: 'QUARANTINE',
   reason_codes: ['PAYLOAD_HASH_MISMATCH'],
   evidence_refs: [{ kind: 'quarantine_record', ref: quarantineRef }],
@@ -84,7 +92,7 @@ const { payload: _payload, ...envelopeWithoutPayload } = {
   payload: { flow_id: 1 },
 };
 const quarantine = {
-  quarantine_id: quarantineId(EVENT_ID),
+  quarantine_id: QUARANTINE_ID,
   received_at_utc: '2026-01-01T00:00:06.000003+00:00',
   decision: 'QUARANTINE',
   reason_codes: ['PAYLOAD_HASH_MISMATCH'],
@@ -102,7 +110,7 @@ describe('IG receipts and quarantine records (control-ingress.md §5.4, §5.5, �
     expect(IngestionReceipt.parse(admit)).toEqual(admit);
     const duplicate = {
       ...admit,
-      receipt_id: receiptId('DUPLICATE', EVENT_ID),
+      receipt_id: duplicateReceiptId(EVENT_ID, 'SYSTEM::world_streamer'),
       decision: 'DUPLICATE',
       reason_codes: ['DUPLICATE'],
       evidence_refs: [

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { ConfigInvalid } from '../../errors/platform-error.ts';
+import { ConfigInvalid, PlatformError } from '../../errors/platform-error.ts';
 
 export type Pool = pg.Pool;
 
@@ -49,4 +49,49 @@ export function describeDsn(dsn: string): string {
   } catch {
     return '(unparseable DSN)';
   }
+}
+
+/**
+ * Postgres could not be reached (refused, reset, timed out, shutting down, too many connections): a retry can
+ * succeed. The detail says only that; the cause (with hosts and ports) stays in the log.
+ */
+export class DatabaseUnavailable extends PlatformError<'OPS_DB_UNAVAILABLE'> {
+  constructor(cause: unknown) {
+    super('OPS_DB_UNAVAILABLE', `OPS_DB_UNAVAILABLE: ${(cause as Error)?.message ?? String(cause)}`, {
+      retryable: true,
+      httpStatus: 503,
+      detail: 'the database is unavailable; retry',
+      cause,
+    });
+  }
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** Whether a pg error means the database was unreachable (SQLSTATE class 08, 57P0x, 53300), not a bad query. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return (
+    UNAVAILABLE_CODES.has(code) ||
+    code.startsWith('08') ||
+    /^57P0[1-3]$/.test(code) ||
+    code === '53300' ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      message,
+    )
+  );
+}
+
+/** Rethrows a pg error, as DatabaseUnavailable when the database was unreachable. */
+export function rethrowUnavailable(error: unknown): never {
+  throw isDatabaseUnavailable(error) ? new DatabaseUnavailable(error) : error;
 }

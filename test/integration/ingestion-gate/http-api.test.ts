@@ -99,7 +99,7 @@ describe('IG HTTP API on the local cloud', () => {
     await stackUp(stackConfig(env), () => undefined); // leave the shared stack whole
   });
 
-  it('§9.15: every route answers 401 without a valid key; the actor is SYSTEM::<key> with one', async () => {
+  it('§9.15: every route answers 401 without a valid key; the actor is SYSTEM::<principal> with one', async () => {
     for (const [path, method] of [
       ['/v1/ingest/push', 'POST'],
       ['/v1/ingest/batch', 'POST'],
@@ -117,7 +117,9 @@ describe('IG HTTP API on the local cloud', () => {
     expect(health.body).toEqual({ state: 'GREEN', reasons: [] });
     const admitted = await push(envelope());
     expect(admitted.status).toBe(200);
-    expect((admitted.body.receipt as { actor: unknown }).actor).toMatchObject({ actor_id: `SYSTEM::${KEY}` });
+    expect((admitted.body.receipt as { actor: unknown }).actor).toMatchObject({
+      actor_id: 'SYSTEM::world_streamer',
+    });
   });
 
   it('§9.12: ADMIT puts one record on fp.bus.traffic.fraud.v1 keyed by sha256(str(flow_id)); five re-pushes are DUPLICATE', async () => {

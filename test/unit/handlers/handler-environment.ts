@@ -13,7 +13,7 @@ Object.assign(process.env, {
   SFN_ENDPOINT: 'http://127.0.0.1:1',
   LAMBDA_ENDPOINT: 'http://127.0.0.1:1',
   LOG_LEVEL: 'ERROR',
-  IG_API_KEYS: 'handler-test-key',
+  IG_API_KEYS: 'world_streamer=handler-test-key',
   SR_API_KEYS: 'handler-test-key',
   IG_URL: 'http://127.0.0.1:1',
   WSP_IG_API_KEY: 'handler-test-key',

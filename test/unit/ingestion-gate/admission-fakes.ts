@@ -9,7 +9,10 @@ import type {
 } from '../../../lib/ingestion-gate/ports.ts';
 
 /** In-memory ports with the semantics the Postgres, Kinesis and S3 adapters give. */
-export function fakes(options: { failPublishes?: number; failRecord?: (data: string) => boolean } = {}) {
+export function fakes(
+  options: { failPublishes?: number; failRecord?: (data: string) => boolean; failCommits?: number } = {},
+) {
+  let commitFailures = options.failCommits ?? 0;
   const rows = new Map<string, AdmissionRow & { claimUntil: number }>();
   const receipts: ReceiptIndexEntry[] = [];
   const quarantines: QuarantineIndexEntry[] = [];
@@ -46,6 +49,12 @@ export function fakes(options: { failPublishes?: number; failRecord?: (data: str
       r.claimUntil = claimUntil.getTime();
       return true;
     },
+    async markPublished(published) {
+      for (const { dedupe_key, eb_ref } of published) {
+        const r = rows.get(dedupe_key);
+        if (r && r.state === 'PUBLISH_PENDING') r.eb_ref = eb_ref;
+      }
+    },
     async markPublishFailed(failed) {
       for (const { dedupe_key, error } of failed) {
         const r = rows.get(dedupe_key);
@@ -55,6 +64,10 @@ export function fakes(options: { failPublishes?: number; failRecord?: (data: str
     },
     async commit(outcome) {
       calls.commit++;
+      if (commitFailures > 0) {
+        commitFailures--;
+        throw new Error('connection terminated (the database went away mid-commit)');
+      }
       for (const a of outcome.admitted) {
         const r = rows.get(a.dedupe_key);
         if (r)

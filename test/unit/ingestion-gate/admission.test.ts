@@ -133,6 +133,37 @@ describe('IG admission (§5.3)', () => {
     expect((await admit(envelope(), actor, f.ctx)).decision).toBe('DUPLICATE');
   });
 
+  it('a commit that fails after the publish: the event is finished later (push or drain) without a second copy on the bus', async () => {
+    for (const finish of ['push', 'drain'] as const) {
+      const f = fakes({ failCommits: 1 });
+      await expect(admit(envelope(), actor, f.ctx)).rejects.toThrow('connection terminated');
+      expect(f.records).toHaveLength(1);
+      f.tick(30_000); // the failed publisher's claim lapses
+      const finished =
+        finish === 'push'
+          ? await admit(envelope(), actor, f.ctx)
+          : (await drainOutbox(f.ctx, { actor_id: 'SYSTEM::ig-outbox', source_type: 'SYSTEM' }))[0];
+      expect(finished?.decision, finish).toBe('ADMIT');
+      expect(finished?.receipt.eb_ref?.offset).toBe(f.records[0]?.seq);
+      expect(f.records, finish).toHaveLength(1);
+      expect((await admit(envelope(), actor, f.ctx)).decision).toBe('DUPLICATE');
+    }
+  });
+
+  it('a DUPLICATE receipt names its pusher: two pushers, two receipts; the same pusher again, the same receipt', async () => {
+    const f = fakes();
+    await admit(envelope(), actor, f.ctx);
+    const other = { ...actor, actor_id: 'SYSTEM::replay_tool', principal: 'replay_tool' };
+    const byFirst = await admit(envelope(), actor, f.ctx);
+    const byOther = await admit(envelope(), other, f.ctx);
+    expect(byFirst.receipt.actor?.actor_id).toBe(actor.actor_id);
+    expect(byOther.receipt.actor?.actor_id).toBe('SYSTEM::replay_tool');
+    expect(byOther.receipt.receipt_id).not.toBe(byFirst.receipt.receipt_id);
+    const stored = f.objects.get(String(byOther.receipt_ref).replace('s3://fraud-platform/', ''));
+    expect(JSON.parse(stored ?? '{}').actor.actor_id).toBe('SYSTEM::replay_tool');
+    expect((await admit(envelope(), actor, f.ctx)).receipt.receipt_id).toBe(byFirst.receipt.receipt_id);
+  });
+
   it('a push racing an in-flight publish waits, then answers PUBLISH_IN_FLIGHT_RETRY without publishing', async () => {
     const f = fakes();
     const key = dedupeKey('platform_20260301T000000Z', 'traffic_fraud', 'e'.repeat(64));

@@ -4,16 +4,22 @@ import { authenticate } from '../../../lib/ingestion-gate/auth.ts';
 import { healthMonitor } from '../../../lib/ingestion-gate/health.ts';
 import { type GatewayDependencies, handleRequest } from '../../../lib/ingestion-gate/http-api.ts';
 import { SlidingWindowLimiter } from '../../../lib/ingestion-gate/rate-limit.ts';
+import { producerPolicy } from '../../../lib/runtime/ingestion-gate-config.ts';
 
 describe('IG auth', () => {
-  it('accepts only listed keys, case-sensitive, and names the actor SYSTEM::<key>', () => {
-    const keys = ['local-parity-wsp', 'local-parity-df'];
-    expect(authenticate({ 'x-ig-api-key': 'local-parity-df' }, keys)).toEqual({
-      actor_id: 'SYSTEM::local-parity-df',
+  it('accepts only listed keys, case-sensitive, and names the actor SYSTEM::<principal>, never the key', () => {
+    const keys = [
+      { principal: 'world_streamer', key: 'local-parity-wsp' },
+      { principal: 'decision_fabric', key: 'local-parity-df' },
+    ];
+    const actor = authenticate({ 'x-ig-api-key': 'local-parity-df' }, keys);
+    expect(actor).toEqual({
+      actor_id: 'SYSTEM::decision_fabric',
       source_type: 'SYSTEM',
       auth_mode: 'api_key',
-      principal: 'local-parity-df',
+      principal: 'decision_fabric',
     });
+    expect(JSON.stringify(actor)).not.toContain('local-parity-df');
     expect(authenticate({ 'x-ig-api-key': 'LOCAL-PARITY-DF' }, keys)).toBeUndefined();
     expect(authenticate({}, keys)).toBeUndefined();
     expect(authenticate({ 'x-ig-api-key': '' }, keys)).toBeUndefined();
@@ -73,7 +79,38 @@ describe('IG health (§5.7)', () => {
     bus.recordPublish(true);
     expect(await bus.report()).toEqual({ state: 'GREEN', reasons: [] });
     bus.recordStoreWrite(false);
+    bus.recordStoreWrite(false);
+    expect((await bus.report()).state).toBe('GREEN');
+    bus.recordStoreWrite(false);
     expect(await bus.report()).toEqual({ state: 'RED', reasons: ['OBJECT_STORE_UNHEALTHY'] });
+  });
+
+  it('a database call that could not reach Postgres turns it RED at once; it is GREEN again by itself once Postgres answers', async () => {
+    let t = 0;
+    let up = true;
+    const m = healthMonitor(
+      probes({ database: async () => (up ? undefined : Promise.reject(new Error('ECONNREFUSED'))) }),
+      { intervalMs: 30_000, busFailureThreshold: 3, redRecheckMs: 2_000, now: () => t },
+    );
+    expect((await m.report()).state).toBe('GREEN');
+    up = false;
+    t = 10; // well within the interval: only the failed call makes the monitor look again
+    m.recordDatabaseUnavailable();
+    expect(await m.report()).toEqual({ state: 'RED', reasons: ['OPS_DB_UNHEALTHY'] });
+    up = true;
+    t = 1_000;
+    expect((await m.report()).state).toBe('RED');
+    t = 2_010; // RED is rechecked after redRecheckMs, and the request waits for the answer
+    expect(await m.report()).toEqual({ state: 'GREEN', reasons: [] });
+  });
+
+  it('object-store RED lasts one probe interval after the last failure, so intake can resume', async () => {
+    let t = 0;
+    const m = healthMonitor(probes(), { intervalMs: 1000, busFailureThreshold: 1, now: () => t });
+    m.recordStoreWrite(false);
+    expect((await m.report()).reasons).toEqual(['OBJECT_STORE_UNHEALTHY']);
+    t = 1500;
+    expect(await m.report()).toEqual({ state: 'GREEN', reasons: [] });
   });
 
   it('RED from publish failures lasts one probe interval after the last failure, so intake can resume', async () => {
@@ -113,7 +150,8 @@ describe('IG health (§5.7)', () => {
 
 describe('IG HTTP API routing', () => {
   const deps = (overrides: Partial<GatewayDependencies> = {}): GatewayDependencies => ({
-    apiKeys: async () => ['k'],
+    apiKeys: async () => [{ principal: 'world_streamer', key: 'k' }],
+    producerPolicy: producerPolicy(),
     limiter: new SlidingWindowLimiter(0),
     maxRequestBytes: 100,
     maxBatchBytes: 1000,
@@ -131,7 +169,7 @@ describe('IG HTTP API routing', () => {
     body,
   });
 
-  it('maps an undecidable push to 503 with its code, a rate-limited one to 429, an unexpected error to 500', async () => {
+  it('maps an undecidable push to 503 with its code, a rate-limited one to 429, leaves an unexpected error to the edge', async () => {
     expect(await handleRequest(req('POST', '/v1/ingest/push', '{}'), deps())).toEqual({
       statusCode: 503,
       body: { error: 'PUBLISH_PENDING_RETRY', detail: 'bus down' },
@@ -144,10 +182,8 @@ describe('IG HTTP API routing', () => {
         throw new Error('boom');
       },
     });
-    expect(await handleRequest(req('POST', '/v1/ingest/push', '{}'), broken)).toEqual({
-      statusCode: 500,
-      body: { error: 'INTERNAL_ERROR', detail: 'boom' },
-    });
+    // The edge answers it 500 INTERNAL_ERROR without the message (test/unit/handlers/ingestion-gate-api.test.ts).
+    await expect(handleRequest(req('POST', '/v1/ingest/push', '{}'), broken)).rejects.toThrow('boom');
     expect((await handleRequest(req('POST', '/v1/ingest/push', 'x'.repeat(101)), deps())).statusCode).toBe(
       413,
     );

@@ -18,7 +18,7 @@ const settingsFor = (platformRunId: string) =>
 
 function api(ports: FakePorts): RunsApiDependencies {
   return {
-    apiKeys: async () => ['local-parity-sr'],
+    apiKeys: async () => [{ principal: 'scenario_submitter', key: 'local-parity-sr' }],
     maxRequestBytes: 4096,
     submit: (input) => submitSubmission(input, ports, settingsFor),
   };
