@@ -98,6 +98,7 @@ export function ingestionGate(
         monitor.recordPublish(out.every((r) => !('error' in r)));
         return out;
       },
+      locate: (stream, records) => bus.locate(stream, records),
     },
     evidence: {
       refOf: evidence.refOf,

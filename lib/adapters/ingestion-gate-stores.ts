@@ -8,6 +8,7 @@ import type {
   EvidenceStore,
   PublishResult,
 } from '../ingestion-gate/ports.ts';
+import { locateRecords } from './kinesis-locate.ts';
 import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
 import { putObjectOnce, s3Uri } from './s3-objects.ts';
 
@@ -16,7 +17,7 @@ import { putObjectOnce, s3Uri } from './s3-objects.ts';
 /** An ADMITTED row has no record any more (migration 0006): it reads as ''. */
 const ROW_COLUMNS = `dedupe_key, state, platform_run_id, event_class, event_id, event_type, payload_hash, stream,
   partition_key, partitioning_profile_id, COALESCE(record, '') AS record, publish_attempts, last_error, eb_ref,
-  receipt_ref, admitted_at_utc`;
+  receipt_ref, admitted_at_utc, created_at`;
 
 const RESERVE_SQL = `
 INSERT INTO ig_admissions (dedupe_key, state, platform_run_id, event_class, event_id, event_type, payload_hash,
@@ -223,6 +224,7 @@ export function kinesisEventBus(kinesis: KinesisClient, streamPrefix = ''): Even
       }
       return results;
     },
+    locate: (topic, records) => locateRecords(kinesis, `${streamPrefix}${topic}`, records),
   };
 }
 

@@ -45,7 +45,22 @@ interface Publishable {
   index: number;
   env: Envelope;
   row: AdmissionRow;
+  /**
+   * The row was reserved before, by a publisher that may have published it and then died or lost the answer: its
+   * record is looked for on the bus before it is published again.
+   */
+  inDoubt?: boolean;
 }
+
+const groupByStream = (items: readonly Publishable[]) => {
+  const byStream = new Map<string, Publishable[]>();
+  for (const item of items) {
+    const group = byStream.get(item.row.stream);
+    if (group) group.push(item);
+    else byStream.set(item.row.stream, [item]);
+  }
+  return byStream;
+};
 
 /**
  * Publishes claimed rows (PutRecords per stream) into the ledger; a failed one stays in the outbox. A row that
@@ -57,18 +72,53 @@ async function publishRows(
   items: readonly Publishable[],
   results: AdmissionResult[],
 ): Promise<void> {
-  const byStream = new Map<string, Publishable[]>();
   const failed: { dedupe_key: string; error: string }[] = [];
   const published: { dedupe_key: string; eb_ref: EbRef }[] = [];
+  const ebRefOf = (stream: string, at: { shardId: string; sequenceNumber: string }): EbRef => ({
+    topic: stream,
+    partition: shardNumber(at.shardId),
+    offset: at.sequenceNumber,
+    offset_kind: 'kinesis_sequence',
+    published_at_utc: ctx.now().toISOString(),
+  });
   // Rows already on the bus (an earlier publisher recorded where) are finished, not published again.
   for (const item of items)
     if (item.row.eb_ref) ledger.admitted(item.index, item.env, item.row, item.row.eb_ref);
-  const toSend = items.filter((item) => !item.row.eb_ref);
-  for (const item of toSend) {
-    const group = byStream.get(item.row.stream);
-    if (group) group.push(item);
-    else byStream.set(item.row.stream, [item]);
+  let toSend = items.filter((item) => !item.row.eb_ref);
+  // A row an earlier publisher may have published without recording it: look on the bus first.
+  const doubtful = toSend.filter((item) => item.inDoubt);
+  if (doubtful.length > 0) {
+    const settled = new Set<Publishable>();
+    for (const [stream, group] of groupByStream(doubtful)) {
+      try {
+        const found = await ctx.bus.locate(
+          stream,
+          group.map((g) => ({
+            partitionKey: g.row.partition_key,
+            data: g.row.record,
+            since: new Date(g.row.created_at ?? 0),
+          })),
+        );
+        for (const [i, at] of found) {
+          const g = group[i] as Publishable;
+          const ebRef = ebRefOf(stream, at);
+          published.push({ dedupe_key: g.row.dedupe_key, eb_ref: ebRef });
+          ledger.admitted(g.index, g.env, g.row, ebRef);
+          settled.add(g);
+        }
+      } catch (error) {
+        // Not knowing whether it is there, the row is not published again now: it stays in the outbox.
+        for (const g of group) {
+          const message = `cannot look for an earlier publish on ${stream}: ${(error as Error).message}`;
+          failed.push({ dedupe_key: g.row.dedupe_key, error: message });
+          results[g.index] = new IngestionError('PUBLISH_PENDING_RETRY', message);
+          settled.add(g);
+        }
+      }
+    }
+    toSend = toSend.filter((item) => !settled.has(item));
   }
+  const byStream = groupByStream(toSend);
   await Promise.all(
     [...byStream].map(async ([stream, group]) => {
       const out = await ctx.bus.publish(
@@ -86,13 +136,7 @@ async function publishRows(
           );
           return;
         }
-        const ebRef: EbRef = {
-          topic: stream,
-          partition: shardNumber(put.shardId),
-          offset: put.sequenceNumber,
-          offset_kind: 'kinesis_sequence',
-          published_at_utc: publishedAt,
-        };
+        const ebRef: EbRef = { ...ebRefOf(stream, put), published_at_utc: publishedAt };
         published.push({ dedupe_key: g.row.dedupe_key, eb_ref: ebRef });
         ledger.admitted(g.index, g.env, g.row, ebRef);
       });
@@ -130,7 +174,7 @@ async function settleExisting(
   while (current?.state === 'PUBLISH_PENDING') {
     const now = ctx.now();
     if (await ctx.store.claim(row.dedupe_key, now, new Date(now.getTime() + ctx.policy.claimMs)))
-      return { index, env, row: current };
+      return { index, env, row: current, inDoubt: true };
     if (now.getTime() - started >= ctx.policy.inFlightWaitMs)
       return new IngestionError(
         'PUBLISH_IN_FLIGHT_RETRY',
@@ -232,7 +276,12 @@ export async function drainOutbox(ctx: AdmissionContext, actor: Actor, limit = 1
   for (const row of await ctx.store.pending(ctx.now(), limit)) {
     const now = ctx.now();
     if (!(await ctx.store.claim(row.dedupe_key, now, new Date(now.getTime() + ctx.policy.claimMs)))) continue;
-    claimed.push({ index: claimed.length, env: CanonicalEnvelope.parse(parseJsonLossless(row.record)), row });
+    claimed.push({
+      index: claimed.length,
+      env: CanonicalEnvelope.parse(parseJsonLossless(row.record)),
+      row,
+      inDoubt: true,
+    });
   }
   if (claimed.length === 0) return [];
   const ledger = new OutcomeLedger(ctx, actor);

@@ -33,6 +33,8 @@ export interface AdmissionRow {
   eb_ref: EbRef | null;
   receipt_ref: string | null;
   admitted_at_utc: string | null;
+  /** When the row was reserved (the earliest its record can be on the bus); absent on rows not yet stored. */
+  created_at?: Date | string | undefined;
 }
 
 /**
@@ -105,12 +107,23 @@ export interface BusRecord {
 
 export type PublishResult = { shardId: string; sequenceNumber: string } | { error: string };
 
+/** Where a record sits on a stream. */
+export interface Located {
+  shardId: string;
+  sequenceNumber: string;
+}
+
 /**
  * PutRecords to one stream: one result per record, in order (a record that failed names its error; a call that
  * failed as a whole fails every record of it).
  */
 export interface EventBus {
   publish(stream: string, records: readonly BusRecord[]): Promise<PublishResult[]>;
+  /**
+   * Finds records that may already be on the stream (a publish whose answer was lost), byte for byte, reading from
+   * each record's `since`; answers the index of each one found and where it is.
+   */
+  locate(stream: string, records: readonly (BusRecord & { since: Date })[]): Promise<Map<number, Located>>;
 }
 
 /** Write-once documents (S3 `If-None-Match: *` in the platform bucket). */

@@ -11,8 +11,9 @@ import { canonicalJson, parseJsonLossless } from '../../../lib/contracts/canonic
 import {
   type Actor,
   admit,
+  admitMany,
   drainOutbox,
-  type IngestionError,
+  IngestionError,
 } from '../../../lib/ingestion-gate/admission.ts';
 import type { AdmissionContext, EventBus } from '../../../lib/ingestion-gate/ports.ts';
 import { clientsFor } from '../../support/clients.ts';
@@ -169,6 +170,7 @@ describe('IG admission on Postgres, Kinesis and S3', () => {
         if (fail) return Promise.resolve(records.map(() => ({ error: 'ServiceUnavailable' })));
         return real.publish(stream, records);
       },
+      locate: (stream, records) => real.locate(stream, records),
     };
     const ctx = context(flaky);
     const e = envelope();
@@ -187,6 +189,35 @@ describe('IG admission on Postgres, Kinesis and S3', () => {
     expect(drained.map((d) => d.receipt.event_id)).toContain(e.event_id);
     expect((await admit(e, actor, ctx)).decision).toBe('DUPLICATE');
     expect(await recordsWithEventId('fp.bus.context.arrival_events.v1', e.event_id)).toBe(1);
+  });
+
+  it('a publish Kinesis took but whose answer was lost is found on the stream (AT_TIMESTAMP) and finished, never published twice', async () => {
+    const real = kinesisEventBus(kinesis);
+    let loseAnswer = true;
+    const lossy: EventBus = {
+      publish: async (stream, records) => {
+        const out = await real.publish(stream, records);
+        if (!loseAnswer) return out;
+        loseAnswer = false;
+        return records.map(() => ({ error: 'TimeoutError: socket hang up' }));
+      },
+      locate: (stream, records) => real.locate(stream, records),
+    };
+    const ctx = context(lossy);
+    const events = [envelope(), envelope(), envelope()];
+    const first = await admitMany(events, actor, ctx);
+    expect(first.every((r) => r instanceof IngestionError)).toBe(true);
+    for (const e of events)
+      expect(await recordsWithEventId('fp.bus.context.arrival_events.v1', e.event_id)).toBe(1);
+    // One event comes back as a push; the outbox drains the others.
+    const pushed = await admit(events[0] as Record<string, unknown>, actor, ctx);
+    expect(pushed.decision).toBe('ADMIT');
+    const drained = await drainOutbox(ctx, { actor_id: 'SYSTEM::ig-outbox', source_type: 'SYSTEM' });
+    expect(drained.map((d) => d.receipt.event_id)).toEqual(
+      expect.arrayContaining([events[1]?.event_id, events[2]?.event_id]),
+    );
+    for (const e of events)
+      expect(await recordsWithEventId('fp.bus.context.arrival_events.v1', e.event_id)).toBe(1);
   });
 
   it('quarantines a dropped pin with a record in S3 and a row in ig_quarantines, nothing on the bus', async () => {

@@ -10,8 +10,15 @@ import type {
 
 /** In-memory ports with the semantics the Postgres, Kinesis and S3 adapters give. */
 export function fakes(
-  options: { failPublishes?: number; failRecord?: (data: string) => boolean; failCommits?: number } = {},
+  options: {
+    failPublishes?: number;
+    failRecord?: (data: string) => boolean;
+    failCommits?: number;
+    /** Publishes whose records are stored but whose answer is lost (a timeout after Kinesis took them). */
+    loseAnswers?: number;
+  } = {},
 ) {
+  let lostAnswers = options.loseAnswers ?? 0;
   let commitFailures = options.failCommits ?? 0;
   const rows = new Map<string, AdmissionRow & { claimUntil: number }>();
   const receipts: ReceiptIndexEntry[] = [];
@@ -99,12 +106,24 @@ export function fakes(
           failures--;
           return batch.map(() => ({ error: 'ProvisionedThroughputExceededException' }));
         }
+        const lose = lostAnswers > 0;
+        if (lose) lostAnswers--;
         return batch.map(({ partitionKey, data }) => {
           if (options.failRecord?.(data)) return { error: 'InternalFailure: record refused' };
           const seq = String(49_000_000_000 + records.length);
           records.push({ stream, partitionKey, data, seq });
-          return { shardId: 'shardId-000000000001', sequenceNumber: seq };
+          return lose
+            ? { error: 'TimeoutError: no answer' }
+            : { shardId: 'shardId-000000000001', sequenceNumber: seq };
         });
+      },
+      async locate(stream, wanted) {
+        const found = new Map<number, { shardId: string; sequenceNumber: string }>();
+        wanted.forEach((w, i) => {
+          const hit = records.find((r) => r.stream === stream && r.data === w.data);
+          if (hit) found.set(i, { shardId: 'shardId-000000000001', sequenceNumber: hit.seq });
+        });
+        return found;
       },
     },
     evidence: {

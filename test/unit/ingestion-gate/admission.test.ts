@@ -150,6 +150,21 @@ describe('IG admission (§5.3)', () => {
     }
   });
 
+  it('a publish whose answer was lost is found on the bus by the next push or the drain, not published twice', async () => {
+    for (const finish of ['push', 'drain'] as const) {
+      const f = fakes({ loseAnswers: 1 });
+      await expect(admit(envelope(), actor, f.ctx)).rejects.toMatchObject({ code: 'PUBLISH_PENDING_RETRY' });
+      expect(f.records).toHaveLength(1); // Kinesis took it; the gate never heard
+      const finished =
+        finish === 'push'
+          ? await admit(envelope(), actor, f.ctx)
+          : (await drainOutbox(f.ctx, { actor_id: 'SYSTEM::ig-outbox', source_type: 'SYSTEM' }))[0];
+      expect(finished?.decision, finish).toBe('ADMIT');
+      expect(finished?.receipt.eb_ref?.offset, finish).toBe(f.records[0]?.seq);
+      expect(f.records, finish).toHaveLength(1);
+    }
+  });
+
   it('a DUPLICATE receipt names its pusher: two pushers, two receipts; the same pusher again, the same receipt', async () => {
     const f = fakes();
     await admit(envelope(), actor, f.ctx);
