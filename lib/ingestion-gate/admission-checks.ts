@@ -63,9 +63,26 @@ export function checkEnvelope(body: unknown, payloads: PayloadValidator): Checke
   } catch (error) {
     if (error instanceof PartitionKeyMissing)
       return quarantine(env, 'PARTITION_KEY_MISSING', `no key of the ${eventClass} profile has a value`);
+    // A key field holding an object or an array: it has no preimage form (python-format.ts), so no key is made.
+    if (error instanceof TypeError)
+      return quarantine(
+        env,
+        'PARTITION_KEY_MISSING',
+        `no key of the ${eventClass} profile has a usable value: ${error.message}`,
+      );
     throw error;
   }
-  const record = canonicalJson(env);
+  let record: string;
+  try {
+    record = canonicalJson(env);
+  } catch (error) {
+    // Nesting past canonical JSON's limit: the body can be neither a bus record nor hashed.
+    return quarantine(
+      env,
+      'ENVELOPE_INVALID',
+      `not representable as canonical JSON: ${(error as Error).message}`,
+    );
+  }
   const size = Buffer.byteLength(record, 'utf8') + Buffer.byteLength(route.partitionKey, 'utf8');
   if (size > MAX_BUS_RECORD_BYTES)
     return quarantine(env, 'RECORD_TOO_LARGE', `${size} bytes; a bus record holds ${MAX_BUS_RECORD_BYTES}`);

@@ -81,14 +81,18 @@ function representable(value: unknown): boolean {
 
 /** The body without its payload, each field as sent unless canonical JSON cannot hold it. */
 export function envelopeSnapshot(env: EnvelopeLike): Record<string, unknown> {
-  const snapshot: Record<string, unknown> = {};
+  const kept: [string, unknown][] = [];
   for (const [key, value] of Object.entries(env)) {
     if (key === 'payload' || value === undefined) continue;
-    snapshot[key] = representable(value)
-      ? value
-      : '<not kept: a value canonical JSON cannot hold (nesting too deep or not plain JSON)>';
+    kept.push([
+      key,
+      representable(value)
+        ? value
+        : '<not kept: a value canonical JSON cannot hold (nesting too deep or not plain JSON)>',
+    ]);
   }
-  return snapshot;
+  // Defined, not assigned: a body's "__proto__" field stays a field (assigned, it would replace the prototype).
+  return Object.fromEntries(kept);
 }
 
 /**
