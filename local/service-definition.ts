@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import type { LocalRole } from './iam/policy.ts';
+import { functionRoles } from './iam/roles.ts';
 
 /**
  * The service as serverless.yml declares it for a stage, read through `sls print` so every variable
@@ -84,6 +86,8 @@ export interface ServiceFunction {
   streamEvents: Array<StreamEventConfig & { streamName: string }>;
   /** `http`/`httpApi` events (routes serverless-offline serves on the HTTP port). */
   httpRoutes?: number;
+  /** The role it runs as (its access key id locally), when the local cloud can read the role's statements. */
+  role?: string;
 }
 export interface ServiceStateMachine {
   key: string;
@@ -101,6 +105,8 @@ export interface ServiceDefinition {
   streams: Array<{ logicalId: string; name: string; shards: number }>;
   functions: ServiceFunction[];
   stateMachines: ServiceStateMachine[];
+  /** The functions' roles, their statements resolved (local/iam/roles.ts). */
+  roles?: LocalRole[];
 }
 
 const execFileAsync = promisify(execFile);
@@ -240,7 +246,38 @@ export function describeService(
     definition: resolve(m.definition) as Record<string, unknown>,
   }));
 
-  return { service, stage, region, accountId, buckets, streams, functions, stateMachines };
+  const refs = new Map<string, string>();
+  const arns = new Map<string, string>();
+  for (const [id, name] of bucketNameById) {
+    refs.set(id, name);
+    arns.set(id, `arn:aws:s3:::${name}`);
+  }
+  for (const [id, name] of streamNameById) {
+    refs.set(id, name);
+    arns.set(id, `arn:aws:kinesis:${region}:${accountId}:stream/${name}`);
+  }
+  for (const [ref, arn] of machineByRef) {
+    refs.set(ref, arn);
+    arns.set(ref, arn);
+  }
+  for (const [key, name] of functionName) {
+    for (const id of [key, `${pascal(key)}LambdaFunction`]) {
+      refs.set(id, name);
+      arns.set(id, lambdaArn(name));
+    }
+  }
+  const streamArnsOf = (key: string) =>
+    (functions.find((f) => f.key === key)?.streamEvents ?? []).map(
+      (e) => `arn:aws:kinesis:${region}:${accountId}:stream/${e.streamName}`,
+    );
+  const { roles, roleOf } = functionRoles(
+    printed,
+    { service, stage, region, accountId, refs, arns },
+    streamArnsOf,
+  );
+  for (const f of functions) if (roleOf[f.key]) f.role = roleOf[f.key];
+
+  return { service, stage, region, accountId, buckets, streams, functions, stateMachines, roles };
 }
 
 /** Parses one `stream` event; a bad setting is named with its function and key (`stream.batchSize`). */

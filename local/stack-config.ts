@@ -54,6 +54,8 @@ export const StackEnvironment = z.object({
     .default('000000000000'),
   /** Longest pause between polls of an idle shard (AWS polls about once a second); busy shards are polled at once. */
   LOCAL_ESM_IDLE_MAX_MS: z.coerce.number().int().min(10).max(1000).default(250),
+  /** Seconds the ESM poller's clock runs ahead (tests: records reach maximumRecordAgeInSeconds without waiting). */
+  LOCAL_ESM_CLOCK_OFFSET_SECONDS: z.coerce.number().int().min(0).max(604_800).default(0),
   /** Events a Step Functions execution may have before it fails (AWS's hard quota is 25,000; lower it in tests). */
   LOCAL_SFN_MAX_HISTORY_EVENTS: z.coerce.number().int().min(20).max(25_000).default(25_000),
   LOCAL_STARTUP_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(120),

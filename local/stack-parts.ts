@@ -58,15 +58,28 @@ export function databaseUrls(c: StackConfig) {
   return { admin: `${base}/postgres`, app: `${base}/fraud_platform`, localCloud: `${base}/local_cloud` };
 }
 
-function servesHttp(c: StackConfig): boolean {
+function serviceFunctions(c: StackConfig): Array<{ key: string; httpRoutes?: number; role?: string }> {
   try {
     const service = JSON.parse(fs.readFileSync(paths(c).service, 'utf8')) as {
-      functions?: Array<{ httpRoutes?: number }>;
+      functions?: Array<{ key: string; httpRoutes?: number; role?: string }>;
     };
-    return (service.functions ?? []).some((f) => (f.httpRoutes ?? 0) > 0);
+    return service.functions ?? [];
   } catch {
-    return false;
+    return [];
   }
+}
+
+function servesHttp(c: StackConfig): boolean {
+  return serviceFunctions(c).some((f) => (f.httpRoutes ?? 0) > 0);
+}
+
+/**
+ * Function key → the access key id it signs with locally: its role's name. plugins/offline-identities.cjs gives
+ * it to the function as AWS_ACCESS_KEY_ID, as Lambda gives a function its role's credentials; the parts enforce
+ * the role's statements on requests signed with it (local/parts/iam-enforcement.ts).
+ */
+function functionIdentities(c: StackConfig): Record<string, string> {
+  return Object.fromEntries(serviceFunctions(c).flatMap((f) => (f.role ? [[f.key, f.role]] : [])));
 }
 
 export function probeTargets(c: StackConfig): ProbeTargets {
@@ -107,7 +120,8 @@ export function childEnv(c: StackConfig): NodeJS.ProcessEnv {
     LOCAL_S3_ENDPOINT: e.s3,
     LOCAL_KINESIS_ENDPOINT: e.kinesis,
     LOCAL_SFN_ENDPOINT: e.sfn,
-    LOCAL_LAMBDA_ENDPOINT: e.lambda,
+    // The functions reach Lambda through the edge, which checks their roles (serverless-offline does not).
+    LOCAL_LAMBDA_ENDPOINT: e.edge,
     LOCAL_ESM_ENDPOINT: e.esm,
     LOCAL_ACCOUNT_ID: c.env.LOCAL_ACCOUNT_ID,
     LOCAL_DATABASE_URL: databaseUrls(c).app,
@@ -163,6 +177,7 @@ export function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
         PART_DATABASE_URL: databaseUrls(c).localCloud,
         PART_FAILURE_DIR: path.join(c.dataDir, 'esm-failures'),
         PART_IDLE_MAX_MS: String(c.env.LOCAL_ESM_IDLE_MAX_MS),
+        PART_CLOCK_OFFSET_MS: String(c.env.LOCAL_ESM_CLOCK_OFFSET_SECONDS * 1000),
       });
     case 'edge':
       return tsPart('edge.ts', {
@@ -182,7 +197,11 @@ export function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
         command: process.execPath,
         args: [cli, 'offline', 'start', '--stage', c.stage],
         // Local stack traces point at the sources (deployed bundles carry no maps unless asked for).
-        env: { LAMBDA_SOURCE_MAPS: '1', ...env },
+        env: {
+          LAMBDA_SOURCE_MAPS: '1',
+          ...env,
+          LOCAL_FUNCTION_IDENTITIES: JSON.stringify(functionIdentities(c)),
+        },
       };
     }
   }

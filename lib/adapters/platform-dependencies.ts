@@ -10,6 +10,7 @@ function endpointsOf(env: PlatformEnvironment): AwsEndpoints {
     kinesis: env.KINESIS_ENDPOINT,
     sfn: env.SFN_ENDPOINT,
     lambda: env.LAMBDA_ENDPOINT,
+    accessKeyId: env.AWS_ACCESS_KEY_ID,
   };
 }
 

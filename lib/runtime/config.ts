@@ -61,6 +61,11 @@ export const PlatformEnvironment = z
     KINESIS_ENDPOINT: optionalUrl,
     SFN_ENDPOINT: optionalUrl,
     LAMBDA_ENDPOINT: optionalUrl,
+    /**
+     * The runtime's access key id (the role's). Used only with the endpoints above: under the local cloud it names
+     * the function's role, which the local services enforce (docs/local-cloud.md).
+     */
+    AWS_ACCESS_KEY_ID: optionalText,
     /** Set by LocalStack inside its Lambda containers; the endpoint of every service not named above. */
     AWS_ENDPOINT_URL: optionalUrl,
     LOCALSTACK_HOSTNAME: optionalText.pipe(

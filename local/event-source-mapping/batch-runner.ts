@@ -1,4 +1,5 @@
 import type { BatchOutcome } from './batch-outcome.ts';
+import type { Clock } from './clock.ts';
 import type { FailureCondition } from './failure-record.ts';
 import type { StreamRecord } from './stream-record.ts';
 
@@ -16,7 +17,8 @@ export interface BatchPolicy {
   bisectBatchOnFunctionError: boolean;
 }
 
-export interface BatchPorts {
+/** The clock (`now`, `sleep`) reads record ages and paces retries. */
+export interface BatchPorts extends Clock {
   invoke(records: StreamRecord[]): Promise<BatchOutcome>;
   sendFailure(
     records: StreamRecord[],
@@ -29,8 +31,6 @@ export interface BatchPorts {
   /** Saves the shard's checkpoint (what `completed` marked) before the batch goes on. */
   checkpoint(): Promise<void>;
   onRetry(records: StreamRecord[], reason: string): void;
-  now(): number;
-  sleep(ms: number): Promise<void>;
   stopping(): boolean;
 }
 

@@ -2,6 +2,7 @@ import { type KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CheckpointStore } from './checkpoint-store.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { failureSender } from './failure-sender.ts';
 import { invokeBatch } from './invoker.ts';
 import type { MappingConfig } from './mapping-config.ts';
@@ -29,6 +30,8 @@ export interface PollerDeps {
   region: string;
   accountId: string;
   failureDir: string;
+  /** Default: the machine's clock. */
+  clock?: Clock;
   idleMinMs?: number;
   idleMaxMs?: number;
   log?: (line: Record<string, unknown>) => void;
@@ -46,6 +49,7 @@ export class EventSourceMappingPoller {
   async start(): Promise<void> {
     const log = this.deps.log ?? (() => undefined);
     const sendFailure = failureSender(this.deps.s3, this.deps.failureDir);
+    const clock = this.deps.clock ?? systemClock();
     for (const m of this.mappings) {
       const consumers: ShardConsumer[] = [];
       this.consumers.set(m.uuid, consumers);
@@ -66,6 +70,7 @@ export class EventSourceMappingPoller {
           sendFailure,
           region: this.deps.region,
           accountId: this.deps.accountId,
+          clock,
           idleMinMs: this.deps.idleMinMs ?? 20,
           idleMaxMs: Math.min(this.deps.idleMaxMs ?? 1000, 1000),
           log,

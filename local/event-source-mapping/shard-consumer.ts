@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
@@ -9,8 +8,10 @@ import {
 import type { BatchOutcome } from './batch-outcome.ts';
 import { runBatch } from './batch-runner.ts';
 import type { CheckpointStore } from './checkpoint-store.ts';
+import type { Clock } from './clock.ts';
 import { type FailureRecord, failureRecord } from './failure-record.ts';
-import { MAX_BATCH_BYTES, type MappingConfig } from './mapping-config.ts';
+import { LaneBatcher } from './lane-batcher.ts';
+import type { MappingConfig } from './mapping-config.ts';
 import { ShardProgress } from './shard-progress.ts';
 import { type StreamRecord, streamRecord } from './stream-record.ts';
 
@@ -27,6 +28,8 @@ export interface ShardConsumerDeps {
   sendFailure(mapping: MappingConfig, shardId: string, record: FailureRecord): Promise<string>;
   region: string;
   accountId: string;
+  /** Record ages, batching windows, backoffs and polling pauses. */
+  clock: Clock;
   idleMinMs: number;
   idleMaxMs: number;
   log(line: Record<string, unknown>): void;
@@ -56,15 +59,8 @@ export interface ShardStatus {
   lastError: string | undefined;
 }
 
-interface Lane {
-  buffer: StreamRecord[];
-  bytes: number;
-  firstBufferedAt: number | undefined;
-  wake: (() => void) | undefined;
-}
-
 export class ShardConsumer {
-  private readonly lanes: Lane[];
+  private readonly lanes: LaneBatcher[];
   private progress: ShardProgress | undefined;
   private stopped = false;
   private checkpointChain: Promise<void> = Promise.resolve();
@@ -76,12 +72,7 @@ export class ShardConsumer {
     private readonly deps: ShardConsumerDeps,
   ) {
     const n = Math.max(1, mapping.parallelizationFactor);
-    this.lanes = Array.from({ length: n }, () => ({
-      buffer: [],
-      bytes: 0,
-      firstBufferedAt: undefined,
-      wake: undefined,
-    }));
+    this.lanes = Array.from({ length: n }, () => new LaneBatcher(mapping, deps.clock));
     this.status = {
       shardId,
       lanes: n,
@@ -105,14 +96,14 @@ export class ShardConsumer {
     this.status.lastCheckpoint = stored?.checkpoint.sequenceNumber;
     const workers = this.lanes.map((lane, i) => this.laneLoop(lane, i));
     await this.readLoop(stored?.checkpoint.sequenceNumber, stored?.latestStartedAt);
-    for (const lane of this.lanes) lane.wake?.();
+    for (const lane of this.lanes) lane.wake();
     await Promise.all(workers);
     await this.checkpointChain;
   }
 
   stop(): void {
     this.stopped = true;
-    for (const lane of this.lanes) lane.wake?.();
+    for (const lane of this.lanes) lane.wake();
   }
 
   private async firstIterator(
@@ -133,6 +124,7 @@ export class ShardConsumer {
       input = { ...base, ShardIteratorType: 'AT_TIMESTAMP', Timestamp: latestStartedAt };
     else if (this.mapping.startingPosition === 'LATEST') {
       // LATEST is where the mapping was created; remember it so a restart does not skip what arrived meanwhile.
+      // (Kinesis's time, which records carry: not the poller's clock, which a test may set ahead.)
       await this.deps.checkpoints.markLatestStart(this.mapping.uuid, this.shardId, new Date());
       input = { ...base, ShardIteratorType: 'LATEST' };
     } else input = { ...base, ShardIteratorType: 'TRIM_HORIZON' };
@@ -140,7 +132,7 @@ export class ShardConsumer {
   }
 
   private bufferedTotal(): number {
-    return this.lanes.reduce((n, l) => n + l.buffer.length, 0);
+    return this.lanes.reduce((n, l) => n + l.size, 0);
   }
 
   private async readLoop(after: string | undefined, latestStartedAt: Date | undefined): Promise<void> {
@@ -156,7 +148,7 @@ export class ShardConsumer {
     let idle = this.deps.idleMinMs;
     while (!this.stopped && iterator) {
       if (this.bufferedTotal() >= maxBuffered) {
-        await sleep(5);
+        await this.deps.clock.sleep(5);
         continue;
       }
       let out: GetRecordsCommandOutput;
@@ -169,7 +161,7 @@ export class ShardConsumer {
         if ((error as Error).name === 'ExpiredIteratorException') {
           const last = progress.lastRead();
           iterator = await this.retrying(() => this.firstIterator(last, latestStartedAt));
-        } else await sleep(this.deps.idleMaxMs);
+        } else await this.deps.clock.sleep(this.deps.idleMaxMs);
         continue;
       }
       iterator = out.NextShardIterator;
@@ -178,77 +170,36 @@ export class ShardConsumer {
       for (const raw of records) {
         const r = streamRecord(raw, ctx);
         if (progress.alreadyDone(r)) continue;
-        const lane = this.lanes[progress.track(r)] as Lane;
-        lane.buffer.push(r);
-        lane.bytes += r.size;
-        lane.firstBufferedAt ??= Date.now();
-        lane.wake?.();
+        (this.lanes[progress.track(r)] as LaneBatcher).push(r);
       }
       this.status.buffered = this.bufferedTotal();
       if (records.length === 0) {
-        await sleep(idle);
+        await this.deps.clock.sleep(idle);
         idle = Math.min(idle * 2, this.deps.idleMaxMs);
       } else idle = this.deps.idleMinMs;
     }
   }
 
-  /** Waits until the lane holds a batch: full, 6 MB, or its batching window over (immediately with no window). */
-  private async nextBatch(lane: Lane): Promise<StreamRecord[] | undefined> {
-    for (;;) {
-      if (this.stopped) return undefined;
-      if (lane.buffer.length > 0) {
-        const windowLeft = (lane.firstBufferedAt ?? 0) + this.mapping.batchWindowMs - Date.now();
-        const full = lane.buffer.length >= this.mapping.batchSize || lane.bytes >= MAX_BATCH_BYTES;
-        if (full || windowLeft <= 0) return this.take(lane);
-        await this.wait(lane, windowLeft);
-      } else await this.wait(lane, 1000);
-    }
-  }
-
-  private take(lane: Lane): StreamRecord[] {
-    let bytes = 0;
-    let n = 0;
-    while (n < lane.buffer.length && n < this.mapping.batchSize) {
-      const size = (lane.buffer[n] as StreamRecord).size;
-      if (n > 0 && bytes + size > MAX_BATCH_BYTES) break;
-      bytes += size;
-      n++;
-    }
-    const batch = lane.buffer.splice(0, n);
-    lane.bytes -= bytes;
-    lane.firstBufferedAt = lane.buffer.length > 0 ? Date.now() : undefined;
-    return batch;
-  }
-
-  private wait(lane: Lane, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(1, ms));
-      function done() {
-        clearTimeout(timer);
-        lane.wake = undefined;
-        resolve();
-      }
-      lane.wake = done;
-    });
-  }
-
-  private async laneLoop(lane: Lane, index: number): Promise<void> {
+  private async laneLoop(lane: LaneBatcher, index: number): Promise<void> {
     const progress = () => this.progress as ShardProgress;
+    const { clock } = this.deps;
     for (;;) {
-      const batch = await this.nextBatch(lane);
+      const batch = await lane.next(() => this.stopped);
       if (!batch) return;
       const inFlight: InFlightBatch = {
         lane: index,
         size: batch.length,
         firstSequenceNumber: batch[0]?.sequenceNumber ?? '',
         lastSequenceNumber: batch.at(-1)?.sequenceNumber ?? '',
-        since: new Date().toISOString(),
+        since: new Date(clock.now()).toISOString(),
       };
       this.status.inFlight.push(inFlight);
       const result = await runBatch(batch, this.mapping, {
         invoke: async (records) => {
           this.status.invocations++;
-          return this.deps.invoke(this.mapping, records);
+          const outcome = await this.deps.invoke(this.mapping, records);
+          lane.invocationCompleted(); // AWS: the next batching window begins now
+          return outcome;
         },
         sendFailure: async (records, condition, invokeCount, lastError) => {
           const record = failureRecord(records, {
@@ -257,7 +208,7 @@ export class ShardConsumer {
             condition,
             invokeCount,
             lastError,
-            at: new Date(),
+            at: new Date(clock.now()),
           });
           const ref = await this.retrying(() => this.deps.sendFailure(this.mapping, this.shardId, record));
           this.status.failureRecords++;
@@ -281,8 +232,8 @@ export class ShardConsumer {
           this.status.retries++;
           this.status.lastError = reason.slice(0, 500);
         },
-        now: () => Date.now(),
-        sleep: (ms) => sleep(ms),
+        now: () => clock.now(),
+        sleep: (ms) => clock.sleep(ms),
         stopping: () => this.stopped,
       });
       this.status.inFlight = this.status.inFlight.filter((b) => b !== inFlight);
@@ -311,7 +262,7 @@ export class ShardConsumer {
       } catch (error) {
         this.status.lastError = `${(error as Error).name}: ${(error as Error).message}`;
         if (attempt >= 50) throw error;
-        await sleep(Math.min(1000, 50 * 2 ** attempt));
+        await this.deps.clock.sleep(Math.min(1000, 50 * 2 ** attempt));
       }
     }
   }

@@ -2,18 +2,21 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { z } from 'zod';
 import { type EdgeTarget, routeOf } from './edge-routing.ts';
+import { refuseLambda, serviceIam } from './iam-enforcement.ts';
 import { fail, onShutdown, requiredEnv } from './part-runtime.ts';
 
 /**
  * One AWS endpoint for the whole local cloud (default http://127.0.0.1:4566, LocalStack's edge): each request is
  * passed, as it came, to the part that serves its service (edge-routing.ts), so `AWS_ENDPOINT_URL` with any
  * credentials works for the AWS CLI and every SDK. Lambda's ListFunctions, GetFunction and GetFunctionConfiguration,
- * which serverless-offline does not serve, are answered here from the service definition.
+ * which serverless-offline does not serve, are answered here from the service definition. Lambda calls signed by a
+ * function's role are checked against it here (iam-enforcement.ts); the other parts check their own.
  */
 
 const Routes = z.record(z.enum(['s3', 'kinesis', 'sfn', 'lambda', 'esm']), z.url());
 const routes = Routes.parse(JSON.parse(requiredEnv('PART_ROUTES'))) as Record<EdgeTarget, string>;
 const serviceFile = requiredEnv('PART_SERVICE_FILE');
+const iam = serviceIam(serviceFile);
 
 const ServiceFunctions = z.looseObject({
   region: z.string(),
@@ -64,8 +67,9 @@ function lambdaControlPlane(req: http.IncomingMessage, res: http.ServerResponse)
 
 const server = http.createServer((req, res) => {
   if (req.url === '/_edge/health') return json(res, 200, { routes });
-  if (lambdaControlPlane(req, res)) return;
   const part = routeOf({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
+  if (part === 'lambda' && refuseLambda(iam, req, res)) return;
+  if (lambdaControlPlane(req, res)) return;
   const target = new URL(routes[part]);
   const upstream = http.request(
     {

@@ -1,9 +1,11 @@
 import http from 'node:http';
 import { kinesisClient, lambdaClient, s3Client } from '../../lib/adapters/aws-clients.ts';
 import { postgresCheckpointStore } from '../event-source-mapping/checkpoint-store.ts';
+import { systemClock } from '../event-source-mapping/clock.ts';
 import { listEventSourceMappings } from '../event-source-mapping/list-api.ts';
 import { mappingsOf } from '../event-source-mapping/mapping-config.ts';
 import { EventSourceMappingPoller } from '../event-source-mapping/poller.ts';
+import { refuseLambda, serviceIam } from './iam-enforcement.ts';
 import { fail, onShutdown, requiredEnv } from './part-runtime.ts';
 import { readServiceFile } from './service-file.ts';
 
@@ -27,12 +29,16 @@ async function main(): Promise<void> {
     region: service.region,
     accountId: service.accountId,
     failureDir: requiredEnv('PART_FAILURE_DIR'),
+    clock: systemClock(Number(process.env.PART_CLOCK_OFFSET_MS ?? 0)),
     idleMinMs: Number(process.env.PART_IDLE_MIN_MS ?? 20),
     idleMaxMs: Number(process.env.PART_IDLE_MAX_MS ?? 1000),
     log: (line) => console.log(JSON.stringify({ at: new Date().toISOString(), ...line })),
   });
   await poller.start();
+  const iam = serviceIam();
   const server = http.createServer((req, res) => {
+    // Lambda's ListEventSourceMappings and GetEventSourceMapping, checked against a calling function's role.
+    if (refuseLambda(iam, req, res)) return;
     const listed = req.method === 'GET' ? listEventSourceMappings(mappings, req.url ?? '') : undefined;
     const known = listed !== undefined || req.url === '/status' || req.url === '/health';
     const body =

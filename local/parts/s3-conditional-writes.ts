@@ -61,7 +61,8 @@ async function drainBody(ctx: Ctx): Promise<void> {
   });
 }
 
-async function xmlError(ctx: Ctx, status: number, code: string, message: string): Promise<void> {
+/** Answers an S3 XML error (after reading the rest of the request body). `message` is XML text. */
+export async function xmlError(ctx: Ctx, status: number, code: string, message: string): Promise<void> {
   await drainBody(ctx);
   ctx.status = status;
   ctx.type = 'application/xml';

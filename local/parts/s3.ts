@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import S3rver from 's3rver';
+import { enforceS3Iam } from './iam-enforcement.ts';
 import { fail, onShutdown, requiredEnv } from './part-runtime.ts';
 import { acceptAnyCredentials } from './s3-any-credentials.ts';
 import { conditionalWrites } from './s3-conditional-writes.ts';
@@ -15,10 +16,12 @@ const app = new S3rver({
   port: Number(requiredEnv('PART_PORT')),
   silent: process.env.PART_VERBOSE !== '1',
 });
-// After the logger, before routing: any credentials, conditional writes, bucket listings as S3 answers them.
+// After the logger, before routing: the functions' roles (read from the signature, so first), then any
+// credentials, conditional writes, bucket listings as S3 answers them.
 app.middleware.splice(
   1,
   0,
+  enforceS3Iam(),
   acceptAnyCredentials(),
   conditionalWrites(app.store),
   listObjects(app.store, directory),

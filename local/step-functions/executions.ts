@@ -6,6 +6,8 @@ import {
   ExecutionTimeoutError,
   type JsonValue,
   parseJson,
+  runScoped,
+  type ScopedTasks,
 } from './engine.ts';
 import type {
   ExecutionRecord,
@@ -103,6 +105,21 @@ export class ExecutionRegistry implements ExecutionStarter {
     await Promise.all(running.map((arn) => this.stop(arn, { error: 'LocalServerClosed' })));
   }
 
+  /** As AWS stops the child of a `.sync` task that is abandoned: its run (execution, iteration, branch) stopped. */
+  #stopWith(child: ExecutionRecord, stopped: AbortSignal, cause: string): void {
+    const stop = () => {
+      this.stop(child.executionArn, { error: 'States.Aborted', cause }).catch((error: unknown) =>
+        this.options.log({ level: 'error', msg: 'stopping a .sync child failed', error: String(error) }),
+      );
+    };
+    if (stopped.aborted) {
+      stop();
+      return;
+    }
+    stopped.addEventListener('abort', stop, { once: true });
+    void child.finished.then(() => stopped.removeEventListener('abort', stop));
+  }
+
   #live(arn: string): LiveExecution {
     if (!isExecutionArn(arn)) throw new ApiError('InvalidArn', `Invalid Arn: '${arn}'`);
     const live = this.#executions.get(arn);
@@ -129,28 +146,46 @@ export class ExecutionRegistry implements ExecutionStarter {
         control.abort();
       },
     });
-    const execution = machine.engine.run(inputValue, {
-      overrides: {
-        taskResourceLocalHandlers: buildTaskHandlers(machine.taskResources, {
+    const log = this.options.log;
+    const tasks: ScopedTasks = {
+      handlersFor: (stopped) =>
+        buildTaskHandlers(machine.taskResources, {
           region: this.options.region,
           lambda: this.options.lambda,
           executions: this,
           history,
           ended: () => ended,
-          syncChild: (child) => syncChildren.add(child.executionArn),
+          stopped,
+          notStarted: (state, reason) => log({ msg: 'task not started', executionArn: arn, state, reason }),
+          syncChild: (child) => {
+            syncChildren.add(child.executionArn);
+            this.#stopWith(child, stopped, `the task of ${arn} that waited for it was stopped`);
+          },
         }),
-      },
-      context: {
-        Execution: {
-          Id: arn,
-          Name: name,
-          StartTime: new Date(startDate).toISOString(),
-          Input: inputValue,
-          RoleArn: machine.roleArn,
+      notStarted: () =>
+        log({
+          msg: 'iteration not started',
+          executionArn: arn,
+          reason: 'its Map or Parallel state had failed, or its execution stopped',
+        }),
+    };
+    const execution = runScoped(
+      machine.engine,
+      inputValue,
+      {
+        context: {
+          Execution: {
+            Id: arn,
+            Name: name,
+            StartTime: new Date(startDate).toISOString(),
+            Input: inputValue,
+            RoleArn: machine.roleArn,
+          },
+          StateMachine: { Id: machine.arn, Name: machine.name },
         },
-        StateMachine: { Id: machine.arn, Name: machine.name },
       },
-    });
+      tasks,
+    );
     control.abort = execution.abort;
     const translator = new EngineEventTranslator({
       roleArn: machine.roleArn,

@@ -14,7 +14,14 @@ export interface TaskContext {
   history: ExecutionHistory;
   /** True once the execution has ended (any status): as on AWS, no task starts after that. */
   ended: () => boolean;
-  /** A child this execution waits for (`.sync`): stopped when this execution ends first, as AWS stops it. */
+  /**
+   * Aborted once the run these handlers belong to (the execution, a Map iteration, a Parallel branch) must start
+   * nothing more: the execution was stopped, or a sibling iteration/branch failed their state (see ScopedTasks).
+   */
+  stopped: AbortSignal;
+  /** Reports a task refused because its run had stopped (where its Lambda would otherwise have been invoked). */
+  notStarted: (state: string, reason: string) => void;
+  /** A child this run waits for (`.sync`): stopped when the run stops or the execution ends first, as AWS stops it. */
   syncChild: (child: ExecutionRecord) => void;
 }
 
@@ -22,18 +29,18 @@ const dataDetails = { truncated: false };
 const LAMBDA_INVOKE = /^arn:aws[\w-]*:states:::lambda:invoke$/;
 const STATES_START_EXECUTION = /^arn:aws[\w-]*:states:::states:(startExecution(?:\.sync(?::2)?)?)$/;
 
-/** One local handler per Task state name; each records its attempts in the execution's history. */
+/** One local handler per Task state name, for one run; each records its attempts in the execution's history. */
 export function buildTaskHandlers(
   resources: ReadonlyMap<string, string>,
   context: TaskContext,
 ): TaskHandlers {
   return Object.fromEntries(
     [...resources].map(([stateName, resource]) => {
-      const handler = handlerFor(resource, context);
-      // The engine does not stop a failed execution's other branches (a Map iteration sleeping between retries
-      // carries on and would invoke its Lambda again, once it is back). AWS starts nothing for an ended execution.
+      const refuseIfStopped = () => refuseIfRunStopped(context, stateName);
+      const handler = handlerFor(resource, context, refuseIfStopped);
+      // A Retry of an aborted iteration wakes up at once in the engine; AWS would never run it again.
       const guarded: TaskHandler = async (...args) => {
-        if (context.ended()) throw new RuntimeFailure(`the execution has ended; ${stateName} is not started`);
+        refuseIfStopped();
         return handler(...args);
       };
       return [stateName, guarded];
@@ -41,10 +48,22 @@ export function buildTaskHandlers(
   );
 }
 
-function handlerFor(resource: string, context: TaskContext): TaskHandler {
+/** As on AWS, no task starts once its execution has ended or its run (iteration, branch) was stopped. */
+function refuseIfRunStopped(context: TaskContext, state: string): void {
+  const reason = context.ended()
+    ? 'the execution has ended'
+    : context.stopped.aborted
+      ? 'its execution, Map iteration or Parallel branch was stopped'
+      : undefined;
+  if (reason === undefined) return;
+  context.notStarted(state, reason);
+  throw new RuntimeFailure(`${reason}; ${state} is not started`);
+}
+
+function handlerFor(resource: string, context: TaskContext, refuseIfStopped: () => void): TaskHandler {
   if (LAMBDA_INVOKE.test(resource)) {
     return (parameters) =>
-      integrationTask(context, 'lambda', 'invoke', parameters, async () => {
+      integrationTask(context, refuseIfStopped, 'lambda', 'invoke', parameters, async () => {
         if (!isJsonObject(parameters) || typeof parameters.FunctionName !== 'string') {
           throw new RuntimeFailure('lambda:invoke needs Parameters with a FunctionName string');
         }
@@ -59,11 +78,12 @@ function handlerFor(resource: string, context: TaskContext): TaskHandler {
   if (states?.[1]) {
     const variant = states[1] as StartExecutionVariant;
     return (parameters) =>
-      integrationTask(context, 'states', variant, parameters, (onSubmitted) =>
+      integrationTask(context, refuseIfStopped, 'states', variant, parameters, (onSubmitted) =>
         startExecutionTask(variant, parameters, context.executions, onSubmitted, context.syncChild),
       );
   }
-  if (isLambdaFunctionResource(resource)) return (input) => lambdaFunctionTask(context, resource, input);
+  if (isLambdaFunctionResource(resource))
+    return (input) => lambdaFunctionTask(context, refuseIfStopped, resource, input);
   return async () => {
     throw new RuntimeFailure(
       `Unsupported Task Resource '${resource}' (local Step Functions runs Lambda and states:startExecution)`,
@@ -74,6 +94,7 @@ function handlerFor(resource: string, context: TaskContext): TaskHandler {
 /** A Lambda ARN (or name) as Resource: LambdaFunctionScheduled/Started/Succeeded|Failed per attempt. */
 async function lambdaFunctionTask(
   context: TaskContext,
+  refuseIfStopped: () => void,
   resource: string,
   input: JsonValue,
 ): Promise<JsonValue> {
@@ -84,7 +105,7 @@ async function lambdaFunctionTask(
     lambdaFunctionScheduledEventDetails: { resource, input: jsonText(input), inputDetails: dataDetails },
   });
   history.append({ type: 'LambdaFunctionStarted' });
-  notStartedOnceEnded(context, resource);
+  refuseIfStopped(); // e.g. the history limit reached by the task's own scheduling events
   try {
     const { payload } = await context.lambda.invoke(resource, input);
     await afterEngineEvents();
@@ -107,6 +128,7 @@ async function lambdaFunctionTask(
 /** An optimized integration (arn:aws:states:::<service>:<action>): TaskScheduled/Started/[Submitted]/Succeeded|Failed. */
 async function integrationTask(
   context: TaskContext,
+  refuseIfStopped: () => void,
   resourceType: string,
   resource: string,
   parameters: JsonValue,
@@ -119,7 +141,7 @@ async function integrationTask(
   };
   await record('TaskScheduled', { region: context.region, parameters: jsonText(parameters) });
   await record('TaskStarted', {});
-  notStartedOnceEnded(context, `arn:aws:states:::${resourceType}:${resource}`);
+  refuseIfStopped();
   try {
     const output = await work((submitted) =>
       record('TaskSubmitted', { output: jsonText(submitted), outputDetails: dataDetails }),
@@ -131,11 +153,6 @@ async function integrationTask(
     await record('TaskFailed', { error: failure.name, cause: failure.message });
     throw failure;
   }
-}
-
-/** The history limit may be reached by the task's own scheduling events: then the work is not started. */
-function notStartedOnceEnded(context: TaskContext, resource: string): void {
-  if (context.ended()) throw new RuntimeFailure(`the execution has ended; ${resource} is not started`);
 }
 
 const detailsKey = (type: HistoryEventType): string =>

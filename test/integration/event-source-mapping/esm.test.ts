@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KinesisDataStreamSchema } from '@aws-lambda-powertools/parser/schemas/kinesis';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -7,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MappingStatus } from '../../../local/event-source-mapping/poller.ts';
 import { stackDown, stackUp } from '../../../local/stack.ts';
+import type { StackConfig } from '../../../local/stack-config.ts';
 import { ESM_FIXTURE_SCHEMA } from '../../fixtures/esm-service/schema.ts';
 import { runScript } from '../../support/cli.ts';
 import { clientsFor } from '../../support/clients.ts';
@@ -214,9 +214,12 @@ describe('Kinesis event-source mappings on the local cloud', () => {
       async () => ((await applied('restart')) >= 1500 ? true : undefined),
       '1,500 applied before the stop',
     );
-    // Read before the stop (after the restart the poller is already applying again): the stop is mid-stream.
-    const appliedBeforeStop = await applied('restart');
-    expect(appliedBeforeStop).toBeLessThan(10_000);
+    // The poller stops first (as stack:down stops it): it finishes its in-flight batches and checkpoints them.
+    // Counted then, with nothing applying any more and before the restart, the stop is known to be mid-stream.
+    await stackDown(stack.config, () => undefined, ['esm-poller']);
+    const appliedAtStop = await applied('restart');
+    expect(appliedAtStop).toBeGreaterThan(0);
+    expect(appliedAtStop).toBeLessThan(10_000);
     await db.end();
     await stackDown(stack.config, () => undefined);
     await stackUp(stack.config, () => undefined);
@@ -242,26 +245,42 @@ describe('Kinesis event-source mappings on the local cloud', () => {
   });
 
   it('sends records older than maximumRecordAgeInSeconds to the failure destination, not the handler', async () => {
+    // The mapping's maximumRecordAgeInSeconds is 60, the smallest AWS allows. Rather than wait a minute, the poller
+    // is restarted with its clock 61 s ahead: the records put while it was down are 61 s old when it reads them.
+    const ahead: StackConfig = {
+      ...stack.config,
+      env: { ...stack.config.env, LOCAL_ESM_CLOCK_OFFSET_SECONDS: 61 },
+    };
     await stackDown(stack.config, () => undefined, ['esm-poller']);
     await put(
       'esm-aged',
       [0, 1, 2, 3, 4].map((i) => ({ key: 'aged', body: { id: `aged-${i}`, i } })),
     );
-    await sleep(61_000); // the mapping's maximumRecordAgeInSeconds is 60, the smallest AWS allows
-    await stackUp(stack.config, () => undefined);
-    const mapping = await mappingOf('aged');
-    const [failure] = await eventually(async () => {
-      const objects = await failureObjects(mapping.uuid);
-      return objects.length > 0 ? objects : undefined;
-    }, 'a RecordAgeExceeded failure record');
-    expect(failure).toMatchObject({
-      requestContext: { condition: 'RecordAgeExceeded', approximateInvokeCount: 0 },
-      KinesisBatchInfo: { batchSize: 5 },
-    });
-    expect(
-      await count('SELECT count(*) AS n FROM esm_deliveries WHERE function_name = $1', [fnName('aged')]),
-    ).toBe(0);
-  }, 180_000);
+    await stackUp(ahead, () => undefined);
+    try {
+      const mapping = await mappingOf('aged');
+      const [failure] = await eventually(async () => {
+        const objects = await failureObjects(mapping.uuid);
+        return objects.length > 0 ? objects : undefined;
+      }, 'a RecordAgeExceeded failure record');
+      expect(failure).toMatchObject({
+        requestContext: { condition: 'RecordAgeExceeded', approximateInvokeCount: 0 },
+        KinesisBatchInfo: { batchSize: 5 },
+      });
+      const shard = await eventually(async () => {
+        const [status] = (await mappingOf('aged')).shards;
+        return status?.failureRecords === 1 && status.inFlight.length === 0 ? status : undefined;
+      }, 'the failure counted in the status');
+      expect(shard).toMatchObject({ failureRecords: 1, recordsSentToFailure: 5, invocations: 0 });
+      expect(
+        await count('SELECT count(*) AS n FROM esm_deliveries WHERE function_name = $1', [fnName('aged')]),
+      ).toBe(0);
+    } finally {
+      // Back on the machine's time for what follows.
+      await stackDown(stack.config, () => undefined, ['esm-poller']);
+      await stackUp(stack.config, () => undefined);
+    }
+  });
 
   it('shows per mapping and shard its iterator age, checkpoint, in-flight batch, retries and failures', async () => {
     const json = await runScript('local/cli.ts', ['status', '--json', '--esm'], stack.env);
@@ -280,7 +299,9 @@ describe('Kinesis event-source mappings on the local cloud', () => {
     });
     // counters are the poller's since its last start (the age test restarted it); checkpoints are durable
     const aged = mappings.find((m) => m.functionName === fnName('aged'));
-    expect(aged?.shards[0]).toMatchObject({ failureRecords: 1, recordsSentToFailure: 5, inFlight: [] });
+    expect(aged?.settings).toMatchObject({ maximumRecordAgeSeconds: 60 });
+    expect(aged?.shards[0]).toMatchObject({ failureRecords: 0, inFlight: [] });
+    expect(aged?.shards[0]?.lastCheckpoint).toMatch(/^\d+$/);
     expect(bisect?.shards[0]?.lastCheckpoint).toMatch(/^\d+$/);
     expect(typeof bisect?.shards[0]?.iteratorAgeMs).toBe('number');
     const text = await runScript('local/cli.ts', ['status', '--esm'], stack.env);

@@ -98,7 +98,7 @@ export class FlakyError extends Error {
 export async function startLocalStepFunctions(
   stateMachines: StepFunctionsServerOptions['stateMachines'],
   lambdaEndpoint: string,
-  options: Pick<StepFunctionsServerOptions, 'maxHistoryEvents'> = {},
+  options: Pick<StepFunctionsServerOptions, 'maxHistoryEvents' | 'log'> = {},
 ) {
   const server = await startStepFunctionsServer({
     host: '127.0.0.1',

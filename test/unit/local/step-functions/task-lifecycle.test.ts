@@ -1,6 +1,7 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { startStepFunctionsServer } from '../../../../local/step-functions/server.ts';
+import { eventually } from '../../../support/eventually.ts';
 import {
   ACCOUNT,
   FlakyError,
@@ -49,6 +50,7 @@ describe('local Step Functions: an ended execution starts no task', () => {
         throw new FlakyError('try again');
       },
     });
+    const logs: Array<Record<string, unknown>> = [];
     const server = await startStepFunctionsServer({
       host: '127.0.0.1',
       port: 0,
@@ -56,6 +58,7 @@ describe('local Step Functions: an ended execution starts no task', () => {
       accountId: ACCOUNT,
       lambdaEndpoint: lambda.url,
       stateMachines: [{ name: 'sibling-retries', definition: siblingRetries }],
+      log: (line) => logs.push(line),
     });
     const client = sfnClient(server.url);
     try {
@@ -67,8 +70,12 @@ describe('local Step Functions: an ended execution starts no task', () => {
       );
       const done = await waitForCompletion(client, started.executionArn ?? '');
       expect(done.status).toBe('FAILED');
-      // The retry interval is 1 s (then 2, 4): wait past two of them.
-      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      // The engine wakes the sibling's Retry when the Map fails: the server reports the task it refused then.
+      await eventually(
+        async () => logs.find((line) => line.msg === 'task not started' && line.state === 'Work'),
+        'the sibling refused',
+        10_000,
+      );
       expect(workCalls).toEqual({ 0: 1, 1: 1 });
     } finally {
       client.destroy();
