@@ -12,6 +12,7 @@ import { kinesisClient, lambdaClient } from '../lib/adapters/aws-clients.ts';
 import { startEphemeralStack } from '../local/ephemeral-stack.ts';
 import { toEventRecord } from '../local/event-source-mapping/kinesis-event.ts';
 import { stackDown, stackUp } from '../local/stack.ts';
+import { stackConfig } from '../local/stack-config.ts';
 import { ESM_FIXTURE_SCHEMA } from '../test/fixtures/esm-service/schema.ts';
 import { FN, measureLatency, waitFor } from './esm-latency.ts';
 import { type Bench, type Ratio, type Row, ratio, row, secondsSince } from './report.ts';
@@ -215,6 +216,39 @@ export const esmBench: Bench = {
           `first invoke to last invoke end; ${drained.calls} invocations`,
         ),
       );
+
+      // The same drain with the poller's AWS calls (GetRecords, the invokes) sent through the edge endpoint.
+      say(
+        `  throughput: ${n} more records waiting, the poller restarted with its AWS calls through the edge`,
+      );
+      const edgeRoute = stackConfig({ ...stack.env, LOCAL_AWS_CALLS: 'edge' });
+      await stackDown(edgeRoute, () => undefined, ['esm-poller']);
+      await db.query('TRUNCATE esm_invocations');
+      await putAll();
+      await stackUp(edgeRoute, () => undefined);
+      await waitFor(
+        `esm drain through the edge (${n} records)`,
+        300,
+        async () => (await delivered()).records >= n,
+      );
+      const drainedViaEdge = await delivered();
+      const drainEdge = add(
+        row(
+          'esm drain through the edge (backlog, 2 shards)',
+          n / drainedViaEdge.seconds,
+          'rec/s',
+          `the poller's GetRecords and invokes through the edge endpoint; ${drainedViaEdge.calls} invocations`,
+        ),
+      );
+      ratios.push(
+        ratio(
+          drainEdge,
+          drain,
+          'drain through the edge / drain direct to the parts: the edge overhead (goal ≥ 0.9)',
+        ),
+      );
+      await stackDown(stack.config, () => undefined, ['esm-poller']);
+      await stackUp(stack.config, () => undefined);
 
       const getRate = await getRecordsRate(kinesis, 'esm-throughput', n);
       const get = add(

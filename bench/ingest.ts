@@ -6,6 +6,8 @@ import { canonicalJson, pyFloat } from '../lib/contracts/canonical-json.ts';
 import { dedupeKey, sha256Hex } from '../lib/contracts/identity.ts';
 import { routeEnvelope } from '../lib/contracts/partitioning.ts';
 import { startEphemeralStack } from '../local/ephemeral-stack.ts';
+import { stackDown, stackUp } from '../local/stack.ts';
+import { stackConfig } from '../local/stack-config.ts';
 import { type Bench, type BenchOutcome, median, ratio, row } from './report.ts';
 
 /**
@@ -237,6 +239,54 @@ async function benchIngest(
     }
     await db.query('DROP TABLE bench_keys');
 
+    // The edge's overhead: the same batch rounds with the functions' AWS calls (Kinesis, S3) sent through the edge
+    // endpoint instead of each part's port, between direct rounds before (above) and after (A-B-A, so a drift in
+    // the machine's load shows on both sides).
+    const directRoute = stack.config;
+    const edgeRoute = stackConfig({ ...stack.env, LOCAL_AWS_CALLS: 'edge' });
+    const batchRound = async (tag: string) => {
+      const many = envelopes(perRound, tag);
+      const bodies: string[] = [];
+      for (let i = 0; i < many.length; i += 500)
+        bodies.push(canonicalJson({ envelopes: many.slice(i, i + 500) }));
+      const t = performance.now();
+      let n = 0;
+      await pool(bodies, batchInFlight, async (body) => {
+        const r = await post(base, '/v1/ingest/batch', body);
+        n += Number(r.admitted ?? 0);
+      });
+      return n / ((performance.now() - t) / 1000);
+    };
+    const restartLambda = async (config: typeof directRoute, tag: string) => {
+      await stackDown(config, () => undefined, ['lambda']);
+      await stackUp(config, () => undefined);
+      await pool(
+        Array.from({ length: 2 * batchInFlight }, (_, i) => i),
+        batchInFlight,
+        async (i) => {
+          await post(
+            base,
+            '/v1/ingest/batch',
+            canonicalJson({ envelopes: envelopes(500, `${tag}-warm-${i}`) }),
+          );
+        },
+      );
+    };
+    const edgeRates: number[] = [];
+    await restartLambda(edgeRoute, 'edge');
+    for (let round = 1; round <= rounds; round++) {
+      edgeRates.push(await batchRound(`edge-${round}`));
+      say(
+        `  edge round ${round}: batch push ${Math.round(edgeRates.at(-1) ?? 0)} ev/s (the functions' AWS calls through the edge)`,
+      );
+    }
+    await restartLambda(directRoute, 'direct-after');
+    const directAfter: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      directAfter.push(await batchRound(`direct-after-${round}`));
+      say(`  direct round ${round} (after): batch push ${Math.round(directAfter.at(-1) ?? 0)} ev/s`);
+    }
+
     const batchRate = median(batchRates);
     const ceilingRate = median(ceilingRates);
     const batchRow = row(
@@ -258,6 +308,18 @@ async function benchIngest(
       'ev/s',
       `kinesalite ${Math.round(perRecord.length / kinesisOneSeconds)} rec/s + Postgres ${Math.round(perRecord.length / pgOneSeconds)} rows/s (the single-push ceiling)`,
     );
+    const directRow = row(
+      'IG batch push, AWS calls to each part (median, before and after)',
+      median([...batchRates, ...directAfter]),
+      'ev/s',
+      `rounds: ${[...batchRates, ...directAfter].map(Math.round).join(', ')}`,
+    );
+    const edgeRow = row(
+      "IG batch push, the functions' AWS calls through the edge (median)",
+      median(edgeRates),
+      'ev/s',
+      `rounds: ${edgeRates.map(Math.round).join(', ')}`,
+    );
     const floorRow = row(
       'local Lambda floor (GET /v1/ops/health, 8 in flight)',
       floorRate,
@@ -265,8 +327,13 @@ async function benchIngest(
       'auth and a cached health report, no store',
     );
     return {
-      rows: [batchRow, singleRow, ceilingRow, oneRow, floorRow],
+      rows: [batchRow, singleRow, ceilingRow, oneRow, floorRow, directRow, edgeRow],
       ratios: [
+        ratio(
+          edgeRow,
+          directRow,
+          'through the edge / direct to the parts: the edge overhead (goal: at least 0.9)',
+        ),
         ratio(
           batchRow,
           ceilingRow,
@@ -286,6 +353,8 @@ async function benchIngest(
         batchVsCeilingPerRound: batchRates.map((b, i) => ratio2(b, ceilingRates[i] as number)),
         kinesisPerRound: kinesisRates.map(Math.round),
         postgresPerRound: postgresRates.map(Math.round),
+        edgePerRound: edgeRates.map(Math.round),
+        directAfterPerRound: directAfter.map(Math.round),
       },
     };
   } finally {

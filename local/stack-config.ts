@@ -57,6 +57,11 @@ export const StackEnvironment = z.object({
   /** Seconds the ESM poller's clock runs ahead (tests: records reach maximumRecordAgeInSeconds without waiting). */
   LOCAL_ESM_CLOCK_OFFSET_SECONDS: z.coerce.number().int().min(0).max(604_800).default(0),
   /** Events a Step Functions execution may have before it fails (AWS's hard quota is 25,000; lower it in tests). */
+  /**
+   * Where the functions and the ESM poller send their AWS calls: `direct` to each part's own port (default), `edge`
+   * through the edge endpoint, as an SDK with AWS_ENDPOINT_URL would (the edge benchmarks compare the two).
+   */
+  LOCAL_AWS_CALLS: z.enum(['direct', 'edge']).default('direct'),
   LOCAL_SFN_MAX_HISTORY_EVENTS: z.coerce.number().int().min(20).max(25_000).default(25_000),
   LOCAL_STARTUP_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(120),
 });

@@ -115,11 +115,12 @@ export function endpointOf(c: StackConfig, part: PartName): string {
 /** Environment for the serverless CLI and the parts: where everything is, no real credentials. */
 export function childEnv(c: StackConfig): NodeJS.ProcessEnv {
   const e = endpoints(c);
+  const viaEdge = c.env.LOCAL_AWS_CALLS === 'edge';
   return {
     ...process.env,
-    LOCAL_S3_ENDPOINT: e.s3,
-    LOCAL_KINESIS_ENDPOINT: e.kinesis,
-    LOCAL_SFN_ENDPOINT: e.sfn,
+    LOCAL_S3_ENDPOINT: viaEdge ? e.edge : e.s3,
+    LOCAL_KINESIS_ENDPOINT: viaEdge ? e.edge : e.kinesis,
+    LOCAL_SFN_ENDPOINT: viaEdge ? e.edge : e.sfn,
     // The functions reach Lambda through the edge, which checks their roles (serverless-offline does not).
     LOCAL_LAMBDA_ENDPOINT: e.edge,
     LOCAL_ESM_ENDPOINT: e.esm,
@@ -169,16 +170,18 @@ export function spawnSpec(c: StackConfig, part: PartName): SpawnSpec {
         PART_LAMBDA_ENDPOINT: e.lambda,
         PART_MAX_HISTORY_EVENTS: String(c.env.LOCAL_SFN_MAX_HISTORY_EVENTS),
       });
-    case 'esm-poller':
+    case 'esm-poller': {
+      const viaEdge = c.env.LOCAL_AWS_CALLS === 'edge';
       return tsPart('esm-poller.ts', {
-        PART_LAMBDA_ENDPOINT: e.lambda,
-        PART_KINESIS_ENDPOINT: e.kinesis,
-        PART_S3_ENDPOINT: e.s3,
+        PART_LAMBDA_ENDPOINT: viaEdge ? e.edge : e.lambda,
+        PART_KINESIS_ENDPOINT: viaEdge ? e.edge : e.kinesis,
+        PART_S3_ENDPOINT: viaEdge ? e.edge : e.s3,
         PART_DATABASE_URL: databaseUrls(c).localCloud,
         PART_FAILURE_DIR: path.join(c.dataDir, 'esm-failures'),
         PART_IDLE_MAX_MS: String(c.env.LOCAL_ESM_IDLE_MAX_MS),
         PART_CLOCK_OFFSET_MS: String(c.env.LOCAL_ESM_CLOCK_OFFSET_SECONDS * 1000),
       });
+    }
     case 'edge':
       return tsPart('edge.ts', {
         PART_ROUTES: JSON.stringify({

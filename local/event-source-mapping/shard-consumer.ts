@@ -143,18 +143,19 @@ export class ShardConsumer {
       region: this.deps.region,
       invokeIdentityArn: `arn:aws:iam::${this.deps.accountId}:role/${this.mapping.functionName}-role`,
     };
-    const maxBuffered = Math.max(2 * this.mapping.batchSize * this.lanes.length, 1000);
+    // Read for every poll: UpdateEventSourceMapping may change the batch size while the consumer runs.
+    const maxBuffered = () => Math.max(2 * this.mapping.batchSize * this.lanes.length, 1000);
     let iterator = await this.retrying(() => this.firstIterator(after, latestStartedAt));
     let idle = this.deps.idleMinMs;
     while (!this.stopped && iterator) {
-      if (this.bufferedTotal() >= maxBuffered) {
+      if (this.bufferedTotal() >= maxBuffered()) {
         await this.deps.clock.sleep(5);
         continue;
       }
       let out: GetRecordsCommandOutput;
       try {
         out = await this.deps.kinesis.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, maxBuffered) }),
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, maxBuffered()) }),
         );
       } catch (error) {
         this.status.lastError = `GetRecords: ${(error as Error).name}: ${(error as Error).message}`;

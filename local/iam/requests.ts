@@ -78,7 +78,8 @@ function functionArn(nameOrArn: string, qualifier: string | null, scope: Scope):
 
 /**
  * Lambda's REST API: Invoke → `lambda:InvokeFunction` on the function (with its qualifier), ListFunctions,
- * GetFunction, GetFunctionConfiguration, ListEventSourceMappings and GetEventSourceMapping.
+ * GetFunction, GetFunctionConfiguration, ListEventSourceMappings, GetEventSourceMapping and
+ * UpdateEventSourceMapping.
  */
 export function lambdaRequest(method: string, url: string, scope: Scope): ActionRequest[] | undefined {
   const [pathname = '', search = ''] = url.split('?');
@@ -107,9 +108,10 @@ export function lambdaRequest(method: string, url: string, scope: Scope): Action
   if (method === 'GET' && /^\/20\d\d-\d\d-\d\d\/event-source-mappings$/.test(path))
     return [{ action: 'lambda:ListEventSourceMappings', resource: '*' }];
   const mapping = /^\/20\d\d-\d\d-\d\d\/event-source-mappings\/([^/]+)$/.exec(path);
-  if (method === 'GET' && mapping?.[1]) {
+  if (mapping?.[1] && (method === 'GET' || method === 'PUT')) {
     const arn = `arn:aws:lambda:${scope.region}:${scope.accountId}:event-source-mapping:${mapping[1]}`;
-    return [{ action: 'lambda:GetEventSourceMapping', resource: arn }];
+    const action = method === 'GET' ? 'lambda:GetEventSourceMapping' : 'lambda:UpdateEventSourceMapping';
+    return [{ action, resource: arn }];
   }
   return undefined;
 }

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { kinesisClient, lambdaClient, s3Client } from '../../lib/adapters/aws-clients.ts';
 import { postgresCheckpointStore } from '../event-source-mapping/checkpoint-store.ts';
 import { systemClock } from '../event-source-mapping/clock.ts';
-import { listEventSourceMappings } from '../event-source-mapping/list-api.ts';
+import { answerMappingApi } from '../event-source-mapping/mapping-api.ts';
 import { mappingsOf } from '../event-source-mapping/mapping-config.ts';
 import { EventSourceMappingPoller } from '../event-source-mapping/poller.ts';
 import { refuseLambda, serviceIam } from './iam-enforcement.ts';
@@ -18,6 +18,21 @@ const endpoints = {
   lambda: requiredEnv('PART_LAMBDA_ENDPOINT'),
   s3: requiredEnv('PART_S3_ENDPOINT'),
 };
+
+/** A request's body as text (an UpdateEventSourceMapping is a few hundred bytes; more is refused). */
+function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) req.destroy(new Error(`request body over ${limit} bytes`));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
 
 async function main(): Promise<void> {
   const checkpoints = await postgresCheckpointStore(requiredEnv('PART_DATABASE_URL'));
@@ -37,15 +52,27 @@ async function main(): Promise<void> {
   await poller.start();
   const iam = serviceIam();
   const server = http.createServer((req, res) => {
-    // Lambda's ListEventSourceMappings and GetEventSourceMapping, checked against a calling function's role.
+    // Lambda's List/Get/UpdateEventSourceMapping, checked against a calling function's role.
     if (refuseLambda(iam, req, res)) return;
-    const listed = req.method === 'GET' ? listEventSourceMappings(mappings, req.url ?? '') : undefined;
-    const known = listed !== undefined || req.url === '/status' || req.url === '/health';
-    const body =
-      listed ??
-      (req.url === '/status' ? { mappings: poller.status() } : { ok: true, mappings: mappings.length });
-    res.writeHead(known ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+    readBody(req)
+      .then((body) => {
+        const url = req.url ?? '/';
+        const api = answerMappingApi(poller, req.method ?? 'GET', url, body);
+        if (api) {
+          res.writeHead(api.status, {
+            'content-type': 'application/json',
+            ...(api.errorType ? { 'x-amzn-errortype': api.errorType } : {}),
+          });
+          res.end(JSON.stringify(api.body));
+          return;
+        }
+        const known = url === '/status' || url === '/health';
+        const answer =
+          url === '/status' ? { mappings: poller.status() } : { ok: true, mappings: mappings.length };
+        res.writeHead(known ? 200 : 404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+      })
+      .catch((error: unknown) => res.destroy(error as Error));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { KinesisDataStreamSchema } from '@aws-lambda-powertools/parser/schemas/kinesis';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  GetEventSourceMappingCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +183,73 @@ describe('Kinesis event-source mappings on the local cloud', () => {
     );
   });
 
+  it('UpdateEventSourceMapping (edge and poller port): disabled, records wait; enabled, they are delivered from the checkpoint in the new batch size', async () => {
+    const lambdaAt = (endpoint: string) =>
+      new LambdaClient({
+        region: stack.state.region,
+        endpoint,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+    const edge = lambdaAt(stack.state.endpoints.edge);
+    const direct = lambdaAt(stack.state.endpoints.esm);
+    const listed = await edge.send(new ListEventSourceMappingsCommand({ FunctionName: fnName('toggle') }));
+    const uuid = listed.EventSourceMappings?.[0]?.UUID ?? 'missing';
+    const stateIs = (wanted: string) => async () =>
+      (await direct.send(new GetEventSourceMappingCommand({ UUID: uuid }))).State === wanted
+        ? true
+        : undefined;
+    const batch = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => ({ key: 'toggle', body: { id: `t-${from + k}`, i: from + k } }));
+    const deliveries = () =>
+      count('SELECT count(*) AS n FROM esm_deliveries WHERE function_name = $1', [fnName('toggle')]);
+
+    await put('esm-toggle', batch(0, 5));
+    await eventually(async () => ((await applied('toggle')) === 5 ? true : undefined), '5 applied, enabled');
+    const off = await edge.send(
+      new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false, BatchSize: 3 }),
+    );
+    expect(off).toMatchObject({ UUID: uuid, State: 'Disabling', BatchSize: 3 });
+    await eventually(stateIs('Disabled'), 'Disabled (its consumer stopped, its batch checkpointed)');
+
+    await put('esm-toggle', batch(5, 10));
+    // The witness's mapping reads the same shard all along: once it has applied the 10, they were there to deliver.
+    await eventually(
+      async () => ((await applied('witness')) === 15 ? true : undefined),
+      'the witness has all 15',
+    );
+    expect(await applied('toggle')).toBe(5);
+    expect(await deliveries()).toBe(5);
+    expect((await mappingOf('toggle')).enabled).toBe(false);
+
+    const on = await direct.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true }));
+    expect(on.State).toBe('Enabling');
+    await eventually(stateIs('Enabled'), 'Enabled again');
+    await eventually(async () => ((await applied('toggle')) === 15 ? true : undefined), '15 applied');
+    expect(await deliveries()).toBe(15); // resumed after its checkpoint: nothing delivered twice, nothing skipped
+    const order = await db.query<{ record_index: number }>(
+      'SELECT record_index FROM esm_applied WHERE function_name = $1 ORDER BY id',
+      [fnName('toggle')],
+    );
+    expect(order.rows.map((r) => r.record_index)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    const batches = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM esm_deliveries WHERE function_name = $1 AND record_index >= 5
+       GROUP BY invocation_started_at`,
+      [fnName('toggle')],
+    );
+    expect(batches.rows.map((r) => Number(r.n)).reduce((a, b) => a + b, 0)).toBe(10);
+    expect(Math.max(...batches.rows.map((r) => Number(r.n)))).toBeLessThanOrEqual(3);
+
+    const missing = await edge
+      .send(new GetEventSourceMappingCommand({ UUID: 'no-such-uuid' }))
+      .catch((e) => e);
+    expect((missing as Error).name).toBe('ResourceNotFoundException');
+    const refused = await edge
+      .send(new UpdateEventSourceMappingCommand({ UUID: uuid, MaximumBatchingWindowInSeconds: 301 }))
+      .catch((e) => e);
+    expect((refused as Error).name).toBe('InvalidParameterValueException');
+    for (const c of [edge, direct]) c.destroy();
+  });
+
   it('keeps per-key order with parallelizationFactor 4 on one shard, with batches overlapping in time', async () => {
     const records = [];
     for (let i = 0; i < 10; i++)
@@ -287,9 +360,19 @@ describe('Kinesis event-source mappings on the local cloud', () => {
     expect(json.code).toBe(0);
     const mappings = JSON.parse(json.stdout).esm.mappings as MappingStatus[];
     expect(mappings.map((m) => m.functionName).sort()).toEqual(
-      ['aged', 'bisect', 'latency1', 'latency4', 'parallel', 'partial', 'restart', 'shape', 'throughput'].map(
-        fnName,
-      ),
+      [
+        'aged',
+        'bisect',
+        'latency1',
+        'latency4',
+        'parallel',
+        'partial',
+        'restart',
+        'shape',
+        'throughput',
+        'toggle',
+        'witness',
+      ].map(fnName),
     );
     const bisect = mappings.find((m) => m.functionName === fnName('bisect'));
     expect(bisect?.settings).toMatchObject({

@@ -88,6 +88,14 @@ describe('Lambda requests → IAM actions', () => {
     expect(lambdaRequest('GET', '/2015-03-31/event-source-mappings/?FunctionName=f', scope)).toEqual([
       { action: 'lambda:ListEventSourceMappings', resource: '*' },
     ]);
+    const mappingArn = 'arn:aws:lambda:us-east-1:000000000000:event-source-mapping:u-1';
+    expect(lambdaRequest('GET', '/2015-03-31/event-source-mappings/u-1', scope)).toEqual([
+      { action: 'lambda:GetEventSourceMapping', resource: mappingArn },
+    ]);
+    expect(lambdaRequest('PUT', '/2015-03-31/event-source-mappings/u-1', scope)).toEqual([
+      { action: 'lambda:UpdateEventSourceMapping', resource: mappingArn },
+    ]);
+    expect(lambdaRequest('DELETE', '/2015-03-31/event-source-mappings/u-1', scope)).toBeUndefined();
     expect(lambdaRequest('DELETE', '/2015-03-31/functions/f', scope)).toBeUndefined();
   });
 });
