@@ -15,6 +15,8 @@ describe('npm run package', () => {
       expect(r.stdout).toMatch(/ASL \w+: valid/);
       expect(r.stdout).toMatch(/layer DuckdbLambdaLayer: .*oracle-stream-sort-window/);
     },
+    // Packaging bundles 22 functions (about 20 s here): room for a machine a few times slower.
+    300_000,
   );
 
   it('zips each function alone: minified, no source maps, SDK clients external, DuckDB only where it sorts', async () => {
@@ -41,7 +43,7 @@ describe('npm run package', () => {
       expect(bundle, fn).not.toMatch(/@duckdb\/node-api/);
       expect(bundle, fn).not.toMatch(/sourceMappingURL/);
     }
-  });
+  }, 300_000);
 
   it('refuses an unknown stage with one line (exit 2)', async () => {
     const r = await runScript('local/package-service.ts', ['--stage', 'staging']);
