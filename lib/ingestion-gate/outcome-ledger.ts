@@ -107,6 +107,16 @@ interface Entry {
   eventId: string | undefined;
 }
 
+/** The entry of an envelope that passed its checks: its own run and event ids name the index rows. */
+const validEntry = (index: number, env: Envelope, row: AdmissionRow, receipt: IngestionReceipt): Entry => ({
+  index,
+  env,
+  dedupeKey: row.dedupe_key,
+  platformRunId: env.platform_run_id,
+  eventId: env.event_id,
+  receipt: () => receipt,
+});
+
 export class OutcomeLedger {
   private readonly entries: Entry[] = [];
 
@@ -213,14 +223,7 @@ export class OutcomeLedger {
       reason_codes: ['DUPLICATE'],
       evidence_refs: row.receipt_ref ? [{ kind: 'receipt_ref', ref: row.receipt_ref }] : undefined,
     });
-    this.entries.push({
-      index,
-      env,
-      dedupeKey: row.dedupe_key,
-      platformRunId: env.platform_run_id,
-      eventId: env.event_id,
-      receipt: () => receipt,
-    });
+    this.entries.push(validEntry(index, env, row, receipt));
   }
 
   admitted(index: number, env: Envelope, row: AdmissionRow, ebRef: EbRef): void {
@@ -232,12 +235,7 @@ export class OutcomeLedger {
       admitted_at_utc: ebRef.published_at_utc,
     });
     this.entries.push({
-      index,
-      env,
-      dedupeKey: row.dedupe_key,
-      platformRunId: env.platform_run_id,
-      eventId: env.event_id,
-      receipt: () => receipt,
+      ...validEntry(index, env, row, receipt),
       admitted: { dedupe_key: row.dedupe_key, eb_ref: ebRef, admitted_at_utc: ebRef.published_at_utc ?? '' },
     });
   }

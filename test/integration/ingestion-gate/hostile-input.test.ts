@@ -6,6 +6,7 @@ import { stackDown, stackUp } from '../../../local/stack.ts';
 import { stackConfig } from '../../../local/stack-config.ts';
 import { readStream } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
+import { trafficEnvelope } from '../../support/envelopes.ts';
 import { eventually } from '../../support/eventually.ts';
 
 /**
@@ -25,33 +26,7 @@ let n = 0;
 
 function envelope(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   n++;
-  return {
-    event_id: sha256Hex(`hostile-${n}-${Date.now()}`),
-    event_type: 's3_event_stream_with_fraud_6B',
-    ts_utc: '2026-03-08T00:01:03.106979Z',
-    manifest_fingerprint: 'a'.repeat(64),
-    parameter_hash: 'b'.repeat(64),
-    seed: 42,
-    scenario_id: 'baseline_v1',
-    run_id: '1'.repeat(32),
-    platform_run_id: PRID,
-    scenario_run_id: '2'.repeat(32),
-    producer: 'svc:world_stream_producer',
-    payload: {
-      flow_id: 7_000_000 + n,
-      event_seq: 0,
-      event_type: 'AUTH_REQUEST',
-      ts_utc: '2026-03-08T00:01:03.106979',
-      amount: 10.5,
-      seed: 42,
-      manifest_fingerprint: 'a'.repeat(64),
-      parameter_hash: 'b'.repeat(64),
-      scenario_id: 'baseline_v1',
-      fraud_flag: false,
-      campaign_id: null,
-    },
-    ...overrides,
-  };
+  return trafficEnvelope(sha256Hex(`hostile-${n}-${Date.now()}`), PRID, 7_000_000 + n, overrides);
 }
 
 interface Answer {
