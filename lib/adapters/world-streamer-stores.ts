@@ -18,11 +18,12 @@ import type {
   StreamRunStarter,
 } from '../world-streamer/ports.ts';
 import { FINAL_READY_STATUSES, type FinalReadyStatus } from '../world-streamer/reason-codes.ts';
-import { Checkpoint } from '../world-streamer/stream-contracts.ts';
+import { Checkpoint, type GovernanceEvent } from '../world-streamer/stream-contracts.ts';
 import type { RunStreamSettingsReader } from '../world-streamer/stream-plan.ts';
+import { s3GovernanceEventSink } from './governance-sink.ts';
 import type { Pool } from './postgres/pool.ts';
 import { s3ObjectReader } from './s3-object-store.ts';
-import { appendLineOnce, getObjectText, putObjectOnce, S3AppendConflict } from './s3-objects.ts';
+import { getObjectText, putObjectOnce } from './s3-objects.ts';
 
 /** The World Streamer's ports on Postgres (migration 0004), S3, Step Functions and the IG HTTP API. */
 
@@ -221,43 +222,13 @@ export function s3RunFactsReader(s3: S3Client, platformBucket: string): RunFacts
   };
 }
 
-/**
- * Governance events, write-once at `<platform_run_id>/obs/governance/events/{event_id}.json` in the platform
- * bucket (the store root is `s3://fraud-platform`, so the run prefix is the platform run id), then appended to
- * `<platform_run_id>/obs/governance/events.jsonl` unless it is there already. The per-event object is the truth:
- * an append that keeps losing to other writers (S3_APPEND_CONFLICT) or fails is logged and ignored (downstream.md).
- */
+/** Governance events of the World Streamer, through the platform's governance writer (governance-sink.ts). */
 export function s3GovernanceSink(
   s3: S3Client,
   platformBucket: string,
   warn: (line: string) => void = (line) => console.warn(line),
 ): GovernanceSink {
-  return {
-    async emit(event) {
-      const prefix = `${event.pins.platform_run_id}/obs/governance`;
-      const line = canonicalJson(event);
-      const created = await putObjectOnce(
-        s3,
-        platformBucket,
-        `${prefix}/events/${event.event_id}.json`,
-        `${line}\n`,
-      );
-      try {
-        await appendLineOnce(
-          s3,
-          platformBucket,
-          `${prefix}/events.jsonl`,
-          line,
-          `"event_id":"${event.event_id}"`,
-        );
-      } catch (error) {
-        // The per-event object is the truth: an emitter never fails on the log (downstream.md).
-        const code = error instanceof S3AppendConflict ? 'S3_APPEND_CONFLICT' : 'S3_APPEND_FAILED';
-        warn(`${code} ${prefix}/events.jsonl event_id=${event.event_id}: ${(error as Error).message}`);
-      }
-      return created;
-    },
-  };
+  return s3GovernanceEventSink<GovernanceEvent>(s3, platformBucket, warn);
 }
 
 /** Engine run roots `s3://bucket/prefix`, read through the Oracle Store's S3 ObjectStore (same `root` string). */

@@ -4,6 +4,8 @@ import { sql as scenarioRunner } from './0003-scenario-runner.ts';
 import { sql as worldStreamer } from './0004-world-streamer.ts';
 import { sql as runStreamSettings } from './0005-run-stream-settings.ts';
 import { sql as ingestionGateLeanWrites } from './0006-ingestion-gate-lean-writes.ts';
+import { sql as archiveWriter } from './0007-archive-writer.ts';
+import { sql as contextStore } from './0008-context-store.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -19,4 +21,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0004-world-streamer', sql: worldStreamer },
   { id: '0005-run-stream-settings', sql: runStreamSettings },
   { id: '0006-ingestion-gate-lean-writes', sql: ingestionGateLeanWrites },
+  { id: '0007-archive-writer', sql: archiveWriter },
+  { id: '0008-context-store', sql: contextStore },
 ];
