@@ -8,14 +8,23 @@ import type { KoaLikeContext as Ctx, S3Store } from 's3rver';
  * - a conditional write that arrives while another write of the same key is in flight answers 409
  *   ConditionalRequestConflict (the client retries), as AWS does for a conflicting operation during the upload;
  * - a plain PUT or DELETE of a key waits for a conditional write of it in flight, so the conditional write's check
- *   and write stay atomic.
+ *   and write stay atomic;
+ * - reads of a key (GET, HEAD) and writes of it exclude each other, as S3's atomic writes appear to a reader:
+ *   s3rver truncates the object file and rewrites it in place, so a GET streaming it while a PUT lands would send
+ *   fewer bytes than its Content-Length (the client sees "aborted") or the new bytes with the old ETag. A write
+ *   waits for the reads streaming the key to finish; a read arriving while a write is in flight or waiting waits
+ *   for it.
  */
 
 interface KeyState {
-  /** Writes of the key in flight (conditional or plain). */
+  /** Writes of the key in flight or waiting for its readers (conditional or plain). */
   writers: number;
   /** Settles when the conditional write in flight (if any) has finished. */
   conditional: Promise<void> | undefined;
+  /** Reads of the key whose answers are still streaming. */
+  readers: number;
+  /** Called (and forgotten) when writers or readers change. */
+  changed: Set<() => void>;
 }
 
 const keys = new Map<string, KeyState>();
@@ -23,10 +32,31 @@ const keys = new Map<string, KeyState>();
 function stateOf(key: string): KeyState {
   let state = keys.get(key);
   if (!state) {
-    state = { writers: 0, conditional: undefined };
+    state = { writers: 0, conditional: undefined, readers: 0, changed: new Set() };
     keys.set(key, state);
   }
   return state;
+}
+
+function settle(key: string, state: KeyState): void {
+  const waiting = [...state.changed];
+  state.changed.clear();
+  for (const wake of waiting) wake();
+  if (
+    state.writers === 0 &&
+    state.readers === 0 &&
+    state.conditional === undefined &&
+    state.changed.size === 0
+  )
+    keys.delete(key);
+}
+
+/** Waits until `ready` holds for the key's state (or the key has no state). */
+async function until(key: string, ready: (state: KeyState) => boolean): Promise<void> {
+  for (let state = keys.get(key); state && !ready(state); state = keys.get(key)) {
+    const current = state;
+    await new Promise<void>((resolve) => current.changed.add(resolve));
+  }
 }
 
 async function asWriter<T>(key: string, conditional: boolean, fn: () => Promise<T>): Promise<T> {
@@ -35,6 +65,7 @@ async function asWriter<T>(key: string, conditional: boolean, fn: () => Promise<
   let done: () => void = () => undefined;
   if (conditional) state.conditional = new Promise<void>((resolve) => (done = resolve));
   try {
+    await until(key, (s) => s.readers === 0);
     return await fn();
   } finally {
     state.writers--;
@@ -42,7 +73,28 @@ async function asWriter<T>(key: string, conditional: boolean, fn: () => Promise<
       state.conditional = undefined;
       done();
     }
-    if (state.writers === 0 && state.conditional === undefined) keys.delete(key);
+    settle(key, state);
+  }
+}
+
+/** A GET or HEAD of a key: after the writes in flight, held until its answer has been sent. */
+async function asReader(key: string, ctx: Ctx, next: () => Promise<unknown>): Promise<unknown> {
+  await until(key, (s) => s.writers === 0);
+  const state = stateOf(key);
+  state.readers++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    state.readers--;
+    settle(key, state);
+  };
+  ctx.res.once('close', release);
+  try {
+    return await next();
+  } catch (error) {
+    release();
+    throw error;
   }
 }
 
@@ -83,8 +135,10 @@ export function conditionalWrites(store: S3Store) {
     const isDelete = ctx.method === 'DELETE' && !('uploadId' in ctx.query);
     const [, bucket, ...rest] = decodeURIComponent(ctx.path).split('/');
     const key = rest.join('/');
-    if (!bucket || !key || !(isPut || isComplete || isDelete)) return next();
+    if (!bucket || !key) return next();
     const id = `${bucket}/${key}`;
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') return asReader(id, ctx, next);
+    if (!(isPut || isComplete || isDelete)) return next();
     const conditional = (isPut || isComplete) && Boolean(ifNoneMatch || ifMatch);
     if (!conditional) {
       // A plain write waits for a conditional one in flight, then counts as in flight itself.

@@ -26,6 +26,8 @@ declare module 's3rver' {
     body: unknown;
     /** The Node request (Koa's `ctx.req`). */
     req: import('node:http').IncomingMessage;
+    /** The Node response (Koa's `ctx.res`). */
+    res: import('node:http').ServerResponse;
     get(header: string): string;
   }
   type Middleware = (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<unknown>;

@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { S3Store } from 's3rver';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,8 @@ interface FakeCtx {
   body: unknown;
   /** A request whose body is empty (the middleware drains it before an early answer). */
   req: IncomingMessage;
+  /** The response: a read holds its key until this emits 'close' (its answer has been sent). */
+  res: ServerResponse;
   get(header: string): string;
 }
 
@@ -40,6 +43,7 @@ function ctx(method: string, path: string, headers: Record<string, string> = {},
     type: '',
     body: undefined,
     req: Readable.from([]) as unknown as IncomingMessage,
+    res: new EventEmitter() as unknown as ServerResponse,
     // Koa's ctx.get answers '' for an absent header
     get: (header) => lower[header.toLowerCase()] ?? '',
   };
@@ -168,6 +172,7 @@ describe('conditionalWrites (S3 conditional PUT for s3rver)', () => {
     const spy = nextSpy();
 
     await conditionalWrites(store)(c, spy.next);
+    (c.res as unknown as EventEmitter).emit('close'); // the answer sent: a read lets the key go
 
     expect(spy.calls).toBe(1);
     expect(store.calls).toEqual([]);
@@ -307,5 +312,48 @@ describe('conditionalWrites (S3 conditional PUT for s3rver)', () => {
     );
     expect(writes).toEqual([0]);
     expect(contexts.map((c) => c.status)).toEqual([404, 409, 409]);
+  });
+});
+
+describe('reads and writes of one key exclude each other (s3rver rewrites an object file in place)', () => {
+  it('a PUT waits until a GET streaming the key has sent its answer; a GET waits for a PUT in flight', async () => {
+    const middleware = conditionalWrites(new FakeStore());
+    const order: string[] = [];
+    const get = ctx('GET', '/bucket/events.jsonl');
+    await middleware(get as never, async () => order.push('get served'));
+    // The GET's answer is still streaming: the PUT must not start writing.
+    let putStarted!: () => void;
+    const started = new Promise<void>((resolve) => (putStarted = resolve));
+    const releasePut: { go: () => void } = { go: () => undefined };
+    const putDone = middleware(ctx('PUT', '/bucket/events.jsonl') as never, async () => {
+      order.push('put writes');
+      putStarted();
+      await new Promise<void>((resolve) => (releasePut.go = resolve));
+    });
+    await Promise.resolve();
+    expect(order).toEqual(['get served']);
+    (get.res as unknown as EventEmitter).emit('close');
+    await started;
+    expect(order).toEqual(['get served', 'put writes']);
+    // A GET arriving while the PUT writes waits for it.
+    const second = middleware(ctx('GET', '/bucket/events.jsonl') as never, async () =>
+      order.push('get 2 served'),
+    );
+    await Promise.resolve();
+    expect(order).toEqual(['get served', 'put writes']);
+    releasePut.go();
+    await putDone;
+    await second;
+    expect(order).toEqual(['get served', 'put writes', 'get 2 served']);
+  });
+
+  it('reads of different keys, and of one key, do not wait for each other', async () => {
+    const middleware = conditionalWrites(new FakeStore());
+    const served: string[] = [];
+    const reads = [ctx('GET', '/bucket/a'), ctx('GET', '/bucket/a'), ctx('HEAD', '/bucket/b')];
+    for (const [i, read] of reads.entries())
+      await middleware(read as never, async () => served.push(`${read.method} ${read.path} ${i}`));
+    expect(served).toEqual(['GET /bucket/a 0', 'GET /bucket/a 1', 'HEAD /bucket/b 2']);
+    for (const read of reads) (read.res as unknown as EventEmitter).emit('close');
   });
 });
