@@ -6,6 +6,8 @@ import { sql as runStreamSettings } from './0005-run-stream-settings.ts';
 import { sql as ingestionGateLeanWrites } from './0006-ingestion-gate-lean-writes.ts';
 import { sql as archiveWriter } from './0007-archive-writer.ts';
 import { sql as contextStore } from './0008-context-store.ts';
+import { sql as identityGraph } from './0009-identity-graph.ts';
+import { sql as onlineFeatures } from './0010-online-features.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -23,4 +25,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0006-ingestion-gate-lean-writes', sql: ingestionGateLeanWrites },
   { id: '0007-archive-writer', sql: archiveWriter },
   { id: '0008-context-store', sql: contextStore },
+  { id: '0009-identity-graph', sql: identityGraph },
+  { id: '0010-online-features', sql: onlineFeatures },
 ];

@@ -1,0 +1,315 @@
+import type pg from 'pg';
+import { canonicalJson } from '../contracts/canonical-json.ts';
+import type { GraphPins, LinkedEntity } from '../contracts/identity-graph.ts';
+import {
+  GRAPH_METRIC_NAMES,
+  type GraphCheckpoint,
+  type GraphMetrics,
+  type GraphScope,
+  type IdentityGraphStore,
+  type IdentityGraphTransaction,
+} from '../identity-graph/ports.ts';
+import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
+
+/**
+ * The Identity & Entity Graph's port on Postgres (migration 0009), bound to one stream id. Each record's writes
+ * run in one transaction on one client. Upserts keep first_seen = min and last_seen = max (event times are
+ * RFC 3339 UTC with six fractional digits, so text order is time order). An arrival key row is locked
+ * (`INSERT … ON CONFLICT DO NOTHING`, then `SELECT … FOR UPDATE`) before its members are read, so a flow anchor
+ * and its arrival entities applied at once on two shards serialise and the later one sees the earlier's
+ * entities. "Linked within N hops" is one recursive CTE over the edges in both directions.
+ */
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+const pinText = (value: unknown) => (value === null || value === undefined ? null : String(value));
+
+const pinParams = (pins: GraphPins) => [
+  pins.platform_run_id,
+  pins.scenario_run_id,
+  pins.manifest_fingerprint,
+  pinText(pins.parameter_hash),
+  pinText(pins.scenario_id),
+  pinText(pins.seed),
+  pinText(pins.run_id),
+];
+
+interface CheckpointRow {
+  topic: string;
+  partition_id: number;
+  next_offset: string;
+  offset_kind: GraphCheckpoint['offset_kind'];
+  watermark_ts_utc: string | null;
+  updated_at_utc: Date;
+}
+
+const checkpointOf = (row: CheckpointRow): GraphCheckpoint => ({
+  topic: row.topic,
+  partition: row.partition_id,
+  next_offset: row.next_offset,
+  offset_kind: row.offset_kind,
+  watermark_ts_utc: row.watermark_ts_utc,
+  updated_at_utc: row.updated_at_utc.toISOString(),
+});
+
+const SEEN_RANGE = `first_seen_ts_utc = LEAST(t.first_seen_ts_utc, EXCLUDED.first_seen_ts_utc),
+  last_seen_ts_utc = GREATEST(t.last_seen_ts_utc, EXCLUDED.last_seen_ts_utc)`;
+
+function transactionOn(client: Queryable, streamId: string): IdentityGraphTransaction {
+  return {
+    async registerEvent(row) {
+      const inserted = await client.query(
+        `INSERT INTO ieg_dedupe (stream_id, dedupe_key, platform_run_id, scenario_run_id, event_class, event_id,
+           payload_hash, first_topic, first_partition, first_offset, offset_kind, first_seen_ts_utc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
+        [
+          streamId,
+          row.dedupe_key,
+          row.platform_run_id,
+          row.scenario_run_id,
+          row.event_class,
+          row.event_id,
+          row.payload_hash,
+          row.eb_ref.topic,
+          row.eb_ref.partition,
+          row.eb_ref.offset,
+          row.eb_ref.offset_kind,
+          row.event_ts_utc,
+        ],
+      );
+      if (inserted.rowCount === 1) return 'inserted';
+      const found = await client.query<{ payload_hash: string }>(
+        'SELECT payload_hash FROM ieg_dedupe WHERE stream_id = $1 AND dedupe_key = $2',
+        [streamId, row.dedupe_key],
+      );
+      return found.rows[0]?.payload_hash === row.payload_hash ? 'duplicate' : 'mismatch';
+    },
+    async upsertEntity(e) {
+      await client.query(
+        `INSERT INTO ieg_entities AS t (stream_id, entity_id, entity_type, platform_run_id, scenario_run_id,
+           manifest_fingerprint, parameter_hash, scenario_id, seed, run_id, first_seen_ts_utc, last_seen_ts_utc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+         ON CONFLICT (stream_id, entity_id) DO UPDATE SET ${SEEN_RANGE}`,
+        [streamId, e.entity_id, e.entity_type, ...pinParams(e.pins), e.seen_ts_utc],
+      );
+    },
+    async upsertIdentifier(i) {
+      await client.query(
+        `INSERT INTO ieg_identifiers AS t (stream_id, identifier_type, identifier_value, entity_id, entity_type,
+           scenario_run_id, first_seen_ts_utc, last_seen_ts_utc, source_event_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+         ON CONFLICT (stream_id, identifier_type, identifier_value, entity_id) DO UPDATE SET ${SEEN_RANGE}`,
+        [
+          streamId,
+          i.identifier_type,
+          i.identifier_value,
+          i.entity_id,
+          i.entity_type,
+          i.pins.scenario_run_id,
+          i.seen_ts_utc,
+          i.source_event_id,
+        ],
+      );
+    },
+    async upsertEdge(e) {
+      await client.query(
+        `INSERT INTO ieg_edges AS t (stream_id, edge_id, edge_type, src_entity_id, dst_entity_id, scenario_run_id,
+           first_seen_ts_utc, last_seen_ts_utc, source_event_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+         ON CONFLICT (stream_id, edge_id) DO UPDATE SET ${SEEN_RANGE}`,
+        [
+          streamId,
+          e.edge_id,
+          e.edge_type,
+          e.src_entity_id,
+          e.dst_entity_id,
+          e.pins.scenario_run_id,
+          e.seen_ts_utc,
+          e.source_event_id,
+        ],
+      );
+    },
+    async joinArrival(key, members) {
+      const keyParams = [streamId, key.scenario_run_id, key.merchant_id, key.arrival_seq];
+      const where = 'stream_id = $1 AND scenario_run_id = $2 AND merchant_id = $3 AND arrival_seq = $4';
+      await client.query(
+        `INSERT INTO ieg_arrival_keys (stream_id, scenario_run_id, merchant_id, arrival_seq)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        keyParams,
+      );
+      await client.query(`SELECT 1 FROM ieg_arrival_keys WHERE ${where} FOR UPDATE`, keyParams);
+      if (members.length > 0)
+        await client.query(
+          `INSERT INTO ieg_arrival_members (stream_id, scenario_run_id, merchant_id, arrival_seq, entity_id,
+             entity_type)
+           SELECT $1, $2, $3, $4, m.entity_id, m.entity_type
+           FROM unnest($5::text[], $6::text[]) AS m(entity_id, entity_type)
+           ON CONFLICT DO NOTHING`,
+          [...keyParams, members.map((m) => m.entity_id), members.map((m) => m.entity_type)],
+        );
+      const res = await client.query<{ entity_id: string; entity_type: string }>(
+        `SELECT entity_id, entity_type FROM ieg_arrival_members WHERE ${where} ORDER BY entity_id`,
+        keyParams,
+      );
+      return res.rows;
+    },
+    async countMetric(scenarioRunId, name, by = 1) {
+      await client.query(
+        `INSERT INTO ieg_metrics (stream_id, scenario_run_id, metric_name, metric_value) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (stream_id, scenario_run_id, metric_name)
+         DO UPDATE SET metric_value = ieg_metrics.metric_value + EXCLUDED.metric_value`,
+        [streamId, scenarioRunId, name, by],
+      );
+    },
+    async readCheckpoint(topic, partition) {
+      const res = await client.query<CheckpointRow>(
+        `SELECT topic, partition_id, next_offset, offset_kind, watermark_ts_utc, updated_at_utc
+         FROM ieg_checkpoints WHERE stream_id = $1 AND topic = $2 AND partition_id = $3 FOR UPDATE`,
+        [streamId, topic, partition],
+      );
+      return res.rows[0] ? checkpointOf(res.rows[0]) : undefined;
+    },
+    async writeCheckpoint(c) {
+      await client.query(
+        `INSERT INTO ieg_checkpoints (stream_id, topic, partition_id, next_offset, offset_kind, watermark_ts_utc)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (stream_id, topic, partition_id) DO UPDATE SET next_offset = EXCLUDED.next_offset,
+           offset_kind = EXCLUDED.offset_kind, watermark_ts_utc = EXCLUDED.watermark_ts_utc, updated_at_utc = now()`,
+        [streamId, c.topic, c.partition, c.next_offset, c.offset_kind, c.watermark_ts_utc],
+      );
+    },
+    async recordApplyFailure(f) {
+      await client.query(
+        `INSERT INTO ieg_apply_failures (failure_id, stream_id, platform_run_id, scenario_run_id, topic,
+           partition_id, "offset", offset_kind, event_id, event_type, event_ts_utc, reason_code, details_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (failure_id) DO NOTHING`,
+        [
+          f.failure_id,
+          streamId,
+          f.platform_run_id,
+          f.scenario_run_id,
+          f.topic,
+          f.partition,
+          f.offset,
+          f.offset_kind,
+          f.event_id,
+          f.event_type,
+          f.event_ts_utc,
+          f.reason_code,
+          canonicalJson(f.details),
+        ],
+      );
+    },
+  };
+}
+
+/** `AND platform_run_id = $n [AND scenario_run_id = $n+1]` for an optional scope. */
+function scopeFilter(scope: GraphScope, first: number, withRun: boolean) {
+  const clauses: string[] = [];
+  const params: string[] = [];
+  if (withRun && scope.platformRunId) {
+    params.push(scope.platformRunId);
+    clauses.push(`platform_run_id = $${first + params.length - 1}`);
+  }
+  if (scope.scenarioRunId) {
+    params.push(scope.scenarioRunId);
+    clauses.push(`scenario_run_id = $${first + params.length - 1}`);
+  }
+  return { sql: clauses.map((c) => ` AND ${c}`).join(''), params };
+}
+
+/**
+ * The hops walk: `UNION` (not `UNION ALL`) keeps one row per (entity, hops), so the work is bounded by
+ * entities × max_hops whatever cycles the graph has; each entity is answered at its fewest hops.
+ */
+const LINKED_ENTITIES_SQL = `
+WITH RECURSIVE walk(entity_id, hops) AS (
+  SELECT $2::text, 0
+  UNION
+  SELECT next.entity_id, walk.hops + 1
+  FROM walk
+  CROSS JOIN LATERAL (
+    SELECT e.dst_entity_id AS entity_id FROM ieg_edges e
+      WHERE e.stream_id = $1 AND e.src_entity_id = walk.entity_id
+    UNION ALL
+    SELECT e.src_entity_id FROM ieg_edges e
+      WHERE e.stream_id = $1 AND e.dst_entity_id = walk.entity_id
+  ) AS next
+  WHERE walk.hops < $3
+)
+SELECT walk.entity_id, en.entity_type, min(walk.hops)::int AS hops
+FROM walk JOIN ieg_entities en ON en.stream_id = $1 AND en.entity_id = walk.entity_id
+WHERE walk.entity_id <> $2
+GROUP BY walk.entity_id, en.entity_type
+ORDER BY hops, walk.entity_id
+LIMIT $4`;
+
+export function postgresIdentityGraphStore(pool: Pool, streamId: string): IdentityGraphStore {
+  const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => {
+    try {
+      return await pool.query<R>(sql, params);
+    } catch (error) {
+      return rethrowUnavailable(error);
+    }
+  };
+  return {
+    streamId,
+    async inTransaction(work) {
+      const client = await pool.connect().catch(rethrowUnavailable);
+      try {
+        await client.query('BEGIN');
+        const result = await work(transactionOn(client, streamId));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async checkpoints() {
+      const res = await query<CheckpointRow>(
+        `SELECT topic, partition_id, next_offset, offset_kind, watermark_ts_utc, updated_at_utc
+         FROM ieg_checkpoints WHERE stream_id = $1 ORDER BY topic, partition_id`,
+        [streamId],
+      );
+      return res.rows.map(checkpointOf);
+    },
+    async metrics(scope): Promise<GraphMetrics> {
+      const filter = scopeFilter(scope, 2, false);
+      const res = await query<{ metric_name: string; total: string }>(
+        `SELECT metric_name, sum(metric_value) AS total FROM ieg_metrics WHERE stream_id = $1${filter.sql}
+         GROUP BY metric_name`,
+        [streamId, ...filter.params],
+      );
+      const totals = new Map(res.rows.map((r) => [r.metric_name, Number(r.total)]));
+      return Object.fromEntries(GRAPH_METRIC_NAMES.map((n) => [n, totals.get(n) ?? 0])) as GraphMetrics;
+    },
+    async applyFailureCount(scope) {
+      const filter = scopeFilter(scope, 2, true);
+      const res = await query<{ n: string }>(
+        `SELECT count(*) AS n FROM ieg_apply_failures WHERE stream_id = $1${filter.sql}`,
+        [streamId, ...filter.params],
+      );
+      return Number(res.rows[0]?.n ?? 0);
+    },
+    async readEntity(entityId) {
+      const res = await query<{
+        entity_id: string;
+        entity_type: string;
+        first_seen_ts_utc: string;
+        last_seen_ts_utc: string;
+      }>(
+        `SELECT entity_id, entity_type, first_seen_ts_utc, last_seen_ts_utc FROM ieg_entities
+         WHERE stream_id = $1 AND entity_id = $2`,
+        [streamId, entityId],
+      );
+      return res.rows[0];
+    },
+    async linkedEntities(entityId, maxHops, limit): Promise<LinkedEntity[]> {
+      const res = await query<LinkedEntity>(LINKED_ENTITIES_SQL, [streamId, entityId, maxHops, limit]);
+      return res.rows;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import type { FeatureKey } from '../contracts/online-features.ts';
+import type { EbRef } from '../contracts/receipts.ts';
+import type { Totals } from './windows.ts';
+
+/**
+ * Ports of the Online Feature Plane core (downstream.md §2.3). A store is bound to one stream id
+ * (`ofp.v0::<platform_run_id>`); every row it reads or writes is scoped to it. Adapter: Postgres (migration 0010).
+ */
+
+/** The (platform run, scenario run) a key's state belongs to. */
+export interface FeatureScope {
+  platform_run_id: string;
+  scenario_run_id: string;
+}
+
+/** One event seen under one key: its event time and amount, and the one-minute bucket it adds to. */
+export interface FeatureObservation {
+  scope: FeatureScope;
+  key: FeatureKey;
+  event_id: string;
+  event_ts_micros: bigint;
+  bucket_start_micros: bigint;
+  amount_micros: bigint;
+}
+
+/** Per (topic, partition): the highest offset applied or accounted for, and the highest event time seen. */
+export interface FeatureCheckpoint {
+  topic: string;
+  partition: number;
+  next_offset: string;
+  offset_kind: EbRef['offset_kind'];
+  watermark_ts_utc: string | null;
+}
+
+export interface SemanticRow {
+  platform_run_id: string;
+  event_class: string;
+  event_id: string;
+  payload_hash: string;
+  eb_ref: EbRef;
+  event_ts_utc: string;
+}
+
+export interface PayloadMismatchRow {
+  platform_run_id: string;
+  event_class: string;
+  event_id: string;
+  incoming_payload_hash: string;
+  eb_ref: EbRef;
+}
+
+export type Registration = 'inserted' | 'duplicate';
+export type SemanticRegistration = Registration | 'mismatch';
+
+/** The writes of one record, all inside one transaction. */
+export interface OnlineFeatureTransaction {
+  /** `ofp_applied_events`: the offset seen for the first time, or again. */
+  registerOffset(ebRef: EbRef, eventId: string | null): Promise<Registration>;
+  /** `ofp_semantic_dedupe` on (run, event class, event id): new, same hash, or another hash (not written). */
+  registerEvent(row: SemanticRow): Promise<SemanticRegistration>;
+  recordPayloadMismatch(row: PayloadMismatchRow): Promise<void>;
+  /** Adds the event to its key's bucket and writes its event row. */
+  addObservation(observation: FeatureObservation): Promise<void>;
+  readCheckpoint(topic: string, partition: number): Promise<FeatureCheckpoint | undefined>;
+  writeCheckpoint(checkpoint: FeatureCheckpoint): Promise<void>;
+  /** Adds 1 to each named counter. */
+  incrementMetrics(names: readonly string[]): Promise<void>;
+}
+
+export interface OnlineFeatureStore {
+  readonly streamId: string;
+  /** Runs `work` in one transaction: committed when it returns, rolled back when it throws (the error rethrown). */
+  inTransaction<T>(work: (transaction: OnlineFeatureTransaction) => Promise<T>): Promise<T>;
+  /** Whether any event of the scope was applied. */
+  hasState(scope: FeatureScope): Promise<boolean>;
+  /** Sums of the key's buckets whose start is in [first, last] (first null: unbounded). */
+  sumBuckets(scope: FeatureScope, key: FeatureKey, first: bigint | null, last: bigint): Promise<Totals>;
+  /** Sums of the key's events with event time in (after, atOrBefore] (after null: unbounded). */
+  sumEvents(scope: FeatureScope, key: FeatureKey, after: bigint | null, atOrBefore: bigint): Promise<Totals>;
+  /** The key's latest event time at or before `atOrBefore`. */
+  lastEventAtOrBefore(scope: FeatureScope, key: FeatureKey, atOrBefore: bigint): Promise<bigint | undefined>;
+  checkpoints(): Promise<FeatureCheckpoint[]>;
+  metrics(): Promise<Record<string, number>>;
+}
