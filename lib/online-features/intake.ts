@@ -1,3 +1,4 @@
+import { advancedCheckpoint, compareOffsets } from '../contracts/consumer-checkpoint.ts';
 import { CanonicalEnvelope } from '../contracts/envelope.ts';
 import { payloadHash } from '../contracts/identity.ts';
 import type { FeatureKey, TrafficBusRecord } from '../contracts/online-features.ts';
@@ -14,8 +15,9 @@ import { amountMicrosOf, bucketStartOf, ENTITY_KEY_TYPES, tsMicrosOf } from './w
  * checkpoint. Skipped records (invalid_envelope, invalid_pins, run_scope_mismatch, ignored_event_type) are counted
  * and advance. Only a store error escapes (the caller retries the record).
  *
- * Features read `flow_id`, `amount`, the entity ids and the envelope's `ts_utc` only: never the truth columns
- * `fraud_flag` and `campaign_id`.
+ * Features read an allow-list of payload fields — `flow_id`, `amount`, the entity ids — and the envelope's `ts_utc`;
+ * nothing else of the payload, so the engine's ground truth cannot feed a feature (the scramble test in
+ * test/unit/online-features/intake.test.ts holds it).
  */
 
 export const TRAFFIC_TOPIC = PARTITION_PROFILES['ig.partitioning.v0.traffic.fraud'].stream;
@@ -90,15 +92,7 @@ function check(record: TrafficBusRecord, settings: OnlineFeatureIntakeSettings):
   return { envelope };
 }
 
-/** Orders two offsets: decimal ones (Kinesis sequences, file lines) as integers, others as strings. */
-export function compareOffsets(a: string, b: string): number {
-  if (/^[0-9]+$/.test(a) && /^[0-9]+$/.test(b)) {
-    const [x, y] = [a.replace(/^0+(?=.)/, ''), b.replace(/^0+(?=.)/, '')];
-    if (x.length !== y.length) return x.length - y.length;
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { compareOffsets };
 
 const ebRefOf = (record: TrafficBusRecord): EbRef => ({
   topic: record.topic,
@@ -115,16 +109,7 @@ async function advance(
   tsUtc: string | undefined,
 ): Promise<FeatureCheckpoint | undefined> {
   const current = await transaction.readCheckpoint(record.topic, record.partition);
-  const offset =
-    current && compareOffsets(current.next_offset, record.offset) > 0 ? current.next_offset : record.offset;
-  const watermarks = [current?.watermark_ts_utc, tsUtc].filter((t): t is string => !blank(t));
-  await transaction.writeCheckpoint({
-    topic: record.topic,
-    partition: record.partition,
-    next_offset: offset,
-    offset_kind: record.offset_kind,
-    watermark_ts_utc: watermarks.length === 0 ? null : watermarks.reduce((a, b) => (a > b ? a : b)),
-  });
+  await transaction.writeCheckpoint(advancedCheckpoint(current, record, tsUtc));
   return current;
 }
 
