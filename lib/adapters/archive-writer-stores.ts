@@ -11,6 +11,7 @@ import { ledgerKeyText } from '../archive-writer/ports.ts';
 import type { PlatformGovernanceEvent } from '../contracts/governance.ts';
 import { s3GovernanceEventSink } from './governance-sink.ts';
 import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
+import { inTransaction } from './postgres/projector-store.ts';
 import { putObjectOnce, s3Uri } from './s3-objects.ts';
 
 /** The Archive Writer's ports on Postgres (migration 0007) and S3 (write-once segments, governance). */
@@ -150,20 +151,7 @@ export function postgresArchiveLedger(pool: Pool): ArchiveLedger {
   return {
     find: (keys) => find(pool, keys).catch(rethrowUnavailable),
     addCounters: (deltas) => addCounters(pool, deltas).catch(rethrowUnavailable),
-    async commit(work) {
-      const client = await pool.connect().catch(rethrowUnavailable);
-      try {
-        await client.query('BEGIN');
-        const result = await work(transaction(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        return rethrowUnavailable(error);
-      } finally {
-        client.release();
-      }
-    },
+    commit: (work) => inTransaction(pool, (client) => work(transaction(client))),
     async summary(streamId, refLimit) {
       try {
         const counters = await pool.query<{ topic: string; metric: string; value: string }>(

@@ -10,7 +10,13 @@ import type {
 } from '../context-store/ports.ts';
 import { canonicalJson, parseJsonLossless } from '../contracts/canonical-json.ts';
 import type { FlowBinding, JoinFrameKey, SourceEvent } from '../contracts/context-store.ts';
-import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
+import type { Pool } from './postgres/pool.ts';
+import {
+  checkpointTable,
+  inTransaction,
+  type Queryable,
+  queryOrUnavailable,
+} from './postgres/projector-store.ts';
 
 /**
  * The Context Store's port on Postgres (migration 0008), bound to one stream id. Each record's writes run in one
@@ -18,8 +24,6 @@ import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
  * NOTHING` of an empty row) so two shards merging roles into the same frame serialise instead of losing a role.
  * Documents are canonical JSON text read back losslessly (bigints stay exact).
  */
-
-type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** Floats such as `12.0` stay floats, so a stored role re-serialises (and re-hashes) byte-identically. */
 const lossless = <T>(text: string) => parseJsonLossless(text, { preserveFloats: true }) as T;
@@ -59,23 +63,7 @@ function bindingOf(row: { binding_json: string } | undefined): FlowBinding | und
   return binding;
 }
 
-interface CheckpointRow {
-  topic: string;
-  partition_id: number;
-  next_offset: string;
-  offset_kind: ContextCheckpoint['offset_kind'];
-  watermark_ts_utc: string | null;
-  updated_at_utc: Date;
-}
-
-const checkpointOf = (row: CheckpointRow): ContextCheckpoint => ({
-  topic: row.topic,
-  partition: row.partition_id,
-  next_offset: row.next_offset,
-  offset_kind: row.offset_kind,
-  watermark_ts_utc: row.watermark_ts_utc,
-  updated_at_utc: row.updated_at_utc.toISOString(),
-});
+const CHECKPOINTS = checkpointTable<ContextCheckpoint['offset_kind']>('csfb_join_checkpoints');
 
 function transactionOn(client: Queryable, streamId: string): ContextStoreTransaction {
   return {
@@ -161,23 +149,8 @@ function transactionOn(client: Queryable, streamId: string): ContextStoreTransac
       if (!found) return 'FLOW_BINDING_JOIN_KEY_CONFLICT';
       return found.payload_hash === binding.payload_hash ? 'unchanged' : 'FLOW_BINDING_PAYLOAD_HASH_MISMATCH';
     },
-    async readCheckpoint(topic, partition) {
-      const res = await client.query<CheckpointRow>(
-        `SELECT topic, partition_id, next_offset, offset_kind, watermark_ts_utc, updated_at_utc
-         FROM csfb_join_checkpoints WHERE stream_id = $1 AND topic = $2 AND partition_id = $3 FOR UPDATE`,
-        [streamId, topic, partition],
-      );
-      return res.rows[0] ? checkpointOf(res.rows[0]) : undefined;
-    },
-    async writeCheckpoint(c) {
-      await client.query(
-        `INSERT INTO csfb_join_checkpoints (stream_id, topic, partition_id, next_offset, offset_kind, watermark_ts_utc)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (stream_id, topic, partition_id) DO UPDATE SET next_offset = EXCLUDED.next_offset,
-           offset_kind = EXCLUDED.offset_kind, watermark_ts_utc = EXCLUDED.watermark_ts_utc, updated_at_utc = now()`,
-        [streamId, c.topic, c.partition, c.next_offset, c.offset_kind, c.watermark_ts_utc],
-      );
-    },
+    readCheckpoint: (topic, partition) => CHECKPOINTS.read(client, streamId, topic, partition),
+    writeCheckpoint: (c) => CHECKPOINTS.write(client, streamId, c),
     async recordApplyFailure(f) {
       await client.query(
         `INSERT INTO csfb_join_apply_failures (failure_id, stream_id, platform_run_id, scenario_run_id, topic,
@@ -229,29 +202,11 @@ function scopeFilter(
 }
 
 export function postgresContextStore(pool: Pool, streamId: string): ContextStore {
-  const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => {
-    try {
-      return await pool.query<R>(sql, params);
-    } catch (error) {
-      return rethrowUnavailable(error);
-    }
-  };
+  const query = <R extends pg.QueryResultRow>(sql: string, params: unknown[]) =>
+    queryOrUnavailable<R>(pool, sql, params);
   return {
     streamId,
-    async inTransaction(work) {
-      const client = await pool.connect().catch(rethrowUnavailable);
-      try {
-        await client.query('BEGIN');
-        const result = await work(transactionOn(client, streamId));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    inTransaction: (work) => inTransaction(pool, (client) => work(transactionOn(client, streamId))),
     async readFlowBinding(platformRunId, scenarioRunId, flowId) {
       const res = await query<{ binding_json: string }>(
         `SELECT binding_json FROM csfb_flow_bindings
@@ -274,14 +229,7 @@ export function postgresContextStore(pool: Pool, streamId: string): ContextStore
       );
       return frameOf(res.rows[0]);
     },
-    async checkpoints() {
-      const res = await query<CheckpointRow>(
-        `SELECT topic, partition_id, next_offset, offset_kind, watermark_ts_utc, updated_at_utc
-         FROM csfb_join_checkpoints WHERE stream_id = $1 ORDER BY topic, partition_id`,
-        [streamId],
-      );
-      return res.rows.map(checkpointOf);
-    },
+    checkpoints: () => CHECKPOINTS.all(pool, streamId),
     async metrics(scope): Promise<ContextMetrics> {
       const bindings = scopeFilter('fb.', scope, 2);
       const failures = scopeFilter('', scope, 2);

@@ -9,7 +9,13 @@ import {
   type IdentityGraphStore,
   type IdentityGraphTransaction,
 } from '../identity-graph/ports.ts';
-import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
+import type { Pool } from './postgres/pool.ts';
+import {
+  checkpointTable,
+  inTransaction,
+  type Queryable,
+  queryOrUnavailable,
+} from './postgres/projector-store.ts';
 
 /**
  * The Identity & Entity Graph's port on Postgres (migration 0009), bound to one stream id. Each record's writes
@@ -19,8 +25,6 @@ import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
  * and its arrival entities applied at once on two shards serialise and the later one sees the earlier's
  * entities. "Linked within N hops" is one recursive CTE over the edges in both directions.
  */
-
-type Queryable = Pick<pg.PoolClient, 'query'>;
 
 const pinText = (value: unknown) => (value === null || value === undefined ? null : String(value));
 
@@ -34,26 +38,10 @@ const pinParams = (pins: GraphPins) => [
   pinText(pins.run_id),
 ];
 
-interface CheckpointRow {
-  topic: string;
-  partition_id: number;
-  next_offset: string;
-  offset_kind: GraphCheckpoint['offset_kind'];
-  watermark_ts_utc: string | null;
-  updated_at_utc: Date;
-}
-
-const checkpointOf = (row: CheckpointRow): GraphCheckpoint => ({
-  topic: row.topic,
-  partition: row.partition_id,
-  next_offset: row.next_offset,
-  offset_kind: row.offset_kind,
-  watermark_ts_utc: row.watermark_ts_utc,
-  updated_at_utc: row.updated_at_utc.toISOString(),
-});
-
 const SEEN_RANGE = `first_seen_ts_utc = LEAST(t.first_seen_ts_utc, EXCLUDED.first_seen_ts_utc),
   last_seen_ts_utc = GREATEST(t.last_seen_ts_utc, EXCLUDED.last_seen_ts_utc)`;
+
+const CHECKPOINTS = checkpointTable<GraphCheckpoint['offset_kind']>('ieg_checkpoints');
 
 function transactionOn(client: Queryable, streamId: string): IdentityGraphTransaction {
   return {
@@ -161,23 +149,8 @@ function transactionOn(client: Queryable, streamId: string): IdentityGraphTransa
         [streamId, scenarioRunId, name, by],
       );
     },
-    async readCheckpoint(topic, partition) {
-      const res = await client.query<CheckpointRow>(
-        `SELECT topic, partition_id, next_offset, offset_kind, watermark_ts_utc, updated_at_utc
-         FROM ieg_checkpoints WHERE stream_id = $1 AND topic = $2 AND partition_id = $3 FOR UPDATE`,
-        [streamId, topic, partition],
-      );
-      return res.rows[0] ? checkpointOf(res.rows[0]) : undefined;
-    },
-    async writeCheckpoint(c) {
-      await client.query(
-        `INSERT INTO ieg_checkpoints (stream_id, topic, partition_id, next_offset, offset_kind, watermark_ts_utc)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (stream_id, topic, partition_id) DO UPDATE SET next_offset = EXCLUDED.next_offset,
-           offset_kind = EXCLUDED.offset_kind, watermark_ts_utc = EXCLUDED.watermark_ts_utc, updated_at_utc = now()`,
-        [streamId, c.topic, c.partition, c.next_offset, c.offset_kind, c.watermark_ts_utc],
-      );
-    },
+    readCheckpoint: (topic, partition) => CHECKPOINTS.read(client, streamId, topic, partition),
+    writeCheckpoint: (c) => CHECKPOINTS.write(client, streamId, c),
     async recordApplyFailure(f) {
       await client.query(
         `INSERT INTO ieg_apply_failures (failure_id, stream_id, platform_run_id, scenario_run_id, topic,
@@ -245,37 +218,12 @@ ORDER BY hops, walk.entity_id
 LIMIT $4`;
 
 export function postgresIdentityGraphStore(pool: Pool, streamId: string): IdentityGraphStore {
-  const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => {
-    try {
-      return await pool.query<R>(sql, params);
-    } catch (error) {
-      return rethrowUnavailable(error);
-    }
-  };
+  const query = <R extends pg.QueryResultRow>(sql: string, params: unknown[]) =>
+    queryOrUnavailable<R>(pool, sql, params);
   return {
     streamId,
-    async inTransaction(work) {
-      const client = await pool.connect().catch(rethrowUnavailable);
-      try {
-        await client.query('BEGIN');
-        const result = await work(transactionOn(client, streamId));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
-    async checkpoints() {
-      const res = await query<CheckpointRow>(
-        `SELECT topic, partition_id, next_offset, offset_kind, watermark_ts_utc, updated_at_utc
-         FROM ieg_checkpoints WHERE stream_id = $1 ORDER BY topic, partition_id`,
-        [streamId],
-      );
-      return res.rows.map(checkpointOf);
-    },
+    inTransaction: (work) => inTransaction(pool, (client) => work(transactionOn(client, streamId))),
+    checkpoints: () => CHECKPOINTS.all(pool, streamId),
     async metrics(scope): Promise<GraphMetrics> {
       const filter = scopeFilter(scope, 2, false);
       const res = await query<{ metric_name: string; total: string }>(

@@ -7,7 +7,14 @@ import type {
   OnlineFeatureTransaction,
 } from '../online-features/ports.ts';
 import type { Totals } from '../online-features/windows.ts';
-import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
+import type { Pool } from './postgres/pool.ts';
+import {
+  checkpointTable,
+  inTransaction,
+  type Queryable,
+  queryOrUnavailable,
+  type StoredCheckpoint,
+} from './postgres/projector-store.ts';
 
 /**
  * The Online Feature Plane's port on Postgres (migration 0010), bound to one stream id. Each record's writes run
@@ -15,8 +22,6 @@ import { type Pool, rethrowUnavailable } from './postgres/pool.ts';
  * adding to the same key serialise on its row. Times (µs) and amounts (micro-units) travel as decimal strings, so
  * they stay exact.
  */
-
-type Queryable = Pick<pg.PoolClient, 'query'>;
 
 const KEY_WHERE = `stream_id = $1 AND platform_run_id = $2 AND scenario_run_id = $3 AND key_type = $4
   AND key_id = $5`;
@@ -28,26 +33,18 @@ const keyParams = (streamId: string, scope: FeatureScope, key: FeatureKey) => [
   key.key_id,
 ];
 
-interface CheckpointRow {
-  topic: string;
-  partition_id: number;
-  next_offset: string;
-  offset_kind: FeatureCheckpoint['offset_kind'];
-  watermark_ts_utc: string | null;
-}
-
-const checkpointOf = (row: CheckpointRow): FeatureCheckpoint => ({
-  topic: row.topic,
-  partition: row.partition_id,
-  next_offset: row.next_offset,
-  offset_kind: row.offset_kind,
-  watermark_ts_utc: row.watermark_ts_utc,
-});
-
 const totalsOf = (row: { event_count: string | null; amount_micros: string | null } | undefined): Totals => ({
   event_count: Number(row?.event_count ?? 0),
   amount_micros: BigInt(row?.amount_micros ?? 0),
 });
+
+const CHECKPOINTS = checkpointTable<FeatureCheckpoint['offset_kind']>('ofp_checkpoints');
+
+/** FeatureCheckpoint carries no update time. */
+const withoutUpdatedAt = ({
+  updated_at_utc: _updated,
+  ...c
+}: StoredCheckpoint<FeatureCheckpoint['offset_kind']>): FeatureCheckpoint => c;
 
 function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransaction {
   return {
@@ -125,22 +122,10 @@ function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransa
       );
     },
     async readCheckpoint(topic, partition) {
-      const res = await client.query<CheckpointRow>(
-        `SELECT topic, partition_id, next_offset, offset_kind, watermark_ts_utc
-         FROM ofp_checkpoints WHERE stream_id = $1 AND topic = $2 AND partition_id = $3 FOR UPDATE`,
-        [streamId, topic, partition],
-      );
-      return res.rows[0] ? checkpointOf(res.rows[0]) : undefined;
+      const found = await CHECKPOINTS.read(client, streamId, topic, partition);
+      return found && withoutUpdatedAt(found);
     },
-    async writeCheckpoint(c) {
-      await client.query(
-        `INSERT INTO ofp_checkpoints (stream_id, topic, partition_id, next_offset, offset_kind, watermark_ts_utc)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (stream_id, topic, partition_id) DO UPDATE SET next_offset = EXCLUDED.next_offset,
-           offset_kind = EXCLUDED.offset_kind, watermark_ts_utc = EXCLUDED.watermark_ts_utc, updated_at_utc = now()`,
-        [streamId, c.topic, c.partition, c.next_offset, c.offset_kind, c.watermark_ts_utc],
-      );
-    },
+    writeCheckpoint: (c) => CHECKPOINTS.write(client, streamId, c),
     async incrementMetrics(names) {
       // Sorted, so two transactions take the counter rows' locks in the same order.
       const sorted = [...new Set(names)].sort();
@@ -155,30 +140,12 @@ function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransa
 }
 
 export function postgresOnlineFeatureStore(pool: Pool, streamId: string): OnlineFeatureStore {
-  const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[]) => {
-    try {
-      return await pool.query<R>(sql, params);
-    } catch (error) {
-      return rethrowUnavailable(error);
-    }
-  };
+  const query = <R extends pg.QueryResultRow>(sql: string, params: unknown[]) =>
+    queryOrUnavailable<R>(pool, sql, params);
   type TotalsRow = { event_count: string | null; amount_micros: string | null };
   return {
     streamId,
-    async inTransaction(work) {
-      const client = await pool.connect().catch(rethrowUnavailable);
-      try {
-        await client.query('BEGIN');
-        const result = await work(transactionOn(client, streamId));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    inTransaction: (work) => inTransaction(pool, (client) => work(transactionOn(client, streamId))),
     async hasState(scope) {
       const res = await query(
         `SELECT 1 FROM ofp_feature_buckets WHERE stream_id = $1 AND platform_run_id = $2 AND scenario_run_id = $3
@@ -215,12 +182,7 @@ export function postgresOnlineFeatureStore(pool: Pool, streamId: string): Online
       return found ? BigInt(found.event_ts_micros) : undefined;
     },
     async checkpoints() {
-      const res = await query<CheckpointRow>(
-        `SELECT topic, partition_id, next_offset, offset_kind, watermark_ts_utc
-         FROM ofp_checkpoints WHERE stream_id = $1 ORDER BY topic, partition_id`,
-        [streamId],
-      );
-      return res.rows.map(checkpointOf);
+      return (await CHECKPOINTS.all(pool, streamId)).map(withoutUpdatedAt);
     },
     async metrics() {
       const res = await query<{ metric_name: string; value: string }>(

@@ -1,8 +1,8 @@
+import { replayPinMismatches } from '../contracts/consumer-checkpoint.ts';
 import type { ContextBusRecord, JoinFrameKey } from '../contracts/context-store.ts';
 import { CanonicalEnvelope } from '../contracts/envelope.ts';
 import { payloadHash } from '../contracts/identity.ts';
 import { eventClassOf, PARTITION_PROFILES, REQUIRED_PINS } from '../contracts/partitioning.ts';
-import { pythonStr } from '../contracts/python-format.ts';
 import { describeIssues } from '../errors/platform-error.ts';
 import {
   advancedCheckpoint,
@@ -85,16 +85,8 @@ const blank = (value: unknown) => value === null || value === undefined || value
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function replayMismatches(replayPins: Readonly<Record<string, unknown>>, envelope: CanonicalEnvelope) {
-  const mismatches: Record<string, unknown> = {};
-  for (const [pin, expected] of Object.entries(replayPins)) {
-    if (expected === null || expected === undefined) continue;
-    const actual = (envelope as Record<string, unknown>)[pin];
-    if (actual === undefined || actual === null || pythonStr(actual) !== pythonStr(expected))
-      mismatches[pin] = { expected, actual: actual ?? null };
-  }
-  return mismatches;
-}
+const replayMismatches = (replayPins: Readonly<Record<string, unknown>>, envelope: CanonicalEnvelope) =>
+  replayPinMismatches(replayPins, envelope as Record<string, unknown>);
 
 /** The §2.4 checks in the reference's order; the first that fails names the reason. */
 function check(

@@ -10,7 +10,7 @@ import type { CanonicalEnvelope } from '../contracts/envelope.ts';
 import { sha256Hex } from '../contracts/identity.ts';
 import { pythonStr } from '../contracts/python-format.ts';
 import type { EbRef } from '../contracts/receipts.ts';
-import type { ApplyFailure, ContextCheckpoint, JoinFrameState } from './ports.ts';
+import type { ApplyFailure, JoinFrameState } from './ports.ts';
 
 /** Pure pieces of the §2.4 apply: join key, frame merge, flow binding, ids, offsets and watermarks. */
 
@@ -152,29 +152,4 @@ export function applyFailureId(streamId: string, failure: Omit<ApplyFailure, 'fa
   return sha256Hex(`${parts.join(':')}:${canonicalJson(failure.details)}`).slice(0, 32);
 }
 
-/** Orders two offsets: decimal ones (Kinesis sequences, file lines) as integers, others as strings. */
-export function compareOffsets(a: string, b: string): number {
-  if (/^[0-9]+$/.test(a) && /^[0-9]+$/.test(b)) {
-    const [x, y] = [a.replace(/^0+(?=.)/, ''), b.replace(/^0+(?=.)/, '')];
-    if (x.length !== y.length) return x.length - y.length;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The checkpoint after a record: the higher offset and the higher event time (a late record moves neither back). */
-export function advancedCheckpoint(
-  current: ContextCheckpoint | undefined,
-  ebRef: EbRef,
-  eventTsUtc: string | undefined,
-): Omit<ContextCheckpoint, 'updated_at_utc'> {
-  const offset =
-    current && compareOffsets(current.next_offset, ebRef.offset) > 0 ? current.next_offset : ebRef.offset;
-  const watermarks = [current?.watermark_ts_utc, eventTsUtc].filter((t): t is string => !blank(t));
-  return {
-    topic: ebRef.topic,
-    partition: ebRef.partition,
-    next_offset: offset,
-    offset_kind: ebRef.offset_kind,
-    watermark_ts_utc: watermarks.length === 0 ? null : watermarks.reduce((a, b) => (a > b ? a : b)),
-  };
-}
+export { advancedCheckpoint, compareOffsets } from '../contracts/consumer-checkpoint.ts';

@@ -1,4 +1,8 @@
 import { canonicalJson } from '../contracts/canonical-json.ts';
+import {
+  compareOffsets,
+  advancedCheckpoint as consumerCheckpoint,
+} from '../contracts/consumer-checkpoint.ts';
 import type { CanonicalEnvelope } from '../contracts/envelope.ts';
 import { sha256Hex } from '../contracts/identity.ts';
 import {
@@ -164,32 +168,16 @@ export function ebRefOf(record: IdentityGraphBusRecord): EbRef {
   };
 }
 
-/** Orders two offsets: decimal ones (Kinesis sequences, file lines) as integers, others as strings. */
-export function compareOffsets(a: string, b: string): number {
-  if (/^[0-9]+$/.test(a) && /^[0-9]+$/.test(b)) {
-    const [x, y] = [a.replace(/^0+(?=.)/, ''), b.replace(/^0+(?=.)/, '')];
-    if (x.length !== y.length) return x.length - y.length;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The checkpoint after a record: the higher offset and the higher event time (never moved back). */
+/** The checkpoint after a record (the shared consumer rule: higher offset, higher event time). */
 export function advancedCheckpoint(
   current: GraphCheckpoint | undefined,
   record: IdentityGraphBusRecord,
   eventTsUtc: string | null,
 ): Omit<GraphCheckpoint, 'updated_at_utc'> {
-  const offset =
-    current && compareOffsets(current.next_offset, record.offset) > 0 ? current.next_offset : record.offset;
-  const watermarks = [current?.watermark_ts_utc, eventTsUtc].filter((t): t is string => !blank(t));
-  return {
-    topic: record.topic,
-    partition: record.partition,
-    next_offset: offset,
-    offset_kind: record.offset_kind,
-    watermark_ts_utc: watermarks.length === 0 ? null : watermarks.reduce((a, b) => (a > b ? a : b)),
-  };
+  return consumerCheckpoint(current, record, eventTsUtc);
 }
+
+export { compareOffsets };
 
 /** The §2.2 checkpoint basis of a stream (the graph_version preimage), or null before any checkpoint. */
 export function checkpointBasisOf(
