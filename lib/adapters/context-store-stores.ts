@@ -16,6 +16,7 @@ import {
   inTransaction,
   type Queryable,
   queryOrUnavailable,
+  registerEventOnce,
 } from './postgres/projector-store.ts';
 
 /**
@@ -67,32 +68,8 @@ const CHECKPOINTS = checkpointTable<ContextCheckpoint['offset_kind']>('csfb_join
 
 function transactionOn(client: Queryable, streamId: string): ContextStoreTransaction {
   return {
-    async registerIntake(row) {
-      const inserted = await client.query(
-        `INSERT INTO csfb_intake_dedupe (stream_id, platform_run_id, event_class, event_id, payload_hash,
-           first_topic, first_partition, first_offset, offset_kind, first_seen_ts_utc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-        [
-          streamId,
-          row.platform_run_id,
-          row.event_class,
-          row.event_id,
-          row.payload_hash,
-          row.eb_ref.topic,
-          row.eb_ref.partition,
-          row.eb_ref.offset,
-          row.eb_ref.offset_kind,
-          row.event_ts_utc,
-        ],
-      );
-      if (inserted.rowCount === 1) return 'inserted';
-      const found = await client.query<{ payload_hash: string }>(
-        `SELECT payload_hash FROM csfb_intake_dedupe
-         WHERE stream_id = $1 AND platform_run_id = $2 AND event_class = $3 AND event_id = $4`,
-        [streamId, row.platform_run_id, row.event_class, row.event_id],
-      );
-      return found.rows[0]?.payload_hash === row.payload_hash ? 'duplicate' : 'mismatch';
-    },
+    registerIntake: (row) =>
+      registerEventOnce(client, 'csfb_intake_dedupe', 'first_seen_ts_utc', streamId, row),
     async lockJoinFrame(key) {
       await client.query(
         `INSERT INTO csfb_join_frames (stream_id, platform_run_id, scenario_run_id, merchant_id, arrival_seq)

@@ -13,6 +13,7 @@ import {
   inTransaction,
   type Queryable,
   queryOrUnavailable,
+  registerEventOnce,
   type StoredCheckpoint,
 } from './postgres/projector-store.ts';
 
@@ -56,32 +57,7 @@ function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransa
       );
       return inserted.rowCount === 1 ? 'inserted' : 'duplicate';
     },
-    async registerEvent(row) {
-      const inserted = await client.query(
-        `INSERT INTO ofp_semantic_dedupe (stream_id, platform_run_id, event_class, event_id, payload_hash,
-           first_topic, first_partition, first_offset, offset_kind, event_ts_utc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-        [
-          streamId,
-          row.platform_run_id,
-          row.event_class,
-          row.event_id,
-          row.payload_hash,
-          row.eb_ref.topic,
-          row.eb_ref.partition,
-          row.eb_ref.offset,
-          row.eb_ref.offset_kind,
-          row.event_ts_utc,
-        ],
-      );
-      if (inserted.rowCount === 1) return 'inserted';
-      const found = await client.query<{ payload_hash: string }>(
-        `SELECT payload_hash FROM ofp_semantic_dedupe
-         WHERE stream_id = $1 AND platform_run_id = $2 AND event_class = $3 AND event_id = $4`,
-        [streamId, row.platform_run_id, row.event_class, row.event_id],
-      );
-      return found.rows[0]?.payload_hash === row.payload_hash ? 'duplicate' : 'mismatch';
-    },
+    registerEvent: (row) => registerEventOnce(client, 'ofp_semantic_dedupe', 'event_ts_utc', streamId, row),
     async recordPayloadMismatch(row) {
       await client.query(
         `INSERT INTO ofp_payload_mismatches (stream_id, topic, partition_id, offset_kind, "offset",

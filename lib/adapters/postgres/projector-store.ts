@@ -104,3 +104,52 @@ export function checkpointTable<Kind extends string>(table: string) {
     },
   };
 }
+
+/** The first sighting of an event (its run, class and id) in a dedupe table, with where it was read. */
+export interface EventSighting {
+  platform_run_id: string;
+  event_class: string;
+  event_id: string;
+  payload_hash: string;
+  eb_ref: { topic: string; partition: number; offset: string; offset_kind: string };
+  event_ts_utc: string | null;
+}
+
+/**
+ * Registers an event in the dedupe table `table` (a constant of the calling adapter): columns stream_id,
+ * platform_run_id, event_class, event_id, payload_hash, first_topic, first_partition, first_offset, offset_kind and
+ * the event time in `tsColumn`; PK (stream_id, platform_run_id, event_class, event_id). Answers whether it is new, a
+ * duplicate (same payload hash) or a mismatch (another one); a stored row is never overwritten.
+ */
+export async function registerEventOnce(
+  client: Queryable,
+  table: string,
+  tsColumn: string,
+  streamId: string,
+  row: EventSighting,
+): Promise<'inserted' | 'duplicate' | 'mismatch'> {
+  const inserted = await client.query(
+    `INSERT INTO ${table} (stream_id, platform_run_id, event_class, event_id, payload_hash,
+       first_topic, first_partition, first_offset, offset_kind, ${tsColumn})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+    [
+      streamId,
+      row.platform_run_id,
+      row.event_class,
+      row.event_id,
+      row.payload_hash,
+      row.eb_ref.topic,
+      row.eb_ref.partition,
+      row.eb_ref.offset,
+      row.eb_ref.offset_kind,
+      row.event_ts_utc,
+    ],
+  );
+  if (inserted.rowCount === 1) return 'inserted';
+  const found = await client.query<{ payload_hash: string }>(
+    `SELECT payload_hash FROM ${table}
+     WHERE stream_id = $1 AND platform_run_id = $2 AND event_class = $3 AND event_id = $4`,
+    [streamId, row.platform_run_id, row.event_class, row.event_id],
+  );
+  return found.rows[0]?.payload_hash === row.payload_hash ? 'duplicate' : 'mismatch';
+}
