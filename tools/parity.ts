@@ -15,7 +15,8 @@ import { generateWorld } from './world/generate.ts';
  * `npm run parity`: a whole run on the embedded local cloud, on a generated world: P0 SUBSTRATE_READY, P1
  * RUN_PINNED, P2 DAEMONS_READY, P3 ORACLE_READY (the oracle pipeline, nested), P4 INGEST_READY, P5
  * READY_PUBLISHED (Scenario Runner), P6 STREAMING_ACTIVE and P7 INGEST_COMMITTED (World Streamer → Ingestion Gate
- * → Kinesis, reconciled with the receipts). Later work extends the same state machine to P12.
+ * → Kinesis, reconciled with the receipts) and P8 RTDL_CAUGHT_UP (the archive writer, identity graph, context store and
+ * online features applied or accounted for every admitted event). Later work extends the same state machine to P12.
  */
 
 const USAGE =
@@ -51,6 +52,7 @@ const PHASES: Record<string, string> = {
   P5: 'READY_PUBLISHED',
   P6: 'STREAMING_ACTIVE',
   P7: 'INGEST_COMMITTED',
+  P8: 'RTDL_CAUGHT_UP',
 };
 
 /** Per phase: when its first state was entered and its last one left (the lifecycle's states are named P<n>…). */
@@ -86,11 +88,33 @@ const Output = z.object({
       events: z.number(),
     }),
   ),
+  rtdl: z.record(
+    z.string(),
+    z.object({
+      counts: z.object({
+        seen: z.number(),
+        applied: z.number(),
+        duplicate: z.number(),
+        skipped: z.number(),
+        failed: z.number(),
+      }),
+      health_state: z.string(),
+      health_reasons: z.array(z.string()),
+      state_digest: z.string().optional(),
+    }),
+  ),
+});
+
+/** The first P8 check: how far behind each projector was when P7 ended (IG admitted − accounted, per topic). */
+const FirstCheck = z.object({
+  checks: z.array(
+    z.object({ projector: z.string(), topic: z.string(), admitted: z.number(), accounted: z.number() }),
+  ),
 });
 
 const HELP = `${USAGE}
 
-A whole run on the embedded local cloud (brought up if it is not running) on a generated world, phases P0–P7.
+A whole run on the embedded local cloud (brought up if it is not running) on a generated world, phases P0–P8.
   --events N                  events in the generated world (default 5000, at least 500)
   --seed S                    the world's seed (default 42)
   --max-events-per-output N   events streamed per output (default 200; 0 = every event)
@@ -128,7 +152,7 @@ runCli('parity', async () => {
   const say = (line: string) => console.log(line);
   const cap = flags['max-events-per-output'];
 
-  say('parity: a whole run (P0 to P7) on the embedded local cloud');
+  say('parity: a whole run (P0 to P8) on the embedded local cloud');
   const started = performance.now();
   const wall: Record<string, number> = {};
   const lap = (name: string, since: number) => {
@@ -177,6 +201,9 @@ runCli('parity', async () => {
   const streamMachine = state.stateMachines.find((m) => m.name.endsWith('-stream-run'));
   let platformRunId: string | undefined;
   let messageId: string | undefined;
+  let lagAtP7: z.infer<typeof FirstCheck> | undefined;
+  const shown = new Set<string>();
+  let alignment: unknown;
   const children: Array<{ stop(): Promise<void> }> = [];
   const sortedWindows = new Map<string, number>();
   const executionArn = (machineArn: string, name: string) =>
@@ -193,12 +220,29 @@ runCli('parity', async () => {
       if (exited?.name === 'P6StreamingActive' && exited.output)
         messageId = (JSON.parse(exited.output) as { streaming?: { message_id?: string } }).streaming
           ?.message_id;
+      if (exited?.name === 'P7IngestCommitted' && exited.output)
+        alignment = (JSON.parse(exited.output) as { committed?: { alignment?: unknown } }).committed
+          ?.alignment;
+      if (exited?.name === 'P8CaughtUpCheck' && exited.output && !lagAtP7) {
+        const first = FirstCheck.safeParse((JSON.parse(exited.output) as { rtdl?: unknown }).rtdl);
+        if (first.success) {
+          lagAtP7 = first.data;
+          const behind = first.data.checks.filter((c) => c.accounted < c.admitted);
+          say(
+            `      projectors at the end of P7: ${behind.length === 0 ? 'caught up' : behind.map((c) => `${c.projector} ${c.admitted - c.accounted} behind on ${c.topic}`).join('; ')}`,
+          );
+        }
+      }
       if (exited?.name === 'P5ReadyPublished' && exited.output) {
         const sr = (JSON.parse(exited.output) as { sr?: { state?: string; run_id?: string } }).sr;
         say(`      scenario run ${sr?.run_id}: ${sr?.state}`);
       }
       if (!entered) return;
-      if (/^P\d+[A-Z]/.test(entered) && !entered.endsWith('Gate')) say(`  → ${entered}`);
+      // Each state once (P8 checks in a loop until the projectors have caught up).
+      if (/^P\d+[A-Z]/.test(entered) && !entered.endsWith('Gate') && !shown.has(entered)) {
+        shown.add(entered);
+        say(`  → ${entered}`);
+      }
       // P3 runs the oracle-pipeline as a nested execution named <platform_run_id>-oracle: show its progress too.
       if (entered === 'P3OracleReady' && oracleMachine && platformRunId)
         children.push(
@@ -275,6 +319,21 @@ runCli('parity', async () => {
     say(
       `  ${o.output_id.padEnd(32)} ${String(o.emitted).padStart(8)} ${String(o.admitted).padStart(9)} ${String(o.duplicate).padStart(10)} ${String(o.quarantined).padStart(12)}`,
     );
+  say(
+    `  ${'projector'.padEnd(18)} ${'seen'.padStart(8)} ${'applied'.padStart(8)} ${'duplicate'.padStart(10)} ${'skipped'.padStart(8)} ${'failed'.padStart(7)} ${'lag@P7'.padStart(7)}  health`,
+  );
+  for (const [name, p] of Object.entries(output.rtdl)) {
+    const lag = (lagAtP7?.checks ?? [])
+      .filter((c) => c.projector === name)
+      .reduce((sum, c) => sum + Math.max(0, c.admitted - c.accounted), 0);
+    const c = p.counts;
+    say(
+      `  ${name.padEnd(18)} ${String(c.seen).padStart(8)} ${String(c.applied).padStart(8)} ${String(c.duplicate).padStart(10)} ${String(c.skipped).padStart(8)} ${String(c.failed).padStart(7)} ${String(lag).padStart(7)}  ${p.health_state}${p.health_reasons.length > 0 ? ` (${p.health_reasons.join(', ')})` : ''}`,
+    );
+  }
+  const digest = output.rtdl['online-features']?.state_digest;
+  if (digest) say(`  feature state digest: ${digest}`);
+  if (alignment) say(`  event-time alignment: ${JSON.stringify(alignment)}`);
   say('  evidence:');
   for (const [k, v] of Object.entries(output.evidence)) say(`    ${k}: ${String(v)}`);
   say(`    READY message ${output.ready_message_id}; stream-run execution ${output.stream_run_execution}`);
@@ -288,7 +347,7 @@ runCli('parity', async () => {
   if (flags['summary-json'])
     fs.writeFileSync(
       flags['summary-json'],
-      `${JSON.stringify({ status: 'SUCCEEDED', seconds: outcome.seconds, wall_seconds: wall, ...output, phases: phaseRows }, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2)}\n`,
+      `${JSON.stringify({ status: 'SUCCEEDED', seconds: outcome.seconds, wall_seconds: wall, ...output, phases: phaseRows, projector_lag_at_p7: lagAtP7?.checks ?? null, alignment: alignment ?? null }, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2)}\n`,
     );
   return 0;
 });

@@ -12,6 +12,7 @@ import { canonicalJson, parseJsonLossless } from '../contracts/canonical-json.ts
 import type { FlowBinding, JoinFrameKey, SourceEvent } from '../contracts/context-store.ts';
 import type { Pool } from './postgres/pool.ts';
 import {
+  addToCounters,
   checkpointTable,
   inTransaction,
   type Queryable,
@@ -150,6 +151,18 @@ function transactionOn(client: Queryable, streamId: string): ContextStoreTransac
         ],
       );
     },
+    async incrementCounters(names) {
+      await addToCounters(
+        client,
+        [...new Set(names)].map((name) => ({
+          table: 'csfb_counters',
+          keyColumns: ['stream_id', 'metric_name'],
+          valueColumn: 'value',
+          key: [streamId, name],
+          by: 1,
+        })),
+      );
+    },
   };
 }
 
@@ -207,6 +220,13 @@ export function postgresContextStore(pool: Pool, streamId: string): ContextStore
       return frameOf(res.rows[0]);
     },
     checkpoints: () => CHECKPOINTS.all(pool, streamId),
+    async counters() {
+      const res = await query<{ metric_name: string; value: string }>(
+        'SELECT metric_name, value::text AS value FROM csfb_counters WHERE stream_id = $1 ORDER BY metric_name',
+        [streamId],
+      );
+      return Object.fromEntries(res.rows.map((r) => [r.metric_name, Number(r.value)]));
+    },
     async metrics(scope): Promise<ContextMetrics> {
       const bindings = scopeFilter('fb.', scope, 2);
       const failures = scopeFilter('', scope, 2);

@@ -11,6 +11,7 @@ import {
 } from '../identity-graph/ports.ts';
 import type { Pool } from './postgres/pool.ts';
 import {
+  addToCounters,
   checkpointTable,
   inTransaction,
   type Queryable,
@@ -142,12 +143,15 @@ function transactionOn(client: Queryable, streamId: string): IdentityGraphTransa
       return res.rows;
     },
     async countMetric(scenarioRunId, name, by = 1) {
-      await client.query(
-        `INSERT INTO ieg_metrics (stream_id, scenario_run_id, metric_name, metric_value) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (stream_id, scenario_run_id, metric_name)
-         DO UPDATE SET metric_value = ieg_metrics.metric_value + EXCLUDED.metric_value`,
-        [streamId, scenarioRunId, name, by],
-      );
+      await addToCounters(client, [
+        {
+          table: 'ieg_metrics',
+          keyColumns: ['stream_id', 'scenario_run_id', 'metric_name'],
+          valueColumn: 'metric_value',
+          key: [streamId, scenarioRunId, name],
+          by,
+        },
+      ]);
     },
     readCheckpoint: (topic, partition) => CHECKPOINTS.read(client, streamId, topic, partition),
     writeCheckpoint: (c) => CHECKPOINTS.write(client, streamId, c),

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { FeatureKey } from '../contracts/online-features.ts';
+import { ANCHOR_ENTITY_TYPES, type AnchorEntityType } from '../online-features/keys.ts';
 import type {
   FeatureCheckpoint,
   FeatureScope,
@@ -9,6 +10,7 @@ import type {
 import type { Totals } from '../online-features/windows.ts';
 import type { Pool } from './postgres/pool.ts';
 import {
+  addToCounters,
   checkpointTable,
   inTransaction,
   type Queryable,
@@ -18,10 +20,11 @@ import {
 } from './postgres/projector-store.ts';
 
 /**
- * The Online Feature Plane's port on Postgres (migration 0010), bound to one stream id. Each record's writes run
- * in one transaction on one client; a bucket is an `INSERT … ON CONFLICT DO UPDATE` increment, so two shards
- * adding to the same key serialise on its row. Times (µs) and amounts (micro-units) travel as decimal strings, so
- * they stay exact.
+ * The Online Feature Plane's port on Postgres (migrations 0010, 0011), bound to one stream id. Each record's writes
+ * run in one transaction on one client; a bucket is an `INSERT … ON CONFLICT DO UPDATE` increment, so two shards
+ * adding to the same key serialise on its row, and an event's keys are written in (key_type, key_id) order, so two
+ * anchors sharing entities lock their rows in the same order. Times (µs) and amounts (micro-units) travel as decimal
+ * strings, so they stay exact.
  */
 
 const KEY_WHERE = `stream_id = $1 AND platform_run_id = $2 AND scenario_run_id = $3 AND key_type = $4
@@ -38,6 +41,13 @@ const totalsOf = (row: { event_count: string | null; amount_micros: string | nul
   event_count: Number(row?.event_count ?? 0),
   amount_micros: BigInt(row?.amount_micros ?? 0),
 });
+
+/** A column of `ofp_entity_sightings`: only the allow-listed entity types reach the SQL text. */
+function entityColumn(type: AnchorEntityType): AnchorEntityType {
+  if (!(ANCHOR_ENTITY_TYPES as readonly string[]).includes(type))
+    throw new RangeError(`not an entity: ${type}`);
+  return type;
+}
 
 const CHECKPOINTS = checkpointTable<FeatureCheckpoint['offset_kind']>('ofp_checkpoints');
 
@@ -79,22 +89,59 @@ function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransa
         ],
       );
     },
-    async addObservation(o) {
-      const key = keyParams(streamId, o.scope, o.key);
+    async addObservations(observations) {
+      if (observations.length === 0) return;
+      // Column arrays for unnest: [run, scenario run, key type, key id, bucket, event time, event id, amount].
+      const columns: string[][] = [[], [], [], [], [], [], [], []];
+      for (const o of observations) {
+        const row = [
+          o.scope.platform_run_id,
+          o.scope.scenario_run_id,
+          o.key.key_type,
+          o.key.key_id,
+          o.bucket_start_micros.toString(),
+          o.event_ts_micros.toString(),
+          o.event_id,
+          o.amount_micros.toString(),
+        ];
+        for (const [i, value] of row.entries()) columns[i]?.push(value);
+      }
+      const [runs, scenarioRuns, keyTypes, keyIds, buckets, times, eventIds, amounts] = columns;
       await client.query(
         `INSERT INTO ofp_feature_buckets (stream_id, platform_run_id, scenario_run_id, key_type, key_id,
            bucket_start_micros, event_count, amount_micros)
-         VALUES ($1, $2, $3, $4, $5, $6::bigint, 1, $7::numeric)
+         SELECT $1, r, s, kt, ki, b, 1, a
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::numeric[]) AS o(r, s, kt, ki, b, a)
+         ORDER BY kt, ki
          ON CONFLICT (stream_id, platform_run_id, scenario_run_id, key_type, key_id, bucket_start_micros)
          DO UPDATE SET event_count = ofp_feature_buckets.event_count + 1,
            amount_micros = ofp_feature_buckets.amount_micros + EXCLUDED.amount_micros`,
-        [...key, o.bucket_start_micros.toString(), o.amount_micros.toString()],
+        [streamId, runs, scenarioRuns, keyTypes, keyIds, buckets, amounts],
       );
       await client.query(
         `INSERT INTO ofp_feature_events (stream_id, platform_run_id, scenario_run_id, key_type, key_id,
            event_ts_micros, event_id, amount_micros)
-         VALUES ($1, $2, $3, $4, $5, $6::bigint, $7, $8::numeric) ON CONFLICT DO NOTHING`,
-        [...key, o.event_ts_micros.toString(), o.event_id, o.amount_micros.toString()],
+         SELECT $1, r, s, kt, ki, t, e, a
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::numeric[])
+           AS o(r, s, kt, ki, t, e, a)
+         ORDER BY kt, ki
+         ON CONFLICT DO NOTHING`,
+        [streamId, runs, scenarioRuns, keyTypes, keyIds, times, eventIds, amounts],
+      );
+    },
+    async addEntitySighting(sighting) {
+      await client.query(
+        `INSERT INTO ofp_entity_sightings (stream_id, platform_run_id, scenario_run_id, event_id, event_ts_micros,
+           ${ANCHOR_ENTITY_TYPES.join(', ')})
+         VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+        [
+          streamId,
+          sighting.scope.platform_run_id,
+          sighting.scope.scenario_run_id,
+          sighting.event_id,
+          sighting.event_ts_micros.toString(),
+          ...ANCHOR_ENTITY_TYPES.map((type) => sighting.entities[type] ?? null),
+        ],
       );
     },
     async readCheckpoint(topic, partition) {
@@ -103,13 +150,15 @@ function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransa
     },
     writeCheckpoint: (c) => CHECKPOINTS.write(client, streamId, c),
     async incrementMetrics(names) {
-      // Sorted, so two transactions take the counter rows' locks in the same order.
-      const sorted = [...new Set(names)].sort();
-      await client.query(
-        `INSERT INTO ofp_metrics (stream_id, metric_name, value)
-         SELECT $1, name, 1 FROM unnest($2::text[]) AS name
-         ON CONFLICT (stream_id, metric_name) DO UPDATE SET value = ofp_metrics.value + 1, updated_at_utc = now()`,
-        [streamId, sorted],
+      await addToCounters(
+        client,
+        [...new Set(names)].map((name) => ({
+          table: 'ofp_metrics',
+          keyColumns: ['stream_id', 'metric_name'],
+          valueColumn: 'value',
+          key: [streamId, name],
+          by: 1,
+        })),
       );
     },
   };
@@ -156,6 +205,32 @@ export function postgresOnlineFeatureStore(pool: Pool, streamId: string): Online
       );
       const found = res.rows[0];
       return found ? BigInt(found.event_ts_micros) : undefined;
+    },
+    async firstEventAtOrBefore(scope, key, atOrBefore) {
+      const res = await query<{ event_ts_micros: string }>(
+        `SELECT event_ts_micros::text AS event_ts_micros FROM ofp_feature_events
+         WHERE ${KEY_WHERE} ORDER BY event_ts_micros LIMIT 1`,
+        keyParams(streamId, scope, key),
+      );
+      const first = res.rows[0] ? BigInt(res.rows[0].event_ts_micros) : undefined;
+      return first !== undefined && first <= atOrBefore ? first : undefined;
+    },
+    async distinctCounterparts(scope, key, counterpart, after, atOrBefore) {
+      const [keyColumn, counterpartColumn] = [entityColumn(key.key_type), entityColumn(counterpart)];
+      const res = await query<{ n: string }>(
+        `SELECT count(DISTINCT ${counterpartColumn})::text AS n FROM ofp_entity_sightings
+         WHERE stream_id = $1 AND platform_run_id = $2 AND scenario_run_id = $3 AND ${keyColumn} = $4
+           AND event_ts_micros > $5::bigint AND event_ts_micros <= $6::bigint`,
+        [
+          streamId,
+          scope.platform_run_id,
+          scope.scenario_run_id,
+          key.key_id,
+          after.toString(),
+          atOrBefore.toString(),
+        ],
+      );
+      return Number(res.rows[0]?.n ?? 0);
     },
     async checkpoints() {
       return (await CHECKPOINTS.all(pool, streamId)).map(withoutUpdatedAt);

@@ -6,7 +6,8 @@ import {
   ArchiveReconciliationDocument,
 } from '../contracts/archive.ts';
 import { consumerCheckpointScope } from '../contracts/identity.ts';
-import type { LedgerSummary } from './ports.ts';
+import type { DocumentWriter, ProjectorReport } from '../contracts/projector-report.ts';
+import type { ArchiveLedger, LedgerSummary } from './ports.ts';
 
 /**
  * §2.1 the Archive Writer's documents, built from the ledger's durable counters (Postgres, not process memory:
@@ -124,4 +125,47 @@ export function healthDocument(
     metrics: totals,
     reconciliation_totals: reconciliation.totals,
   });
+}
+
+/** The archive writer's stream base: scopes are `archive_writer.v0::<platform_run_id>` (§1). */
+export const ARCHIVE_WRITER_STREAM_BASE = 'archive_writer.v0';
+
+/** Writes the run's three documents from the ledger and answers the projector report (the P8 gate's input). */
+export async function publishArchiveWriterReport(
+  ports: { ledger: ArchiveLedger; documents: DocumentWriter; now: () => Date },
+  platformRunId: string,
+): Promise<ProjectorReport> {
+  const streamId = consumerCheckpointScope(ARCHIVE_WRITER_STREAM_BASE, platformRunId);
+  const summary = await ports.ledger.summary(streamId, RECONCILIATION_REF_LIMIT);
+  const at = ports.now();
+  const keys = archiveWriterDocumentKeys(platformRunId);
+  const health = healthDocument(platformRunId, summary, at);
+  const documents = {
+    metrics: await ports.documents.write(
+      keys.metrics,
+      metricsDocument(platformRunId, ARCHIVE_WRITER_STREAM_BASE, summary, at),
+    ),
+    health: await ports.documents.write(keys.health, health),
+    reconciliation: await ports.documents.write(
+      keys.reconciliation,
+      reconciliationDocument(platformRunId, summary, at),
+    ),
+  };
+  const t = health.metrics;
+  return {
+    component: 'archive-writer',
+    platform_run_id: platformRunId,
+    stream_id: streamId,
+    generated_at_utc: at.toISOString(),
+    counts: {
+      seen: t.seen_total,
+      applied: t.archived_total,
+      duplicate: t.duplicate_total,
+      skipped: t.skipped_total,
+      failed: t.payload_mismatch_total + t.write_error_total,
+    },
+    health_state: health.health_state,
+    health_reasons: [...health.health_reasons],
+    documents,
+  };
 }

@@ -170,10 +170,15 @@ async function failAndAdvance(
   const failure = failureOf(store.streamId, record, reason, details, envelope);
   await store.inTransaction(async (transaction) => {
     await transaction.recordApplyFailure(failure);
+    await count(transaction, record, reason === 'RUN_SCOPE_MISMATCH' ? 'skipped' : 'failed');
     await advance(transaction, record, text(envelope.ts_utc) ?? undefined);
   });
   return { status: 'FAILED', reason_code: reason, event_id: failure.event_id };
 }
+
+/** Counts one delivery and its outcome, in total and for the record's topic. */
+const count = (transaction: ContextStoreTransaction, record: ContextBusRecord, outcome: string) =>
+  transaction.incrementCounters(['seen', outcome].flatMap((name) => [name, `${name}|topic=${record.topic}`]));
 
 async function advance(transaction: ContextStoreTransaction, record: ContextBusRecord, tsUtc?: string) {
   const current = await transaction.readCheckpoint(record.topic, record.partition);
@@ -217,6 +222,7 @@ export async function applyContextRecord(
         throw new ContextApplyConflict('INTAKE_PAYLOAD_HASH_MISMATCH', 'INTAKE_PAYLOAD_HASH_MISMATCH');
       if (registration === 'duplicate') {
         await advance(transaction, record, envelope.ts_utc);
+        await count(transaction, record, 'duplicate');
         return { status: 'DUPLICATE', event_id: envelope.event_id };
       }
       const existing = await transaction.lockJoinFrame(key);
@@ -228,6 +234,7 @@ export async function applyContextRecord(
           throw new ContextApplyConflict(inserted, inserted);
       }
       const before = await advance(transaction, record, envelope.ts_utc);
+      await count(transaction, record, 'applied');
       const watermark = before?.watermark_ts_utc;
       const late = Boolean(watermark && envelope.ts_utc < watermark);
       if (late) {

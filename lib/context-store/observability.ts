@@ -1,5 +1,7 @@
 import { canonicalJson } from '../contracts/canonical-json.ts';
-import { sha256Hex } from '../contracts/identity.ts';
+import { CONTEXT_STORE_STREAM_BASE } from '../contracts/context-store.ts';
+import { consumerCheckpointScope, sha256Hex } from '../contracts/identity.ts';
+import type { DocumentWriter, ProjectorCounts, ProjectorReport } from '../contracts/projector-report.ts';
 import type { AnomalyRow, ContextCheckpoint, ContextMetrics, ContextStore } from './ports.ts';
 
 /**
@@ -181,5 +183,50 @@ export function contextObservabilityKeys(platformRunId: string) {
     metrics: `${base}/metrics/last_metrics.json`,
     health: `${base}/health/last_health.json`,
     reconciliation: `${base}/reconciliation/last_reconciliation.json`,
+  };
+}
+
+/** The delivery counts of the store's counters (seen, applied, duplicate, skipped, failed). */
+export function contextCounts(counters: Record<string, number>): ProjectorCounts {
+  const n = (name: string) => counters[name] ?? 0;
+  return {
+    seen: n('seen'),
+    applied: n('applied'),
+    duplicate: n('duplicate'),
+    skipped: n('skipped'),
+    failed: n('failed'),
+  };
+}
+
+/** Writes the run's three documents and answers the projector report (the P8 gate's input). */
+export async function publishContextStoreReport(
+  ports: { storeFor: (streamId: string) => ContextStore; documents: DocumentWriter; now: () => Date },
+  platformRunId: string,
+  thresholds: ContextHealthThresholds,
+): Promise<ProjectorReport> {
+  const store = ports.storeFor(consumerCheckpointScope(CONTEXT_STORE_STREAM_BASE, platformRunId));
+  const now = ports.now();
+  const observed = await collectContextObservability(store, {
+    platformRunId,
+    thresholds,
+    thresholdPolicyRef: 'local_parity_rtdl_core_v0',
+    maxUnresolvedAnomalies: 200,
+    now,
+  });
+  const keys = contextObservabilityKeys(platformRunId);
+  const documents = {
+    metrics: await ports.documents.write(keys.metrics, observed.metrics),
+    health: await ports.documents.write(keys.health, observed.health),
+    reconciliation: await ports.documents.write(keys.reconciliation, observed.reconciliation),
+  };
+  return {
+    component: 'context-store',
+    platform_run_id: platformRunId,
+    stream_id: store.streamId,
+    generated_at_utc: now.toISOString(),
+    counts: contextCounts(await store.counters()),
+    health_state: observed.state,
+    health_reasons: [...((observed.health.health_reasons as string[] | undefined) ?? [])],
+    documents,
   };
 }

@@ -82,6 +82,8 @@ export interface ContextStoreTransaction {
   readCheckpoint(topic: string, partition: number): Promise<ContextCheckpoint | undefined>;
   writeCheckpoint(checkpoint: Omit<ContextCheckpoint, 'updated_at_utc'>): Promise<void>;
   recordApplyFailure(failure: ApplyFailure): Promise<void>;
+  /** Adds 1 to each named counter (`csfb_counters`). */
+  incrementCounters(names: readonly string[]): Promise<void>;
 }
 
 export interface ContextMetrics {
@@ -111,6 +113,8 @@ export interface ContextStore {
   checkpoints(): Promise<ContextCheckpoint[]>;
   /** Counts of §2.4, scoped to a run (and a scenario run) when given. */
   metrics(scope: { platformRunId?: string; scenarioRunId?: string }): Promise<ContextMetrics>;
+  /** The delivery counters: seen, applied, duplicate, skipped, failed, each also `<name>|topic=<t>`. */
+  counters(): Promise<Record<string, number>>;
   /** The latest apply failures, newest first. */
   anomalies(scope: { platformRunId?: string; scenarioRunId?: string }, limit: number): Promise<AnomalyRow[]>;
 }

@@ -5,15 +5,15 @@ import type { EbRef } from './receipts.ts';
 import { Rfc3339Micros, SafeText } from './wire-primitives.ts';
 
 /**
- * Online Feature Plane wire shapes (downstream.md §2.3): the traffic record it consumes, the `get_features` request
- * and its answer (a snapshot or an error code).
+ * Online Feature Plane wire shapes (downstream.md §2.3): the bus records it consumes (traffic and flow anchors), the
+ * `get_features` request and its answer (a snapshot or an error code).
  */
 
 /** The checkpoint / metric scope base: stream ids are `ofp.v0::<platform_run_id>` (§1). */
 export const ONLINE_FEATURES_STREAM_BASE = 'ofp.v0';
 
-/** One record read from the traffic topic: where it sits on the bus and its data (an envelope, still unchecked). */
-export interface TrafficBusRecord {
+/** One record read from a feature topic: where it sits on the bus and its data (an envelope, still unchecked). */
+export interface FeatureBusRecord {
   topic: string;
   partition: number;
   offset: string;
@@ -22,6 +22,9 @@ export interface TrafficBusRecord {
   /** The record's data as parsed (lossless JSON); the core checks it against the canonical envelope. */
   envelope: unknown;
 }
+
+/** The name the traffic-only intake had. */
+export type TrafficBusRecord = FeatureBusRecord;
 
 export const FeatureKey = z.strictObject({ key_type: SafeText(64), key_id: SafeText(256) });
 export type FeatureKey = z.output<typeof FeatureKey>;
@@ -48,16 +51,18 @@ export const FRESHNESS_FLAGS = [
 ] as const;
 export type FreshnessFlag = (typeof FRESHNESS_FLAGS)[number];
 
-/** Features of one key (`<key_type>:<key_id>`): cumulative as of the time, then one count and sum per window. */
+/** Features of one key (`<key_type>:<key_id>`), named by the policy's families (lib/online-features/policy.ts). */
 export type KeyFeatures = Record<string, number | string | PyFloat | null>;
 
 export interface OffsetBasis {
+  /** The topics read, comma-separated in order. */
   stream: string;
   offset_kind: EbRef['offset_kind'] | null;
-  offsets: { partition: number; offset: string }[];
+  /** One per (topic, partition): two topics share partition numbers, so each names its topic. */
+  offsets: { topic: string; partition: number; offset: string }[];
   /** sha256 of the canonical `{stream, offset_kind, offsets}`. */
   basis_digest: string;
-  /** The highest event time applied (the watermark), null before any. */
+  /** How far every topic has come: the lowest of the topics' highest event times (watermarks), null before any. */
   window_end_utc: string | null;
 }
 

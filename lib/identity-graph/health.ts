@@ -1,4 +1,6 @@
-import { graphVersionOf } from '../contracts/identity-graph.ts';
+import { consumerCheckpointScope } from '../contracts/identity.ts';
+import { graphVersionOf, IDENTITY_GRAPH_STREAM_BASE } from '../contracts/identity-graph.ts';
+import type { DocumentWriter, ProjectorReport } from '../contracts/projector-report.ts';
 import { checkpointBasisOf } from './graph.ts';
 import type { GraphCheckpoint, GraphMetrics, GraphScope, IdentityGraphStore } from './ports.ts';
 
@@ -142,5 +144,67 @@ export async function collectGraphStatus(
     checkpoint_age_seconds: checkpointAge,
     health_state: health.state,
     health_reasons: health.reasons,
+  };
+}
+
+/** Where the §2.2 documents go under a run's folder of the platform bucket. */
+export function identityGraphDocumentKeys(platformRunId: string) {
+  const base = `${platformRunId}/identity_entity_graph`;
+  return {
+    metrics: `${base}/metrics/last_metrics.json`,
+    health: `${base}/health/last_health.json`,
+    reconciliation: `${base}/reconciliation/reconciliation.json`,
+  };
+}
+
+/**
+ * Writes the run's status (health), metrics and reconciliation documents and answers the projector report. Counts:
+ * seen = events_seen, applied = mutating_applied, duplicate, failed = this run's apply failure rows, skipped = the
+ * rest (irrelevant types: decisions, actions, ig.*; records of other runs).
+ */
+export async function publishIdentityGraphReport(
+  ports: { storeFor: (streamId: string) => IdentityGraphStore; documents: DocumentWriter; now: () => Date },
+  platformRunId: string,
+  thresholds: GraphHealthThresholds,
+): Promise<ProjectorReport> {
+  const store = ports.storeFor(consumerCheckpointScope(IDENTITY_GRAPH_STREAM_BASE, platformRunId));
+  const now = ports.now();
+  // Health counts this run's apply failures; records of other runs (RUN_SCOPE_MISMATCH rows) are skips.
+  const status = await collectGraphStatus(store, { platformRunId }, thresholds, now);
+  const keys = identityGraphDocumentKeys(platformRunId);
+  const head = {
+    generated_at_utc: now.toISOString(),
+    platform_run_id: platformRunId,
+    graph_scope: store.streamId,
+  };
+  const documents = {
+    metrics: await ports.documents.write(keys.metrics, { ...head, metrics: status.metrics }),
+    health: await ports.documents.write(keys.health, { ...head, ...status }),
+    reconciliation: await ports.documents.write(keys.reconciliation, {
+      ...head,
+      graph_version: status.graph_version,
+      integrity_status: status.integrity_status,
+      apply_failure_count: status.apply_failure_count,
+      metrics: status.metrics,
+      checkpoints: status.checkpoints,
+    }),
+  };
+  const m = status.metrics;
+  return {
+    component: 'identity-graph',
+    platform_run_id: platformRunId,
+    stream_id: store.streamId,
+    generated_at_utc: now.toISOString(),
+    counts: {
+      seen: m.events_seen,
+      applied: m.mutating_applied,
+      duplicate: m.duplicate,
+      // Irrelevant types and records of other runs: every delivery that is none of the other three.
+      skipped: Math.max(0, m.events_seen - m.mutating_applied - m.duplicate - status.apply_failure_count),
+      failed: status.apply_failure_count,
+    },
+    health_state: status.health_state,
+    health_reasons: [...status.health_reasons],
+    documents,
   };
 }

@@ -1,38 +1,66 @@
 import { advancedCheckpoint, compareOffsets } from '../contracts/consumer-checkpoint.ts';
 import { CanonicalEnvelope } from '../contracts/envelope.ts';
 import { payloadHash } from '../contracts/identity.ts';
-import type { FeatureKey, TrafficBusRecord } from '../contracts/online-features.ts';
-import { eventClassOf, PARTITION_PROFILES, REQUIRED_PINS } from '../contracts/partitioning.ts';
-import { pythonStr } from '../contracts/python-format.ts';
+import type { FeatureBusRecord, FeatureKey } from '../contracts/online-features.ts';
+import {
+  type EventClass,
+  eventClassOf,
+  PARTITION_PROFILES,
+  REQUIRED_PINS,
+} from '../contracts/partitioning.ts';
 import type { EbRef } from '../contracts/receipts.ts';
-import type { FeatureCheckpoint, OnlineFeatureStore, OnlineFeatureTransaction } from './ports.ts';
-import { amountMicrosOf, bucketStartOf, ENTITY_KEY_TYPES, tsMicrosOf } from './windows.ts';
+import { anchorEntitiesOf, anchorKeysOf, trafficKeyOf } from './keys.ts';
+import type { FeaturePolicy } from './policy.ts';
+import type {
+  FeatureCheckpoint,
+  FeatureScope,
+  OnlineFeatureStore,
+  OnlineFeatureTransaction,
+} from './ports.ts';
+import { amountMicrosOf, bucketStartOf, tsMicrosOf } from './windows.ts';
 
 /**
- * §2.3 intake: each traffic record is judged and applied in one transaction — offset dedupe
+ * §2.3 intake of both feature topics: each record is judged and applied in one transaction — offset dedupe
  * (`ofp_applied_events`), semantic dedupe (`ofp_semantic_dedupe`: same hash a duplicate, another hash a
- * `payload_hash_mismatch` row that never overwrites), one observation per key (bucket + event row) and the
- * checkpoint. Skipped records (invalid_envelope, invalid_pins, run_scope_mismatch, ignored_event_type) are counted
- * and advance. Only a store error escapes (the caller retries the record).
+ * `payload_hash_mismatch` row that never overwrites), the observations and the checkpoint. A traffic event adds one
+ * observation to its flow; a flow anchor adds one to each entity and composite key it names (lib/online-features/
+ * keys.ts) and writes its entity row (distinct counterparts). Skipped records (invalid_envelope, invalid_pins,
+ * run_scope_mismatch, ignored_event_type) are counted and advance. Only a store error escapes (the caller retries).
  *
- * Features read an allow-list of payload fields — `flow_id`, `amount`, the entity ids — and the envelope's `ts_utc`;
- * nothing else of the payload, so the engine's ground truth cannot feed a feature (the scramble test in
- * test/unit/online-features/intake.test.ts holds it).
+ * Features read an allow-list of payload fields — `flow_id`, `amount`, the anchor's entity ids — and the envelope's
+ * `ts_utc`; nothing else of the payload, so the engine's ground truth cannot feed a feature (the scramble test in
+ * test/unit/online-features/intake.test.ts holds it, for traffic and anchors).
  */
 
 export const TRAFFIC_TOPIC = PARTITION_PROFILES['ig.partitioning.v0.traffic.fraud'].stream;
+export const FLOW_ANCHOR_TOPIC = PARTITION_PROFILES['ig.partitioning.v0.context.flow_anchor.fraud'].stream;
+/** The topics the Online Feature Plane consumes. */
+export const ONLINE_FEATURE_TOPICS = [TRAFFIC_TOPIC, FLOW_ANCHOR_TOPIC] as const;
 
 export interface OnlineFeatureIntakeSettings {
   /** The run scope gate: records of other runs are run_scope_mismatch (undefined: every run is in scope). */
   requiredPlatformRunId?: string;
-  /** Event types that carry features; every other type is ignored_event_type. */
-  appliedEventTypes: readonly string[];
+  /**
+   * Event types that carry features (traffic or flow anchors); every other type is ignored_event_type. Default:
+   * DEFAULT_APPLIED_EVENT_TYPES.
+   */
+  appliedEventTypes?: readonly string[];
+  /**
+   * When given, only the key types its groups answer for are written, and anchors' entity rows only when a group
+   * counts distinct counterparts; without it, every key an event feeds.
+   */
+  policy?: FeaturePolicy;
 }
 
 export const DEFAULT_APPLIED_EVENT_TYPES: readonly string[] = [
   's3_event_stream_with_fraud_6B',
   's2_event_stream_baseline_6B',
+  's3_flow_anchor_with_fraud_6B',
+  's2_flow_anchor_baseline_6B',
 ];
+
+/** Classes whose events are flow anchors; any other applied type is traffic (keyed by its flow). */
+const ANCHOR_CLASSES: readonly EventClass[] = ['context_flow_fraud', 'context_flow_baseline'];
 
 export const SKIP_REASONS = [
   'invalid_envelope',
@@ -51,29 +79,11 @@ export type FeatureApplyOutcome =
 const blank = (value: unknown) => value === null || value === undefined || value === '';
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-const scalarId = (value: unknown): string | undefined =>
-  !blank(value) && ['string', 'number', 'bigint'].includes(typeof value) ? pythonStr(value) : undefined;
-
-/** The keys an event feeds: its flow (else its event id), then every entity id its payload carries. */
-export function featureKeysOf(envelope: CanonicalEnvelope): FeatureKey[] {
-  const payload = envelope.payload ?? {};
-  const flowId = scalarId(payload.flow_id);
-  const keys: FeatureKey[] = [
-    flowId === undefined
-      ? { key_type: 'event_id', key_id: envelope.event_id }
-      : { key_type: 'flow_id', key_id: flowId },
-  ];
-  for (const keyType of ENTITY_KEY_TYPES) {
-    const id = scalarId(payload[keyType]);
-    if (id !== undefined) keys.push({ key_type: keyType, key_id: id });
-  }
-  return keys;
-}
 
 type Checked = { skip: SkipReason; eventId: string | null } | { envelope: CanonicalEnvelope };
 
 /** The §2.3 skips in the reference's order. */
-function check(record: TrafficBusRecord, settings: OnlineFeatureIntakeSettings): Checked {
+function check(record: FeatureBusRecord, settings: OnlineFeatureIntakeSettings): Checked {
   const raw = record.envelope;
   const rawId = isObject(raw) && typeof raw.event_id === 'string' ? raw.event_id : null;
   const parsed = CanonicalEnvelope.safeParse(raw);
@@ -87,14 +97,14 @@ function check(record: TrafficBusRecord, settings: OnlineFeatureIntakeSettings):
     return { skip: 'invalid_pins', eventId: envelope.event_id };
   if (settings.requiredPlatformRunId && envelope.platform_run_id !== settings.requiredPlatformRunId)
     return { skip: 'run_scope_mismatch', eventId: envelope.event_id };
-  if (!settings.appliedEventTypes.includes(envelope.event_type))
+  if (!(settings.appliedEventTypes ?? DEFAULT_APPLIED_EVENT_TYPES).includes(envelope.event_type))
     return { skip: 'ignored_event_type', eventId: envelope.event_id };
   return { envelope };
 }
 
 export { compareOffsets };
 
-const ebRefOf = (record: TrafficBusRecord): EbRef => ({
+const ebRefOf = (record: FeatureBusRecord): EbRef => ({
   topic: record.topic,
   partition: record.partition,
   offset: record.offset,
@@ -105,7 +115,7 @@ const ebRefOf = (record: TrafficBusRecord): EbRef => ({
 /** Moves the checkpoint to the higher offset and the higher event time; answers the one before. */
 async function advance(
   transaction: OnlineFeatureTransaction,
-  record: TrafficBusRecord,
+  record: FeatureBusRecord,
   tsUtc: string | undefined,
 ): Promise<FeatureCheckpoint | undefined> {
   const current = await transaction.readCheckpoint(record.topic, record.partition);
@@ -117,10 +127,53 @@ async function advance(
 const metricNames = (topic: string, ...names: string[]) =>
   names.flatMap((name) => [name, `${name}|topic=${topic}`]);
 
-/** §2.3 apply of one traffic record, in one transaction. */
-export async function applyTrafficRecord(
+/** What the intake writes under a policy (everything without one). */
+interface WritePlan {
+  keyTypes: ReadonlySet<string> | undefined;
+  sightings: boolean;
+}
+
+const writePlanOf = (policy: FeaturePolicy | undefined): WritePlan => ({
+  keyTypes: policy && new Set(policy.feature_groups.flatMap((g) => g.key_types)),
+  sightings: !policy || policy.feature_groups.some((g) => g.distinct_counterparts.length > 0),
+});
+
+/** Writes the event's observations (and an anchor's entity row); answers the keys it fed. */
+async function observe(
+  transaction: OnlineFeatureTransaction,
+  scope: FeatureScope,
+  envelope: CanonicalEnvelope,
+  isAnchor: boolean,
+  plan: WritePlan,
+): Promise<FeatureKey[]> {
+  const tsMicros = tsMicrosOf(envelope.ts_utc);
+  const entities = isAnchor ? anchorEntitiesOf(envelope) : {};
+  const keys = (isAnchor ? anchorKeysOf(entities) : [trafficKeyOf(envelope)]).filter(
+    (key) => plan.keyTypes === undefined || plan.keyTypes.has(key.key_type),
+  );
+  const amountMicros = amountMicrosOf(envelope.payload?.amount);
+  const observation = {
+    scope,
+    event_id: envelope.event_id,
+    event_ts_micros: tsMicros,
+    bucket_start_micros: bucketStartOf(tsMicros),
+    amount_micros: amountMicros,
+  };
+  if (keys.length > 0) await transaction.addObservations(keys.map((key) => ({ ...observation, key })));
+  if (isAnchor && plan.sightings)
+    await transaction.addEntitySighting({
+      scope,
+      event_id: envelope.event_id,
+      event_ts_micros: tsMicros,
+      entities,
+    });
+  return keys;
+}
+
+/** §2.3 apply of one record of either topic (traffic or flow anchor), in one transaction. */
+export async function applyOnlineFeatureRecord(
   store: OnlineFeatureStore,
-  record: TrafficBusRecord,
+  record: FeatureBusRecord,
   settings: OnlineFeatureIntakeSettings,
 ): Promise<FeatureApplyOutcome> {
   const checked = check(record, settings);
@@ -170,18 +223,8 @@ export async function applyTrafficRecord(
       platform_run_id: platformRunId,
       scenario_run_id: (envelope.scenario_run_id ?? envelope.run_id) as string,
     };
-    const tsMicros = tsMicrosOf(envelope.ts_utc);
-    const amountMicros = amountMicrosOf(envelope.payload?.amount);
-    const keys = featureKeysOf(envelope);
-    for (const key of keys)
-      await transaction.addObservation({
-        scope,
-        key,
-        event_id: envelope.event_id,
-        event_ts_micros: tsMicros,
-        bucket_start_micros: bucketStartOf(tsMicros),
-        amount_micros: amountMicros,
-      });
+    const isAnchor = ANCHOR_CLASSES.includes(eventClass);
+    const keys = await observe(transaction, scope, envelope, isAnchor, writePlanOf(settings.policy));
     const before = await advance(transaction, record, envelope.ts_utc);
     const late = Boolean(before?.watermark_ts_utc && envelope.ts_utc < before.watermark_ts_utc);
     await count('events_applied', ...(late ? ['late_events_applied'] : []));
@@ -190,12 +233,12 @@ export async function applyTrafficRecord(
 }
 
 /** Applies a batch in order, one transaction per record; a store error stops the batch at that record. */
-export async function applyTrafficBatch(
+export async function applyOnlineFeatureBatch(
   store: OnlineFeatureStore,
-  records: readonly TrafficBusRecord[],
+  records: readonly FeatureBusRecord[],
   settings: OnlineFeatureIntakeSettings,
 ): Promise<FeatureApplyOutcome[]> {
   const outcomes: FeatureApplyOutcome[] = [];
-  for (const record of records) outcomes.push(await applyTrafficRecord(store, record, settings));
+  for (const record of records) outcomes.push(await applyOnlineFeatureRecord(store, record, settings));
   return outcomes;
 }

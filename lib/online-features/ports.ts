@@ -1,10 +1,12 @@
 import type { FeatureKey } from '../contracts/online-features.ts';
 import type { EbRef } from '../contracts/receipts.ts';
+import type { AnchorEntityType } from './keys.ts';
 import type { Totals } from './windows.ts';
 
 /**
  * Ports of the Online Feature Plane core (downstream.md §2.3). A store is bound to one stream id
- * (`ofp.v0::<platform_run_id>`); every row it reads or writes is scoped to it. Adapter: Postgres (migration 0010).
+ * (`ofp.v0::<platform_run_id>`); every row it reads or writes is scoped to it. Adapter: Postgres (migrations 0010,
+ * 0011).
  */
 
 /** The (platform run, scenario run) a key's state belongs to. */
@@ -21,6 +23,14 @@ export interface FeatureObservation {
   event_ts_micros: bigint;
   bucket_start_micros: bigint;
   amount_micros: bigint;
+}
+
+/** The entities one flow anchor names, at its event time: one row per anchor, read for distinct counterparts. */
+export interface EntitySighting {
+  scope: FeatureScope;
+  event_id: string;
+  event_ts_micros: bigint;
+  entities: Partial<Record<AnchorEntityType, string>>;
 }
 
 /** Per (topic, partition): the highest offset applied or accounted for, and the highest event time seen. */
@@ -59,8 +69,10 @@ export interface OnlineFeatureTransaction {
   /** `ofp_semantic_dedupe` on (run, event class, event id): new, same hash, or another hash (not written). */
   registerEvent(row: SemanticRow): Promise<SemanticRegistration>;
   recordPayloadMismatch(row: PayloadMismatchRow): Promise<void>;
-  /** Adds the event to its key's bucket and writes its event row. */
-  addObservation(observation: FeatureObservation): Promise<void>;
+  /** Adds the event to each key's bucket and writes its event rows (the keys of one event are distinct). */
+  addObservations(observations: readonly FeatureObservation[]): Promise<void>;
+  /** Writes an anchor's entity row (once per event). */
+  addEntitySighting(sighting: EntitySighting): Promise<void>;
   readCheckpoint(topic: string, partition: number): Promise<FeatureCheckpoint | undefined>;
   writeCheckpoint(checkpoint: FeatureCheckpoint): Promise<void>;
   /** Adds 1 to each named counter. */
@@ -79,6 +91,19 @@ export interface OnlineFeatureStore {
   sumEvents(scope: FeatureScope, key: FeatureKey, after: bigint | null, atOrBefore: bigint): Promise<Totals>;
   /** The key's latest event time at or before `atOrBefore`. */
   lastEventAtOrBefore(scope: FeatureScope, key: FeatureKey, atOrBefore: bigint): Promise<bigint | undefined>;
+  /** The key's first event time, when it is at or before `atOrBefore`. */
+  firstEventAtOrBefore(scope: FeatureScope, key: FeatureKey, atOrBefore: bigint): Promise<bigint | undefined>;
+  /**
+   * How many distinct `counterpart` ids the anchors naming `key` (an anchor entity) carry with event time in
+   * (after, atOrBefore].
+   */
+  distinctCounterparts(
+    scope: FeatureScope,
+    key: { key_type: AnchorEntityType; key_id: string },
+    counterpart: AnchorEntityType,
+    after: bigint,
+    atOrBefore: bigint,
+  ): Promise<number>;
   checkpoints(): Promise<FeatureCheckpoint[]>;
   metrics(): Promise<Record<string, number>>;
 }

@@ -10,79 +10,44 @@ import {
   type OffsetBasis,
 } from '../contracts/online-features.ts';
 import { describeIssues, PlatformError } from '../errors/platform-error.ts';
-import type { FeatureCheckpoint, FeatureScope, OnlineFeatureStore } from './ports.ts';
-import {
-  addTotals,
-  type FeatureGroupPolicy,
-  type FeaturePolicy,
-  keyFeaturesOf,
-  type Totals,
-  tsMicrosOf,
-  windowPlan,
-} from './windows.ts';
+import { keyFeaturesAsOf } from './key-features.ts';
+import type { FeaturePolicy } from './policy.ts';
+import type { FeatureCheckpoint, OnlineFeatureStore } from './ports.ts';
+import { tsMicrosOf } from './windows.ts';
 
 /**
  * §2.3 `get_features`: the features of each requested key as of `as_of_time_utc` (events with event time ≤ it;
- * windows (as_of − w, as_of]), the offset basis, freshness flags and `snapshot_hash` = sha256 of the snapshot's
- * canonical JSON. The answer depends only on the state, never on when or in which order events arrived. Errors:
- * INVALID_REQUEST (the request), NOT_FOUND (no state for the run), UNAVAILABLE (the store cannot answer).
+ * windows (as_of − w, as_of]; lib/online-features/key-features.ts), the offset basis over both topics, freshness
+ * flags and `snapshot_hash` = sha256 of the snapshot's canonical JSON. The answer depends only on the state, never
+ * on when or in which order events arrived. Errors: INVALID_REQUEST (the request), NOT_FOUND (no state for the
+ * run), UNAVAILABLE (the store cannot answer).
  */
 
-const ZERO: Totals = { event_count: 0, amount_micros: 0n };
+const latest = (times: readonly string[]) => times.reduce((a, b) => (a > b ? a : b));
 
-/** The events of (after, atOrBefore] for one key: whole buckets plus the events at the cut ends. */
-export async function totalsBetween(
-  store: OnlineFeatureStore,
-  scope: FeatureScope,
-  key: FeatureKey,
-  after: bigint | null,
-  atOrBefore: bigint,
-): Promise<Totals> {
-  const plan = windowPlan(after, atOrBefore);
-  let totals = plan.buckets
-    ? await store.sumBuckets(scope, key, plan.buckets.first, plan.buckets.last)
-    : ZERO;
-  for (const range of plan.events)
-    totals = addTotals(totals, await store.sumEvents(scope, key, range.after, range.atOrBefore));
-  return totals;
-}
-
-/** The features of one key as of `asOf` for the groups that cover its key type; undefined when it has none. */
-export async function keyFeaturesAsOf(
-  store: OnlineFeatureStore,
-  scope: FeatureScope,
-  key: FeatureKey,
-  asOf: bigint,
-  groups: readonly FeatureGroupPolicy[],
-): Promise<KeyFeatures | undefined> {
-  const last = await store.lastEventAtOrBefore(scope, key, asOf);
-  if (last === undefined) return undefined;
-  const windows = new Map<string, number>();
-  for (const group of groups) for (const w of group.windows) windows.set(w.window, w.duration_seconds);
-  const cumulative = await totalsBetween(store, scope, key, null, asOf);
-  const perWindow = [];
-  for (const [window, seconds] of windows)
-    perWindow.push({
-      window,
-      totals: await totalsBetween(store, scope, key, asOf - BigInt(seconds) * 1_000_000n, asOf),
-    });
-  return keyFeaturesOf(cumulative, last, perWindow);
-}
-
+/**
+ * The offsets applied, per (topic, partition). `window_end_utc` is how far every topic has come: the lowest, over
+ * the topics with an event time, of each one's highest (anchors running ahead do not hide a lagging traffic topic).
+ */
 export function offsetBasisOf(checkpoints: readonly FeatureCheckpoint[]): OffsetBasis {
   const sorted = [...checkpoints].sort((a, b) =>
     a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
   );
-  const stream = [...new Set(sorted.map((c) => c.topic))].join(',');
+  const topics = [...new Set(sorted.map((c) => c.topic))];
+  const stream = topics.join(',');
   const offsetKind = sorted[0]?.offset_kind ?? null;
-  const offsets = sorted.map((c) => ({ partition: c.partition, offset: c.next_offset }));
-  const watermarks = sorted.map((c) => c.watermark_ts_utc).filter((t): t is string => t !== null);
+  const offsets = sorted.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.next_offset }));
+  const perTopic = topics
+    .map((topic) =>
+      sorted.flatMap((c) => (c.topic === topic && c.watermark_ts_utc !== null ? [c.watermark_ts_utc] : [])),
+    )
+    .filter((times) => times.length > 0);
   return {
     stream,
     offset_kind: offsetKind,
     offsets,
     basis_digest: sha256Hex(canonicalJson({ stream, offset_kind: offsetKind, offsets })),
-    window_end_utc: watermarks.length === 0 ? null : watermarks.reduce((a, b) => (a > b ? a : b)),
+    window_end_utc: perTopic.length === 0 ? null : perTopic.map(latest).reduce((a, b) => (a < b ? a : b)),
   };
 }
 
@@ -112,7 +77,7 @@ async function buildSnapshot(
   for (const key of request.feature_keys) {
     const name = keyName(key);
     if (name in features || missingKeys.includes(name)) continue;
-    const covering = found.filter((g) => g.key_types.includes(key.key_type));
+    const covering = found.filter((g) => (g.key_types as readonly string[]).includes(key.key_type));
     const keyFeatures =
       covering.length === 0 ? undefined : await keyFeaturesAsOf(store, scope, key, asOf, covering);
     if (keyFeatures) features[name] = keyFeatures;

@@ -1,11 +1,9 @@
-import { z } from 'zod';
 import { PyFloat, pyFloat } from '../contracts/canonical-json.ts';
-import type { KeyFeatures } from '../contracts/online-features.ts';
 
 /**
- * The feature policy and the event-time window arithmetic of the Online Feature Plane. Time is integer
- * microseconds since the epoch (the envelope's `ts_utc` has exactly six fractional digits), amounts integer
- * micro-units: every sum is an integer sum, so state is the same whatever order events arrive in.
+ * The event-time window arithmetic of the Online Feature Plane. Time is integer microseconds since the epoch (the
+ * envelope's `ts_utc` has exactly six fractional digits), amounts integer micro-units: every sum is an integer
+ * sum, so state is the same whatever order events arrive in.
  *
  * State is per key: one row per (key, one-minute bucket of event time) holding a count and an amount sum, plus
  * one row per (key, event) holding its time and amount. A window (T − w, T] is the buckets wholly inside it
@@ -14,58 +12,6 @@ import type { KeyFeatures } from '../contracts/online-features.ts';
  */
 
 export const BUCKET_MICROS = 60_000_000n;
-
-export const FeatureWindow = z.strictObject({
-  window: z.string().regex(/^[0-9]+[smhd]$/),
-  duration_seconds: z.number().int().positive(),
-});
-export type FeatureWindow = z.output<typeof FeatureWindow>;
-
-export const FeatureGroupPolicy = z.strictObject({
-  name: z.string().min(1),
-  version: z.string().min(1),
-  key_types: z.array(z.string().min(1)).min(1),
-  windows: z.array(FeatureWindow),
-});
-export type FeatureGroupPolicy = z.output<typeof FeatureGroupPolicy>;
-
-export const FeaturePolicy = z.strictObject({
-  policy_id: z.string().min(1),
-  revision: z.string().min(1),
-  feature_groups: z.array(FeatureGroupPolicy).min(1),
-});
-export type FeaturePolicy = z.output<typeof FeaturePolicy>;
-
-/** Payload fields that key features: the flow (else the event id), then any entity id the payload carries. */
-export const ENTITY_KEY_TYPES = [
-  'account_id',
-  'customer_id',
-  'card_id',
-  'party_id',
-  'instrument_id',
-  'device_id',
-  'ip_id',
-  'merchant_id',
-] as const;
-
-/** The reference `ofp.features.v0` r1 (core_features v1, 1h/24h/7d) with the issue's 10 min window added. */
-export const DEFAULT_FEATURE_POLICY: FeaturePolicy = {
-  policy_id: 'ofp.features.v0',
-  revision: 'r2-event-time',
-  feature_groups: [
-    {
-      name: 'core_features',
-      version: 'v1',
-      key_types: ['flow_id', 'event_id', ...ENTITY_KEY_TYPES],
-      windows: [
-        { window: '10m', duration_seconds: 600 },
-        { window: '1h', duration_seconds: 3_600 },
-        { window: '24h', duration_seconds: 86_400 },
-        { window: '7d', duration_seconds: 604_800 },
-      ],
-    },
-  ],
-};
 
 /** Integer division rounding towards −∞ (bigint `/` truncates towards zero). */
 export function floorDiv(a: bigint, b: bigint): bigint {
@@ -138,20 +84,5 @@ export function windowPlan(after: bigint | null, atOrBefore: bigint): WindowPlan
 /** An amount in micro-units as the float the reference writes (`12.5`, `3.0`). */
 export const amountOf = (micros: bigint) => pyFloat(Number(micros) / 1e6);
 
-/** The features of one key for one group: cumulative (as of T) then `event_count_<w>`, `amount_sum_<w>`. */
-export function keyFeaturesOf(
-  cumulative: Totals,
-  lastEventMicros: bigint | undefined,
-  windows: readonly { window: string; totals: Totals }[],
-): KeyFeatures {
-  const features: KeyFeatures = {
-    event_count: cumulative.event_count,
-    amount_sum: amountOf(cumulative.amount_micros),
-    last_event_ts_utc: lastEventMicros === undefined ? null : tsUtcOf(lastEventMicros),
-  };
-  for (const { window, totals } of windows) {
-    features[`event_count_${window}`] = totals.event_count;
-    features[`amount_sum_${window}`] = amountOf(totals.amount_micros);
-  }
-  return features;
-}
+/** A duration in microseconds as float seconds (`3600.0`, `0.000001`): the same scaling as an amount. */
+export const secondsOf: (micros: bigint) => PyFloat = amountOf;

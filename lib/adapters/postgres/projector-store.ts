@@ -24,6 +24,121 @@ export async function inTransaction<T>(pool: Pool, work: (client: Queryable) => 
   }
 }
 
+/**
+ * An additive counter row (`INSERT … ON CONFLICT (key) DO UPDATE SET value = value + n`). Inside a batch transaction
+ * (below) the additions are held and written once, summed and in key order, just before the batch commits: a counter
+ * row every record touches (a total, a per-topic count) is then locked for an instant at the end of each batch, not
+ * for the whole batch, so batches of other shards do not queue behind it or deadlock on it. A record whose savepoint
+ * rolls back takes its additions with it.
+ */
+export interface CounterAddition {
+  table: string;
+  keyColumns: readonly string[];
+  valueColumn: string;
+  key: readonly unknown[];
+  by: number;
+}
+
+const DEFERRED = Symbol('deferred counter additions');
+type Deferred = Map<string, CounterAddition>;
+type DeferringClient = Queryable & { [DEFERRED]?: Deferred };
+
+const additionId = (a: CounterAddition) =>
+  JSON.stringify([a.table, a.keyColumns, a.valueColumn, a.key.map((k) => String(k))]);
+
+function merge(into: Deferred, additions: Iterable<CounterAddition>) {
+  for (const a of additions) {
+    const id = additionId(a);
+    const found = into.get(id);
+    into.set(id, found ? { ...found, by: found.by + a.by } : { ...a });
+  }
+}
+
+async function writeAdditions(client: Queryable, additions: readonly CounterAddition[]) {
+  const byTable = new Map<string, CounterAddition[]>();
+  for (const a of [...additions].sort((x, y) => (additionId(x) < additionId(y) ? -1 : 1))) {
+    const id = JSON.stringify([a.table, a.keyColumns, a.valueColumn]);
+    byTable.set(id, [...(byTable.get(id) ?? []), a]);
+  }
+  for (const rows of byTable.values()) {
+    const { table, keyColumns, valueColumn } = rows[0] as CounterAddition;
+    const width = keyColumns.length + 1;
+    const values = rows.map(
+      (_, r) => `(${Array.from({ length: width }, (_v, c) => `$${r * width + c + 1}`).join(', ')})`,
+    );
+    await client.query(
+      `INSERT INTO ${table} (${[...keyColumns, valueColumn].join(', ')}) VALUES ${values.join(', ')}
+       ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET ${valueColumn} = ${table}.${valueColumn} + EXCLUDED.${valueColumn}`,
+      rows.flatMap((a) => [...a.key, a.by]),
+    );
+  }
+}
+
+/** Adds to counter rows: at once, or at the end of the batch when `client` belongs to one. */
+export async function addToCounters(client: Queryable, additions: readonly CounterAddition[]): Promise<void> {
+  const deferred = (client as DeferringClient)[DEFERRED];
+  if (deferred) merge(deferred, additions);
+  else if (additions.length > 0) await writeAdditions(client, additions);
+}
+
+/** Postgres ended a transaction to break a deadlock (40P01) or a serialization failure (40001): run it again. */
+const isTransient = (error: unknown) => ['40P01', '40001'].includes((error as { code?: string })?.code ?? '');
+
+/** How often a batch is run again after a deadlock, in process, before its error reaches the mapping. */
+const BATCH_TRIES = 6;
+
+/**
+ * A whole batch in one transaction: `work` gets a pool-shaped scope on one client inside BEGIN … COMMIT, whose
+ * stores' own transactions (`inTransaction` above: BEGIN, COMMIT, ROLLBACK on a connect()ed client) become
+ * savepoints, so a record that rolls back its own writes still does so alone, while the batch pays one commit (one
+ * WAL flush) instead of one per record. Reads through the scope see the batch's writes. A deadlock with a concurrent
+ * batch (two shards touching the same rows in another order) rolls the batch back and runs it again, after a short
+ * jittered pause; any other error rolls it back and is rethrown (the mapping retries the batch; every store is
+ * idempotent, so nothing is applied twice).
+ */
+export async function inBatchTransaction<T>(pool: Pool, work: (scope: Pool) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect().catch(rethrowUnavailable);
+    let savepoints = 0;
+    const batchAdditions: Deferred = new Map();
+    const scope = {
+      query: ((text: string, values?: unknown[]) => client.query(text, values)) as Queryable['query'],
+      connect: async () => {
+        const name = `record_${++savepoints}`;
+        const recordAdditions: Deferred = new Map();
+        const verbs: Record<string, string> = {
+          BEGIN: `SAVEPOINT ${name}`,
+          COMMIT: `RELEASE SAVEPOINT ${name}`,
+          ROLLBACK: `ROLLBACK TO SAVEPOINT ${name}`,
+        };
+        const recordClient: DeferringClient = {
+          query: (async (text: string, values?: unknown[]) => {
+            const result = await client.query(verbs[text] ?? text, values);
+            if (text === 'COMMIT') merge(batchAdditions, recordAdditions.values());
+            if (text === 'COMMIT' || text === 'ROLLBACK') recordAdditions.clear();
+            return result;
+          }) as Queryable['query'],
+          [DEFERRED]: recordAdditions,
+        };
+        return { ...recordClient, release: () => undefined };
+      },
+    } as unknown as Pool;
+    try {
+      await client.query('BEGIN');
+      const result = await work(scope);
+      await writeAdditions(client, [...batchAdditions.values()]);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (!isTransient(error) || attempt >= BATCH_TRIES) return rethrowUnavailable(error);
+    } finally {
+      client.release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt * (0.5 + Math.random())));
+  }
+}
+
 /** A pool query whose failure to reach Postgres is DatabaseUnavailable. */
 export async function queryOrUnavailable<R extends pg.QueryResultRow>(
   pool: Pool,

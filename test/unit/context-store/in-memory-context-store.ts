@@ -15,6 +15,7 @@ interface Tables {
   bindings: Map<string, FlowBinding>;
   checkpoints: Map<string, ContextCheckpoint>;
   failures: Map<string, AnomalyRow>;
+  counters: Map<string, number>;
 }
 
 const frameKey = (k: JoinFrameKey) =>
@@ -27,6 +28,7 @@ export function inMemoryContextStore(streamId = 'csfb.v0::platform_20260302T0000
     bindings: new Map(),
     checkpoints: new Map(),
     failures: new Map(),
+    counters: new Map(),
   };
   let clock = 0;
   const tick = () => new Date(Date.UTC(2026, 2, 2) + clock++ * 1000).toISOString();
@@ -72,6 +74,9 @@ export function inMemoryContextStore(streamId = 'csfb.v0::platform_20260302T0000
     async recordApplyFailure(f) {
       if (!t.failures.has(f.failure_id)) t.failures.set(f.failure_id, { ...f, recorded_at_utc: tick() });
     },
+    async incrementCounters(names) {
+      for (const name of new Set(names)) t.counters.set(name, (t.counters.get(name) ?? 0) + 1);
+    },
   });
 
   const store: ContextStore & { tables: () => Tables; seedBinding: (b: FlowBinding) => void } = {
@@ -100,6 +105,9 @@ export function inMemoryContextStore(streamId = 'csfb.v0::platform_20260302T0000
     },
     async checkpoints() {
       return [...tables.checkpoints.values()];
+    },
+    async counters() {
+      return Object.fromEntries([...tables.counters].sort(([a], [b]) => (a < b ? -1 : 1)));
     },
     async metrics(scope) {
       const bindings = [...tables.bindings.values()].filter((b) =>

@@ -1,4 +1,5 @@
 import type {
+  EntitySighting,
   FeatureCheckpoint,
   FeatureObservation,
   OnlineFeatureStore,
@@ -14,6 +15,7 @@ interface Tables {
   mismatches: Map<string, { stored: string | undefined; incoming: string }>;
   buckets: Map<string, Totals>;
   events: Map<string, FeatureObservation>;
+  sightings: Map<string, EntitySighting>;
   checkpoints: Map<string, FeatureCheckpoint>;
   metrics: Map<string, number>;
 }
@@ -24,6 +26,7 @@ const clone = (t: Tables): Tables => ({
   mismatches: new Map(t.mismatches),
   buckets: new Map(t.buckets),
   events: new Map(t.events),
+  sightings: new Map(t.sightings),
   checkpoints: new Map(t.checkpoints),
   metrics: new Map(t.metrics),
 });
@@ -38,6 +41,7 @@ export function inMemoryOnlineFeatureStore(streamId = 'ofp.v0::platform_20260302
     mismatches: new Map(),
     buckets: new Map(),
     events: new Map(),
+    sightings: new Map(),
     checkpoints: new Map(),
     metrics: new Map(),
   };
@@ -66,14 +70,20 @@ export function inMemoryOnlineFeatureStore(streamId = 'ofp.v0::platform_20260302
         incoming: row.incoming_payload_hash,
       });
     },
-    async addObservation(o) {
-      const bucket = `${keyOf(o)}|${o.bucket_start_micros}`;
-      const current = t.buckets.get(bucket) ?? zero();
-      t.buckets.set(bucket, {
-        event_count: current.event_count + 1,
-        amount_micros: current.amount_micros + o.amount_micros,
-      });
-      t.events.set(`${keyOf(o)}|${o.event_ts_micros}|${o.event_id}`, o);
+    async addObservations(observations) {
+      for (const o of observations) {
+        const bucket = `${keyOf(o)}|${o.bucket_start_micros}`;
+        const current = t.buckets.get(bucket) ?? zero();
+        t.buckets.set(bucket, {
+          event_count: current.event_count + 1,
+          amount_micros: current.amount_micros + o.amount_micros,
+        });
+        t.events.set(`${keyOf(o)}|${o.event_ts_micros}|${o.event_id}`, o);
+      }
+    },
+    async addEntitySighting(sighting) {
+      const key = `${sighting.scope.platform_run_id}|${sighting.scope.scenario_run_id}|${sighting.event_id}`;
+      if (!t.sightings.has(key)) t.sightings.set(key, sighting);
     },
     async readCheckpoint(topic, partition) {
       return t.checkpoints.get(`${topic}|${partition}`);
@@ -136,6 +146,29 @@ export function inMemoryOnlineFeatureStore(streamId = 'ofp.v0::platform_20260302
         if (keyOf(o) === keyOf({ scope, key }) && o.event_ts_micros <= atOrBefore)
           if (last === undefined || o.event_ts_micros > last) last = o.event_ts_micros;
       return last;
+    },
+    async firstEventAtOrBefore(scope, key, atOrBefore) {
+      let first: bigint | undefined;
+      for (const o of tables.events.values())
+        if (keyOf(o) === keyOf({ scope, key }) && (first === undefined || o.event_ts_micros < first))
+          first = o.event_ts_micros;
+      return first !== undefined && first <= atOrBefore ? first : undefined;
+    },
+    async distinctCounterparts(scope, key, counterpart, after, atOrBefore) {
+      const seen = new Set<string>();
+      for (const s of tables.sightings.values()) {
+        const id = s.entities[counterpart];
+        if (
+          s.scope.platform_run_id === scope.platform_run_id &&
+          s.scope.scenario_run_id === scope.scenario_run_id &&
+          s.entities[key.key_type] === key.key_id &&
+          s.event_ts_micros > after &&
+          s.event_ts_micros <= atOrBefore &&
+          id !== undefined
+        )
+          seen.add(id);
+      }
+      return seen.size;
     },
     async checkpoints() {
       return [...tables.checkpoints.values()];

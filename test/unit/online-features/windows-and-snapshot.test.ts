@@ -3,18 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../lib/contracts/canonical-json.ts';
 import { sha256Hex } from '../../../lib/contracts/identity.ts';
 import { PlatformError } from '../../../lib/errors/platform-error.ts';
-import { applyTrafficBatch } from '../../../lib/online-features/intake.ts';
-import { getFeatures, totalsBetween } from '../../../lib/online-features/snapshot.ts';
-import {
-  amountMicrosOf,
-  BUCKET_MICROS,
-  DEFAULT_FEATURE_POLICY,
-  tsMicrosOf,
-  tsUtcOf,
-} from '../../../lib/online-features/windows.ts';
+import { applyOnlineFeatureBatch as applyTrafficBatch } from '../../../lib/online-features/intake.ts';
+import { totalsBetween } from '../../../lib/online-features/key-features.ts';
+import { getFeatures } from '../../../lib/online-features/snapshot.ts';
+import { amountMicrosOf, BUCKET_MICROS, tsMicrosOf, tsUtcOf } from '../../../lib/online-features/windows.ts';
+import { loadFeaturePolicy } from '../../../lib/runtime/online-features-config.ts';
 import { FLOW, featuresRequest, flowKey, SETTINGS, trafficRecord } from '../../support/online-features.ts';
 import { inMemoryOnlineFeatureStore } from './in-memory-online-feature-store.ts';
 
+const DEFAULT_FEATURE_POLICY = loadFeaturePolicy();
 const SCOPE = { platform_run_id: SETTINGS.requiredPlatformRunId as string, scenario_run_id: '2'.repeat(32) };
 const KEY = flowKey();
 
@@ -98,6 +95,7 @@ describe('windows are applied in event time, as of the request', () => {
         amount_sum_24h: 15,
         event_count_7d: 6,
         amount_sum_7d: 63,
+        first_seen_age_seconds: 604_799.999999,
       }).replace(/"amount_sum(_[0-9a-z]+)?":([0-9]+)/g, '"amount_sum$1":$2.0'),
     );
     expect(answer.snapshot.freshness).toEqual({
@@ -153,7 +151,7 @@ describe('get_features answers', () => {
       featuresRequest('2026-03-08T11:00:00.000000Z', [KEY, flowKey(5n)], {
         feature_groups: [
           { name: 'core_features', version: 'v1' },
-          { name: 'velocity', version: 'v1' },
+          { name: 'entity_graph', version: 'v1' },
         ],
         graph_resolution_mode: 'resolve_if_needed',
       }),
@@ -171,7 +169,7 @@ describe('get_features answers', () => {
             'STALE_INPUT_BASIS',
           ],
           stale_groups: ['core_features'],
-          missing_groups: ['velocity'],
+          missing_groups: ['entity_graph'],
           missing_feature_keys: ['flow_id:5'],
         },
       },

@@ -8,6 +8,9 @@ import { sql as archiveWriter } from './0007-archive-writer.ts';
 import { sql as contextStore } from './0008-context-store.ts';
 import { sql as identityGraph } from './0009-identity-graph.ts';
 import { sql as onlineFeatures } from './0010-online-features.ts';
+import { sql as onlineFeaturesEntities } from './0011-online-features-entities.ts';
+import { sql as ingestionGateFlowId } from './0012-ingestion-gate-flow-id.ts';
+import { sql as contextStoreCounters } from './0013-context-store-counters.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -27,4 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0008-context-store', sql: contextStore },
   { id: '0009-identity-graph', sql: identityGraph },
   { id: '0010-online-features', sql: onlineFeatures },
+  { id: '0011-online-features-entities', sql: onlineFeaturesEntities },
+  { id: '0012-ingestion-gate-flow-id', sql: ingestionGateFlowId },
+  { id: '0013-context-store-counters', sql: contextStoreCounters },
 ];

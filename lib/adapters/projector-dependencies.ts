@@ -1,0 +1,59 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { canonicalJson } from '../contracts/canonical-json.ts';
+import { consumerCheckpointScope } from '../contracts/identity.ts';
+import type { DocumentWriter } from '../contracts/projector-report.ts';
+import type { PlatformEnvironment } from '../runtime/config.ts';
+import type { ProjectorConfig } from '../runtime/rtdl-config.ts';
+import { platformDependencies } from './platform-dependencies.ts';
+import { postgresRunRegistry } from './run-registry.ts';
+import { s3Uri } from './s3-objects.ts';
+
+/**
+ * What an RTDL projector function reaches: Postgres (its stores, the active run), S3 (its documents), and the run
+ * scope of each batch. The scope is the configured `<COMPONENT>_REQUIRED_PLATFORM_RUN_ID`, else the active run
+ * (read from Postgres once per batch, so a newly pinned run is picked up at once; no process-local state), else
+ * none: then every record is a run-scope mismatch, counted under `<base>::_no_active_run`, and nothing is applied.
+ */
+
+export const NO_ACTIVE_RUN = '_no_active_run';
+
+export interface RunScope {
+  /** The run records must belong to (NO_ACTIVE_RUN when none is pinned). */
+  platformRunId: string;
+  /** `<base>::<platform_run_id>`: the projector's checkpoint and metric scope. */
+  streamId: string;
+}
+
+export function projectorDependencies(env: PlatformEnvironment, config: ProjectorConfig) {
+  const deps = platformDependencies(env);
+  return {
+    ...deps,
+    /** The scope of the batch about to be applied. */
+    async runScope(streamBase: string): Promise<RunScope> {
+      const platformRunId =
+        config.requiredPlatformRunId ??
+        (await postgresRunRegistry(await deps.pool()).activeRun()) ??
+        NO_ACTIVE_RUN;
+      return { platformRunId, streamId: consumerCheckpointScope(streamBase, platformRunId) };
+    },
+    documents: s3DocumentWriter(deps.s3, env.PLATFORM_BUCKET),
+  };
+}
+export type ProjectorDependencies = ReturnType<typeof projectorDependencies>;
+
+/** Documents in the platform bucket, replaced on each write (canonical JSON). */
+export function s3DocumentWriter(s3: S3Client, bucket: string): DocumentWriter {
+  return {
+    async write(key, document) {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: `${canonicalJson(document)}\n`,
+          ContentType: 'application/json',
+        }),
+      );
+      return s3Uri(bucket, key);
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import {
+  KinesisDataStreamRecord,
+  KinesisDataStreamSchema,
+} from '@aws-lambda-powertools/parser/schemas/kinesis';
+import middy from '@middy/core';
+import type { KinesisStreamBatchResponse } from 'aws-lambda';
+import { z } from 'zod';
+import { parseJsonLossless } from '../../contracts/canonical-json.ts';
+import { type Edge, type EdgeHandler, type EdgeOptions, edgeLogger } from './edge-common.ts';
+
+/**
+ * The event-bus edge of the RTDL projectors (archive writer, identity graph, context store, online features). Unlike
+ * `streamHandler`, it never judges a record: every record becomes a `BusRecord` (where it sits on the bus, its
+ * bytes as text, its data parsed as lossless JSON or `undefined` when it is not JSON), and the core decides — a
+ * malformed record is a failure row or a skip counter in the core's own transaction, which advances its checkpoint,
+ * so the shard moves on and nothing is lost. A thrown error (a store outage) fails the whole batch; the event-source
+ * mapping retries it (its retry limit, bisect and on-failure destination in
+ * serverless.yml keep one bad record from stalling the shard).
+ *
+ * The core gets the whole batch: the archive writer writes one segment per batch; the other projectors apply the
+ * records in stream order inside one Postgres transaction per batch (one commit, not one per record).
+ */
+
+/** One record as the projectors see it: topic (the stream name without the stage prefix), partition, offset. */
+export interface BusRecord {
+  topic: string;
+  /** The integer suffix of the shard id (downstream.md §1). */
+  partition: number;
+  /** The Kinesis sequence number. */
+  offset: string;
+  offset_kind: 'kinesis_sequence';
+  /** When Kinesis accepted the record (its approximate arrival time). */
+  published_at_utc: string;
+  /** The record's bytes as UTF-8 text. */
+  data: string;
+  /** The data parsed as JSON (64-bit integers kept exact); undefined when the data is not JSON. */
+  envelope: unknown;
+}
+
+const KinesisEvent = KinesisDataStreamSchema.extend({
+  Records: z
+    .array(
+      KinesisDataStreamRecord.extend({
+        kinesis: KinesisDataStreamRecord.shape.kinesis.extend({ data: z.base64() }),
+      }),
+    )
+    .min(1),
+});
+type KinesisEvent = z.output<typeof KinesisEvent>;
+type KinesisRecord = KinesisEvent['Records'][number];
+
+const SHARD_SUFFIX = /shardId-0*([0-9]+):/;
+const STREAM_NAME = /:stream\/([A-Za-z0-9_.-]+)$/;
+
+/** The topic of a stream ARN: its name without the stage's prefix (`fraud-platform-dev-`; empty locally). */
+export function topicOf(eventSourceArn: string, streamPrefix: string): string {
+  const name = STREAM_NAME.exec(eventSourceArn)?.[1];
+  if (name === undefined) throw new Error(`not a Kinesis stream ARN: ${eventSourceArn.slice(0, 200)}`);
+  return streamPrefix !== '' && name.startsWith(streamPrefix) ? name.slice(streamPrefix.length) : name;
+}
+
+/** The partition of a Kinesis event record: the integer suffix of its shard id (`shardId-000000000003` → 3). */
+export function partitionOf(eventId: string): number {
+  const digits = SHARD_SUFFIX.exec(eventId)?.[1];
+  return digits === undefined ? 0 : Number(digits);
+}
+
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return parseJsonLossless(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function busRecordOf(record: KinesisRecord, streamPrefix: string): BusRecord {
+  const data = Buffer.from(record.kinesis.data, 'base64').toString('utf8');
+  return {
+    topic: topicOf(record.eventSourceARN, streamPrefix),
+    partition: partitionOf(record.eventID),
+    offset: record.kinesis.sequenceNumber,
+    offset_kind: 'kinesis_sequence',
+    published_at_utc: new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
+    data,
+    envelope: parsedOrUndefined(data),
+  };
+}
+
+export interface BusEdgeOptions extends EdgeOptions {
+  /** BUS_STREAM_PREFIX: stripped from stream names to give topics. */
+  streamPrefix: string;
+}
+
+/** The batch item failures from record `from` on: the mapping retries at the lowest (that record). */
+const failuresFrom = (records: readonly KinesisRecord[], from: number): KinesisStreamBatchResponse => ({
+  batchItemFailures: records.slice(from).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })),
+});
+
+function busEdge(
+  options: BusEdgeOptions,
+  run: (records: KinesisRecord[], edge: Edge) => Promise<KinesisStreamBatchResponse>,
+) {
+  const { logger, middleware } = edgeLogger(options.service);
+  const handler = middy<unknown, KinesisStreamBatchResponse>()
+    .use(middleware)
+    .use(parser({ schema: KinesisEvent }))
+    .handler(async (event, context) => run((event as KinesisEvent).Records, { context, logger }));
+  return handler as unknown as EdgeHandler<KinesisStreamBatchResponse>;
+}
+
+/** Hands the whole batch to the core; when it throws, the whole batch is retried. */
+export function busBatchHandler(
+  applyBatch: (records: BusRecord[], edge: Edge) => Promise<void>,
+  options: BusEdgeOptions,
+) {
+  return busEdge(options, async (records, edge) => {
+    try {
+      await applyBatch(
+        records.map((r) => busRecordOf(r, options.streamPrefix)),
+        edge,
+      );
+      return { batchItemFailures: [] };
+    } catch (error) {
+      edge.logger.error('bus batch not applied; the mapping retries it', {
+        error: error as Error,
+        first_sequence_number: records[0]?.kinesis.sequenceNumber,
+        records: records.length,
+      });
+      return failuresFrom(records, 0);
+    }
+  });
+}
