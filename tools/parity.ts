@@ -21,7 +21,7 @@ import { generateWorld } from './world/generate.ts';
 
 const USAGE =
   'usage: npm run parity -- [--events N] [--seed S] [--max-events-per-output N] [--speedup X] ' +
-  '[--summary-json FILE] [--no-stack-up] [--platform-run-id platform_YYYYMMDDTHHMMSSZ]';
+  '[--align-window-seconds N] [--summary-json FILE] [--no-stack-up] [--platform-run-id platform_YYYYMMDDTHHMMSSZ]';
 const whole = (flag: string) => z.string().regex(/^\d+$/, `${flag} must be a whole number`).transform(Number);
 const Flags = z.object({
   'no-stack-up': z.boolean().default(false),
@@ -41,6 +41,7 @@ const Flags = z.object({
     .transform(Number)
     .default(0),
   'summary-json': z.string().min(1).optional(),
+  'align-window-seconds': whole('--align-window-seconds').optional(),
 });
 
 const PHASES: Record<string, string> = {
@@ -119,6 +120,8 @@ A whole run on the embedded local cloud (brought up if it is not running) on a g
   --seed S                    the world's seed (default 42)
   --max-events-per-output N   events streamed per output (default 200; 0 = every event)
   --speedup X                 event-time pacing (default 0 = none; 600 = the reference's)
+  --align-window-seconds N    the outputs advance through event time together, N seconds at a time
+                              (default: the deployment's WSP_ALIGN_WINDOW_SECONDS, 600; 0 = not aligned)
   --summary-json FILE         also write the summary as JSON
   --no-stack-up               fail instead of starting the local cloud
   --platform-run-id ID        pin this platform run id instead of a new one`;
@@ -140,6 +143,7 @@ runCli('parity', async () => {
         'max-events-per-output': { type: 'string' },
         speedup: { type: 'string' },
         'summary-json': { type: 'string' },
+        'align-window-seconds': { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -194,7 +198,13 @@ runCli('parity', async () => {
   const input = {
     world_source: `file://${world}`,
     scenario_id: 'baseline_v1',
-    stream: { max_events_per_output: cap, speedup: flags.speedup },
+    stream: {
+      max_events_per_output: cap,
+      speedup: flags.speedup,
+      ...(flags['align-window-seconds'] === undefined
+        ? {}
+        : { align_window_seconds: flags['align-window-seconds'] }),
+    },
     ...(flags['platform-run-id'] ? { platform_run_id: flags['platform-run-id'] } : {}),
   };
   const oracleMachine = state.stateMachines.find((m) => m.name.endsWith('-oracle-pipeline'));
@@ -252,20 +262,23 @@ runCli('parity', async () => {
           }),
         );
       if (entered === 'P7IngestCommitted' && streamMachine && messageId) {
-        const emitted = new Map<string, number>();
         children.push(
           watchExecution(sfn, executionArn(streamMachine.arn, messageId), (ce) => {
             const out = ce.stateExitedEventDetails;
-            // Each output streams in segments (stream-output executions); a segment's end tells its last chunk.
+            // The outputs stream in segments (stream-output executions), each a loop of event-time aligned rounds;
+            // a segment's end tells each output's last chunk.
             if (out?.name !== 'Segment' || !out.output) return;
-            const r = (
-              JSON.parse(out.output) as {
-                progress?: { last?: { output_id?: string; emitted?: number; status?: string } };
-              }
-            ).progress?.last;
-            if (!r?.output_id) return;
-            emitted.set(r.output_id, r.emitted ?? 0);
-            say(`      streamed ${r.output_id}: ${r.emitted} events${r.status === 'DONE' ? ' (done)' : ''}`);
+            const outputs =
+              (
+                JSON.parse(out.output) as {
+                  progress?: { outputs?: { output_id?: string; emitted?: number; status?: string }[] };
+                }
+              ).progress?.outputs ?? [];
+            const line = outputs
+              .filter((r) => r.output_id)
+              .map((r) => `${r.output_id} ${r.emitted ?? 0}${r.status === 'DONE' ? ' (done)' : ''}`)
+              .join(', ');
+            if (line) say(`      streamed: ${line}`);
           }),
         );
       }

@@ -26,7 +26,11 @@ export const committed = taskHandler(
   StreamingRequest,
   async (request, { logger }) => {
     const result = await ingestCommitted(request, ports);
-    logger.info('ingest committed gate', { committed: result.committed, summary: result.summary });
+    logger.info('ingest committed gate', {
+      committed: result.committed,
+      summary: result.summary,
+      alignment: result.alignment,
+    });
     return result;
   },
   edge,

@@ -238,6 +238,13 @@ export function postgresIdentityGraphStore(pool: Pool, streamId: string): Identi
       const totals = new Map(res.rows.map((r) => [r.metric_name, Number(r.total)]));
       return Object.fromEntries(GRAPH_METRIC_NAMES.map((n) => [n, totals.get(n) ?? 0])) as GraphMetrics;
     },
+    async failureCountsByReason() {
+      const res = await query<{ reason_code: string; n: string }>(
+        'SELECT reason_code, count(*)::text AS n FROM ieg_apply_failures WHERE stream_id = $1 GROUP BY reason_code',
+        [streamId],
+      );
+      return Object.fromEntries(res.rows.map((r) => [r.reason_code, Number(r.n)]));
+    },
     async applyFailureCount(scope) {
       const filter = scopeFilter(scope, 2, true);
       const res = await query<{ n: string }>(

@@ -1,5 +1,6 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { parseJsonLossless } from '../contracts/canonical-json.ts';
 import type {
   AdmissionRow,
   AdmissionStore,
@@ -21,12 +22,38 @@ const ROW_COLUMNS = `dedupe_key, state, platform_run_id, event_class, event_id, 
 
 const RESERVE_SQL = `
 INSERT INTO ig_admissions (dedupe_key, state, platform_run_id, event_class, event_id, event_type, payload_hash,
-  stream, partition_key, partitioning_profile_id, record, claimed_until)
-SELECT k, 'PUBLISH_PENDING', r, c, e, t, h, s, p, pp, rec, $11
+  stream, partition_key, partitioning_profile_id, record, claimed_until, ts_utc, flow_id)
+SELECT k, 'PUBLISH_PENDING', r, c, e, t, h, s, p, pp, rec, $11, ts, f
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-  $9::text[], $10::text[]) AS u(k, r, c, e, t, h, s, p, pp, rec)
+  $9::text[], $10::text[], $12::text[], $13::text[]) AS u(k, r, c, e, t, h, s, p, pp, rec, ts, f)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING dedupe_key`;
+
+/** An envelope `ts_utc` Postgres reads as a timestamptz (RFC 3339 with a zone); anything else is not kept. */
+const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The record's event time and its payload's `flow_id` (exact: the record is parsed losslessly), kept with the
+ * admission row for P7's alignment measure (migration 0012); null when absent or not of that form.
+ */
+export function admissionFacts(record: string): { ts_utc: string | null; flow_id: string | null } {
+  try {
+    const envelope = parseJsonLossless(record) as { ts_utc?: unknown; payload?: { flow_id?: unknown } };
+    const ts = envelope.ts_utc;
+    const flow = envelope.payload?.flow_id;
+    return {
+      ts_utc: typeof ts === 'string' && EVENT_TIME.test(ts) ? ts : null,
+      flow_id:
+        typeof flow === 'bigint' || (typeof flow === 'number' && Number.isSafeInteger(flow))
+          ? String(flow)
+          : typeof flow === 'string' && flow.length > 0 && flow.length <= 64
+            ? flow
+            : null,
+    };
+  } catch {
+    return { ts_utc: null, flow_id: null };
+  }
+}
 
 /** Admitted rows, receipts and quarantines of one call in one statement (atomic, one round trip). */
 const COMMIT_SQL = `
@@ -77,6 +104,7 @@ export function postgresAdmissionStore(pool: Pool): AdmissionStore {
       return res.rows;
     },
     async reserveMany(rows, claimUntil) {
+      const facts = rows.map((r) => admissionFacts(r.record));
       const res = await pool.query<{ dedupe_key: string }>(RESERVE_SQL, [
         column(rows, 'dedupe_key'),
         column(rows, 'platform_run_id'),
@@ -89,6 +117,8 @@ export function postgresAdmissionStore(pool: Pool): AdmissionStore {
         column(rows, 'partitioning_profile_id'),
         column(rows, 'record'),
         claimUntil,
+        column(facts, 'ts_utc'),
+        column(facts, 'flow_id'),
       ]);
       return new Set(res.rows.map((r) => r.dedupe_key));
     },

@@ -2,7 +2,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { canonicalJson, parseJsonLossless } from '../contracts/canonical-json.ts';
 import type { CanonicalEnvelope } from '../contracts/envelope.ts';
-import { RunStreamSettings } from '../contracts/platform-run.ts';
 import { pythonIsoformat } from '../contracts/python-format.ts';
 import { InvariantViolation, RequestInvalid } from '../errors/platform-error.ts';
 import type {
@@ -18,7 +17,7 @@ import type {
   StreamRunStarter,
 } from '../world-streamer/ports.ts';
 import { FINAL_READY_STATUSES, type FinalReadyStatus } from '../world-streamer/reason-codes.ts';
-import { Checkpoint, type GovernanceEvent } from '../world-streamer/stream-contracts.ts';
+import { Checkpoint, type GovernanceEvent, RunStreamOverrides } from '../world-streamer/stream-contracts.ts';
 import type { RunStreamSettingsReader } from '../world-streamer/stream-plan.ts';
 import { s3GovernanceEventSink } from './governance-sink.ts';
 import type { Pool } from './postgres/pool.ts';
@@ -196,7 +195,7 @@ export function postgresRunStreamSettings(pool: () => Promise<Pool>): RunStreamS
         'SELECT stream_settings FROM platform_runs WHERE platform_run_id = $1',
         [platformRunId],
       );
-      const parsed = RunStreamSettings.safeParse(res.rows[0]?.stream_settings ?? {});
+      const parsed = RunStreamOverrides.safeParse(res.rows[0]?.stream_settings ?? {});
       return parsed.success ? parsed.data : {};
     },
   };

@@ -26,6 +26,23 @@ export class PyFloat {
 
 export const pyFloat = (value: number): PyFloat => new PyFloat(value);
 
+/**
+ * A value as plain JSON can carry it (a Lambda's answer is JSON.stringify'd by the runtime): a PyFloat becomes its
+ * number, a bigint its number when that is exact (|n| ≤ 2^53 − 1), else its decimal string, so no digit is lost.
+ * Canonical JSON (`canonicalJson`) stays the form of evidence and hashes; this is only for answers.
+ */
+export function toPlainJson(value: unknown): unknown {
+  if (value instanceof PyFloat) return value.value;
+  if (typeof value === 'bigint')
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  if (Array.isArray(value)) return value.map(toPlainJson);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlainJson(v)]));
+  return value;
+}
+
 /** Python `sorted()` order for str: by code point. */
 export function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);

@@ -43,6 +43,13 @@ export function platformRunInstant(id: string): Date | undefined {
 export const RunStreamSettings = z.strictObject({
   max_events_per_output: z.number().int().min(0).optional(),
   speedup: z.number().finite().min(0).optional(),
+  /** The World Streamer's event-time alignment window for this run (seconds; 0 = outputs not aligned). */
+  align_window_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(31 * 86_400)
+    .optional(),
 });
 export type RunStreamSettings = z.infer<typeof RunStreamSettings>;
 

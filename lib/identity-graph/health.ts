@@ -159,8 +159,9 @@ export function identityGraphDocumentKeys(platformRunId: string) {
 
 /**
  * Writes the run's status (health), metrics and reconciliation documents and answers the projector report. Counts:
- * seen = events_seen, applied = mutating_applied, duplicate, failed = this run's apply failure rows, skipped = the
- * rest (irrelevant types: decisions, actions, ig.*; records of other runs).
+ * seen = events_seen, applied = mutating_applied, duplicate, skipped = irrelevant (decisions, actions, ig.*) plus the
+ * records of other runs (RUN_SCOPE_MISMATCH rows), failed = every other apply failure row (a malformed record has no
+ * run, and counts here). Health is §2.2's: this run's apply failures.
  */
 export async function publishIdentityGraphReport(
   ports: { storeFor: (streamId: string) => IdentityGraphStore; documents: DocumentWriter; now: () => Date },
@@ -190,6 +191,9 @@ export async function publishIdentityGraphReport(
     }),
   };
   const m = status.metrics;
+  const byReason = await store.failureCountsByReason();
+  const failures = Object.values(byReason).reduce((sum, n) => sum + n, 0);
+  const otherRuns = byReason.RUN_SCOPE_MISMATCH ?? 0;
   return {
     component: 'identity-graph',
     platform_run_id: platformRunId,
@@ -199,9 +203,8 @@ export async function publishIdentityGraphReport(
       seen: m.events_seen,
       applied: m.mutating_applied,
       duplicate: m.duplicate,
-      // Irrelevant types and records of other runs: every delivery that is none of the other three.
-      skipped: Math.max(0, m.events_seen - m.mutating_applied - m.duplicate - status.apply_failure_count),
-      failed: status.apply_failure_count,
+      skipped: m.irrelevant + otherRuns,
+      failed: failures - otherRuns,
     },
     health_state: status.health_state,
     health_reasons: [...status.health_reasons],

@@ -139,6 +139,8 @@ export interface IdentityGraphStore {
   /** The §2.2 counters, summed over the scenario runs in scope. */
   metrics(scope: GraphScope): Promise<GraphMetrics>;
   applyFailureCount(scope: GraphScope): Promise<number>;
+  /** The stream's apply failure rows per reason code (every run, and records with no run). */
+  failureCountsByReason(): Promise<Record<string, number>>;
   readEntity(entityId: string): Promise<GraphEntity | undefined>;
   /**
    * Entities reachable from `entityId` over edges (either direction) within `maxHops`, each at its fewest hops,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { WSP_PRODUCER } from '../contracts/envelope.ts';
 import { MAX_CHUNKS_PER_SEGMENT } from '../world-streamer/segments.ts';
-import { WorldStreamerSettings } from '../world-streamer/settings.ts';
+import { MAX_ALIGN_WINDOW_SECONDS, WorldStreamerSettings } from '../world-streamer/settings.ts';
 import { parseConfig, type Stage } from './config.ts';
 
 /**
@@ -58,6 +58,8 @@ export const WorldStreamerEnvironment = z
     WSP_CHUNK_ROWS: int(1, 1024, 100_000),
     WSP_CHUNKS_PER_SEGMENT: int(1, 500, MAX_CHUNKS_PER_SEGMENT),
     WSP_CHUNK_BUDGET_MS: int(1, 60_000),
+    /** Seconds of event time every output goes through before any goes further; 0 = outputs stream on their own. */
+    WSP_ALIGN_WINDOW_SECONDS: int(0, 600, MAX_ALIGN_WINDOW_SECONDS),
     WSP_WAIT_THRESHOLD_MS: int(0, 10_000),
     WSP_OUTPUT_CONCURRENCY: int(0, 2),
     WSP_IG_PUSH_CONCURRENCY: int(1, 1, 64),
@@ -102,6 +104,7 @@ export function settingsFromEnvironment(env: WorldStreamerEnvironment, stage: St
       chunkRows: env.WSP_CHUNK_ROWS,
       chunksPerSegment: env.WSP_CHUNKS_PER_SEGMENT,
       chunkBudgetMs: env.WSP_CHUNK_BUDGET_MS,
+      alignWindowSeconds: env.WSP_ALIGN_WINDOW_SECONDS,
       waitThresholdMs: env.WSP_WAIT_THRESHOLD_MS,
       pushConcurrency: env.WSP_IG_PUSH_CONCURRENCY,
       pushBatchSize: env.WSP_IG_PUSH_BATCH_SIZE,

@@ -1,96 +1,26 @@
-import { z } from 'zod';
-import { type CanonicalEnvelope, EventTimeMissing, engineEnvelope } from '../contracts/envelope.ts';
-import { laneOf, PrimaryKeyMissing } from '../contracts/identity.ts';
 import { PlatformError } from '../errors/platform-error.ts';
-import { advancedCheckpoint, checkpointKeyOf, resumePoint } from './checkpoint.ts';
-import { pacingDelayMs, pacingStep, waitSeconds } from './pacing.ts';
-import type {
-  CheckpointStore,
-  Clock,
-  IngestionGateClient,
-  RandomSource,
-  Sleeper,
-  StreamLog,
-  StreamViewReader,
-} from './ports.ts';
-import {
-  progressDue,
-  progressLine,
-  streamCompleteLine,
-  streamFailedLine,
-  streamStartLine,
-  streamStopLine,
-} from './progress.ts';
-import { pushBatchWithRetry, pushWithRetry } from './push.ts';
-import type { CheckpointReason, StreamReasonCode } from './reason-codes.ts';
+import { chunkWindow, tsUtcOfMicros, withinWindow } from './alignment.ts';
+import { checkpointKeyOf, resumePoint } from './checkpoint.ts';
+import { type Carry, type ChunkDeps, streamRows } from './chunk-rows.ts';
+import { streamStartLine } from './progress.ts';
+import { outputChunksPerSegment } from './segments.ts';
 import type { WorldStreamerSettings } from './settings.ts';
-import { ChunkInput, ChunkResult, type StreamPlan, StreamViewRow } from './stream-contracts.ts';
+import { ChunkInput, ChunkResult } from './stream-contracts.ts';
+
+export type { ChunkDeps } from './chunk-rows.ts';
 
 /**
  * One chunk of one output (control-ingress.md §4.4–§4.7): read up to `chunkRows` rows from the checkpoint, build
  * each envelope, pace by event time, honour the per-output cap, push with retry, then advance the checkpoint over
- * the acknowledged prefix only. A crash mid-chunk therefore re-sends at most this chunk, which IG dedupes.
+ * the acknowledged prefix only (chunk-rows.ts). A crash mid-chunk therefore re-sends at most this chunk, which IG
+ * dedupes. Aligned (alignment.ts), a chunk stops before the first row at or after its window's end: that row is
+ * never pushed in this round. A chunk also counts the chunks its output has run in the segment (segments.ts).
  */
 
-export interface ChunkDeps {
-  checkpoints: CheckpointStore;
-  views: StreamViewReader;
-  ig: IngestionGateClient;
-  clock: Clock;
-  sleeper: Sleeper;
-  random: RandomSource;
-  log: StreamLog;
-}
-
-interface Slot {
-  done: boolean;
-  kept: boolean;
-  file: string;
-  rowIndex: number;
-  ts: string | null;
-}
-
-interface Failure {
-  reason: StreamReasonCode;
-  detail?: string;
-}
-
-const seedValue = (seed: string): number | bigint => {
-  const exact = BigInt(seed);
-  return exact <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(exact) : exact;
-};
-
-function envelopeFailure(error: unknown): Failure {
-  if (error instanceof PrimaryKeyMissing) return { reason: 'PRIMARY_KEY_MISSING', detail: error.column };
-  if (error instanceof EventTimeMissing) return { reason: 'TS_UTC_INVALID', detail: String(error.value) };
-  return { reason: 'STREAM_FAILED', detail: error instanceof Error ? error.message : String(error) };
-}
-
-function envelopeOf(
-  plan: StreamPlan,
-  outputId: string,
-  primaryKey: string[],
-  row: Record<string, unknown>,
-): CanonicalEnvelope {
-  return engineEnvelope({
-    outputId,
-    primaryKey,
-    row,
-    pins: {
-      manifest_fingerprint: plan.manifest_fingerprint,
-      parameter_hash: plan.parameter_hash,
-      seed: seedValue(plan.seed),
-      scenario_id: plan.scenario_id,
-    },
-    runId: plan.engine_run_id,
-    platformRunId: plan.platform_run_id,
-    scenarioRunId: plan.scenario_run_id,
-    packKey: plan.pack_key,
-    ...(plan.engine_release === undefined ? {} : { engineRelease: plan.engine_release }),
-  });
-}
-
-/** Runs one chunk; the state machine loops on CONTINUE, waits `wait_seconds` on WAIT, ends on DONE / FAILED. */
+/**
+ * Runs one chunk; the state machine loops on CONTINUE, waits `wait_seconds` on WAIT, ends the output's round on
+ * WINDOW_END (or once `segment_full`), and the output on DONE / FAILED.
+ */
 export async function runChunk(
   deps: ChunkDeps,
   rawInput: unknown,
@@ -118,208 +48,46 @@ export async function runChunk(
   if (state.progress_at_ms === undefined && !resume.sameSession) {
     deps.log.info(streamStartLine({ ...names, maxEvents: cap, speedup: settings.speedup }));
   }
-  const result = (fields: Partial<ChunkResult> & Pick<ChunkResult, 'status' | 'reason'>): ChunkResult =>
-    ChunkResult.parse({
+  const window = chunkWindow(outputId, input.peers, plan.align_window_seconds ?? 0);
+  const segmentChunks =
+    input.segment === undefined
+      ? undefined
+      : (state.segment === input.segment ? (state.segment_chunks ?? 0) : 0) + 1;
+  const share = outputChunksPerSegment(
+    plan.chunks_per_segment ?? deployed.chunksPerSegment,
+    plan.outputs.length,
+  );
+  const result = (
+    fields: Partial<ChunkResult> & Pick<ChunkResult, 'status' | 'reason'>,
+    carry: Carry = {},
+  ): ChunkResult => {
+    const open = fields.status !== 'DONE' && fields.status !== 'FAILED';
+    return ChunkResult.parse({
       output_id: outputId,
       emitted: resume.sessionEmitted,
       pushed: 0,
       next_row: resume.nextRow,
-      state: { progress_emitted: progress.emitted, progress_at_ms: progress.atMs },
       ...fields,
+      frontier_ts_utc: open ? (fields.frontier_ts_utc ?? null) : null,
+      ...(window.kind === 'until' && open ? { window_end_ts_utc: tsUtcOfMicros(window.endMicros) } : {}),
+      segment_full: open && segmentChunks !== undefined && segmentChunks >= share,
+      state: {
+        progress_emitted: progress.emitted,
+        progress_at_ms: progress.atMs,
+        ...(carry.dueAtMs === undefined ? {} : { due_at_ms: carry.dueAtMs }),
+        ...(open && carry.ahead ? { ahead: carry.ahead } : {}),
+        ...(segmentChunks === undefined ? {} : { segment: input.segment, segment_chunks: segmentChunks }),
+      },
     });
+  };
   if (cap > 0 && resume.sessionEmitted >= cap) return result({ status: 'DONE', reason: 'max_events' });
-
-  const rows = z
-    .array(StreamViewRow)
-    .max(settings.chunkRows)
-    .parse(
-      await deps.views.read({
-        engineRunRoot: plan.engine_run_root,
-        outputId,
-        fromRow: resume.nextRow,
-        limit: settings.chunkRows,
-      }),
+  // The row at the checkpoint is known (the last chunk stopped at it) and lies past the window: nothing to read.
+  const known = state.ahead?.row === resume.nextRow ? state.ahead : undefined;
+  if (known && !withinWindow(window, known.ts_utc)) {
+    return result(
+      { status: 'WINDOW_END', reason: null, frontier_ts_utc: known.ts_utc },
+      { dueAtMs: state.due_at_ms, ahead: known },
     );
-
-  const slots: Slot[] = [];
-  const inflight = new Set<Promise<void>>();
-  let failure: Failure | undefined;
-  let stop: 'max_events' | 'wait' | 'budget' | undefined;
-  let dueAtMs: number | undefined;
-  let submitted = resume.sessionEmitted;
-  let acked = 0;
-  let lastTs = resume.lastTsUtc;
-  let firstKept = true;
-
-  // Envelopes wait here until a batch is full, a pacing sleep comes, or the chunk stops (batch size 1: at once).
-  let batch: { envelope: CanonicalEnvelope; slot: Slot }[] = [];
-  const send = async (items: { envelope: CanonicalEnvelope; slot: Slot }[]) => {
-    try {
-      const outcome =
-        items.length === 1 && settings.pushBatchSize === 1
-          ? await pushWithRetry(deps, (items[0] as { envelope: CanonicalEnvelope }).envelope, settings.retry)
-          : await pushBatchWithRetry(
-              deps,
-              items.map((i) => i.envelope),
-              settings.retry,
-            );
-      if (!outcome.ok) {
-        failure ??= { reason: outcome.reason, detail: outcome.detail };
-        return;
-      }
-      for (const { slot } of items) slot.done = true;
-      acked += items.length;
-      const emitted = resume.sessionEmitted + acked;
-      const nowMs = deps.clock.now().getTime();
-      const last = (items[items.length - 1] as { slot: Slot }).slot;
-      if (progressDue(progress, emitted, nowMs, settings)) {
-        deps.log.info(
-          progressLine({ outputId, emitted, lastFile: last.file, row: last.rowIndex, ts: last.ts }),
-        );
-        progress.emitted = emitted;
-        progress.atMs = nowMs;
-      }
-    } catch (error) {
-      failure ??= { reason: 'STREAM_FAILED', detail: error instanceof Error ? error.message : String(error) };
-    }
-  };
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const items = batch;
-    batch = [];
-    while (inflight.size >= settings.pushConcurrency) await Promise.race(inflight);
-    if (failure) return;
-    const task = send(items);
-    inflight.add(task);
-    void task.finally(() => inflight.delete(task));
-  };
-
-  for (const [i, viewRow] of rows.entries()) {
-    if (failure) break;
-    if (i > 0 && deps.clock.now().getTime() >= deadlineMs) {
-      stop = 'budget';
-      break;
-    }
-    let envelope: CanonicalEnvelope;
-    try {
-      envelope = envelopeOf(plan, outputId, output.primary_key, viewRow.row);
-    } catch (error) {
-      failure = envelopeFailure(error);
-      break;
-    }
-    const slot: Slot = {
-      done: false,
-      kept: true,
-      file: viewRow.file,
-      rowIndex: viewRow.file_row_index,
-      ts: envelope.ts_utc,
-    };
-    if (settings.laneCount > 1 && laneOf(envelope.event_id, settings.laneCount) !== settings.laneIndex) {
-      slots.push({ ...slot, done: true, kept: false });
-      continue;
-    }
-    const nowMs = deps.clock.now().getTime();
-    const carried = firstKept && state.due_at_ms !== undefined;
-    const step = pacingStep({
-      delayMs: carried
-        ? Math.max(0, (state.due_at_ms ?? 0) - nowMs)
-        : pacingDelayMs(lastTs, envelope.ts_utc, settings.speedup),
-      nowMs,
-      deadlineMs,
-      // A wait carried over from the last chunk is already the remainder of one: sleep it unless past the budget.
-      waitThresholdMs: carried ? 0 : settings.waitThresholdMs,
-    });
-    if (step.kind === 'wait') {
-      stop = 'wait';
-      dueAtMs = step.dueAtMs;
-      break;
-    }
-    if (step.kind === 'sleep') {
-      await flush();
-      await deps.sleeper.sleep(step.ms);
-    }
-    if (failure) break;
-    firstKept = false;
-    lastTs = envelope.ts_utc;
-    submitted += 1;
-    slots.push(slot);
-    batch.push({ envelope, slot });
-    if (batch.length >= settings.pushBatchSize) await flush();
-    if (cap > 0 && submitted >= cap) {
-      stop = 'max_events';
-      break;
-    }
   }
-  await flush();
-  await Promise.all(inflight);
-
-  // The checkpoint advances over the contiguous prefix of acknowledged (or lane-skipped) rows only.
-  let consumed = 0;
-  let sessionEmitted = resume.sessionEmitted;
-  let last = { file: resume.lastFile, rowIndex: resume.lastRowIndex, ts: resume.lastTsUtc };
-  for (const slot of slots) {
-    if (!slot.done) break;
-    consumed += 1;
-    last = { file: slot.file, rowIndex: slot.rowIndex, ts: slot.kept ? slot.ts : last.ts };
-    if (slot.kept) sessionEmitted += 1;
-  }
-  const ended =
-    !failure && stop === undefined && consumed === rows.length && rows.length < settings.chunkRows;
-  const reason: CheckpointReason = failure
-    ? 'failed_prefix'
-    : stop === 'max_events'
-      ? 'max_events'
-      : ended
-        ? 'output_complete'
-        : 'chunk';
-  if (consumed > 0) {
-    const next = advancedCheckpoint(key, plan.session_id, resume, {
-      consumed,
-      sessionEmitted,
-      lastFile: last.file,
-      lastRowIndex: last.rowIndex,
-      lastTsUtc: last.ts,
-      reason,
-      at: deps.clock.now(),
-    });
-    if (!(await deps.checkpoints.save(next, resume.version))) {
-      failure = { reason: 'CHECKPOINT_CONFLICT', detail: `${outputId} advanced by another writer` };
-    }
-  }
-
-  const common = { emitted: sessionEmitted, pushed: acked, next_row: resume.nextRow + consumed };
-  if (failure) {
-    deps.log.warn(
-      streamFailedLine({
-        ...names,
-        reason: failure.reason,
-        ...(failure.detail ? { detail: failure.detail } : {}),
-      }),
-    );
-    return result({
-      ...common,
-      status: 'FAILED',
-      reason: failure.reason,
-      ...(failure.detail === undefined ? {} : { detail: failure.detail.slice(0, 256) }),
-    });
-  }
-  if (stop === 'max_events') {
-    deps.log.info(streamStopLine({ ...names, emitted: sessionEmitted }));
-    return result({ ...common, status: 'DONE', reason: 'max_events' });
-  }
-  if (stop === 'wait' && dueAtMs !== undefined) {
-    const nowMs = deps.clock.now().getTime();
-    return result({
-      ...common,
-      status: 'WAIT',
-      reason: null,
-      wait_seconds: waitSeconds(dueAtMs, nowMs),
-      state: { progress_emitted: progress.emitted, progress_at_ms: progress.atMs, due_at_ms: dueAtMs },
-    });
-  }
-  if (ended) {
-    deps.log.info(streamCompleteLine({ ...names, emitted: sessionEmitted }));
-    return result({ ...common, status: 'DONE', reason: 'output_complete' });
-  }
-  return result({ ...common, status: 'CONTINUE', reason: null });
+  return streamRows(deps, { plan, state, output, settings, window, resume, deadlineMs, progress, result });
 }

@@ -9,6 +9,9 @@ import { MAX_CHUNKS_PER_SEGMENT } from './segments.ts';
  * Defaults are the parity values; `speedup` 0 means no pacing, `maxEventsPerOutput` 0 means no cap.
  */
 
+/** The widest alignment window: 31 days of event time (a world spans a day). */
+export const MAX_ALIGN_WINDOW_SECONDS = 31 * 86_400;
+
 /** wsp/context_baseline_outputs_v0.yaml: the context streamed when the traffic is baseline-only (§4.2 step 5). */
 export const BASELINE_CONTEXT_OUTPUT_IDS = [
   'arrival_events_5B',
@@ -39,6 +42,12 @@ export const WorldStreamerSettings = z
      * the next, so that no execution's history nears AWS's 25,000 events (segments.ts).
      */
     chunksPerSegment: z.number().int().min(1).max(MAX_CHUNKS_PER_SEGMENT).default(500),
+    /**
+     * `WSP_ALIGN_WINDOW_SECONDS` (our addition, alignment.ts): every output of a session advances through the same
+     * window of event time before any goes further, so nothing reaches the bus a whole window ahead of another
+     * output. 0 = each output streams on its own.
+     */
+    alignWindowSeconds: z.number().int().min(0).max(MAX_ALIGN_WINDOW_SECONDS).default(600),
     /** Wall time a chunk may spend pushing and pacing before it hands back to the state machine. */
     chunkBudgetMs: z.number().int().min(1).default(60_000),
     /** A pacing delay at least this long is waited in a Wait state, not inside the Lambda. */

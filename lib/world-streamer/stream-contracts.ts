@@ -8,6 +8,7 @@ import {
   Provenance,
   Rfc3339Micros,
 } from '../contracts/wire-primitives.ts';
+import { ChunkPeer } from './alignment.ts';
 import {
   CHECKPOINT_REASONS,
   GOVERNANCE_FAMILIES,
@@ -51,6 +52,17 @@ export const PlannedOutput = z.strictObject({
 });
 export type PlannedOutput = z.infer<typeof PlannedOutput>;
 
+/**
+ * The run's own stream settings as the plan carries them (contracts/platform-run.ts `RunStreamSettings`, pinned at
+ * P1), plus the alignment window, which a run may pin too once P1 knows the key.
+ */
+export const RunStreamOverrides = z.strictObject({
+  max_events_per_output: z.number().int().min(0).optional(),
+  speedup: z.number().finite().min(0).optional(),
+  align_window_seconds: z.number().int().min(0).optional(),
+});
+export type RunStreamOverrides = z.infer<typeof RunStreamOverrides>;
+
 /** §4.2 what passed the stream checks: everything a chunk needs to build envelopes (§4.4). */
 export const StreamPlan = z.strictObject({
   message_id: Hex64,
@@ -77,18 +89,20 @@ export const StreamPlan = z.strictObject({
   /** The Map's MaxConcurrency (§4.5 `WSP_OUTPUT_CONCURRENCY`). */
   output_concurrency: z.number().int().min(1),
   /**
-   * Ours: chunks one `stream-output` execution runs (a segment of an output), and the prefix of their names. Optional
-   * only so that the chunks of a session planned before segments existed still parse; prepare always sets both.
+   * Ours: chunks one `stream-output` execution (a segment of the session, every output) runs, and the prefix of their
+   * names. Optional only so that the chunks of a session planned before segments existed still parse; prepare always
+   * sets both.
    */
   chunks_per_segment: z.number().int().min(1).max(MAX_CHUNKS_PER_SEGMENT).optional(),
   segment_name_prefix: z.string().min(1).max(SEGMENT_NAME_PREFIX_MAX).optional(),
+  /**
+   * Ours: event-time alignment across the outputs (alignment.ts): no output pushes an event a whole window of event
+   * time ahead of an output still streaming. The run's setting, else the deployment's `WSP_ALIGN_WINDOW_SECONDS`;
+   * 0 (or absent, a session planned before alignment existed) streams each output on its own.
+   */
+  align_window_seconds: z.number().int().min(0).optional(),
   /** The run's own stream settings (pinned with the run at P1), over the deployment's. */
-  stream_settings: z
-    .strictObject({
-      max_events_per_output: z.number().int().min(0).optional(),
-      speedup: z.number().finite().min(0).optional(),
-    })
-    .optional(),
+  stream_settings: RunStreamOverrides.optional(),
 });
 export type StreamPlan = z.infer<typeof StreamPlan>;
 
@@ -110,13 +124,18 @@ export const failed = (reason: StreamReasonCode, emitted = 0, detail?: string): 
   ...(detail === undefined ? {} : { detail: detail.slice(0, 256) }),
 });
 
-/** Pacing and progress state carried between the chunks of one output by the state machine. */
+/** Pacing, progress and segment state carried between the chunks of one output by the state machine. */
 export const ChunkLoopState = z.strictObject({
   /** Epoch ms before which the next kept row must not be pushed (set when a chunk handed a wait over). */
   due_at_ms: z.number().int().min(0).optional(),
   /** Session emitted count at the last progress line, and when it was logged (epoch ms). */
   progress_emitted: z.number().int().min(0).default(0),
   progress_at_ms: z.number().int().min(0).optional(),
+  /** The first view row not pushed yet and its event time, when the chunk read it (alignment: no read to skip). */
+  ahead: z.strictObject({ row: z.number().int().min(0), ts_utc: Rfc3339Micros }).optional(),
+  /** The segment (stream-output execution) the count is of, and the chunks this output has run in it. */
+  segment: z.number().int().min(0).optional(),
+  segment_chunks: z.number().int().min(0).optional(),
 });
 export type ChunkLoopState = z.infer<typeof ChunkLoopState>;
 
@@ -125,14 +144,19 @@ export const ChunkInput = z.strictObject({
   plan: StreamPlan,
   output_id: OutputId,
   state: ChunkLoopState.prefault({}),
+  /** Every output's last chunk result when the round began (alignment.ts); absent: the output is not aligned. */
+  peers: z.array(ChunkPeer).optional(),
+  /** The segment running the chunk (0-based); absent: no segment bookkeeping (`segment_full` stays false). */
+  segment: z.number().int().min(0).optional(),
 });
 export type ChunkInput = z.infer<typeof ChunkInput>;
 
 /**
  * What the state machine does next for this output: CONTINUE (run the next chunk now), WAIT (`wait_seconds`
- * in a Wait state, then the next chunk), DONE (the output ended or reached its cap), FAILED (stop).
+ * in a Wait state, then the next chunk), WINDOW_END (ours: the output reached its window's end; the next round goes
+ * on), DONE (the output ended or reached its cap), FAILED (stop).
  */
-export const ChunkStatus = z.enum(['CONTINUE', 'WAIT', 'DONE', 'FAILED']);
+export const ChunkStatus = z.enum(['CONTINUE', 'WAIT', 'WINDOW_END', 'DONE', 'FAILED']);
 export type ChunkStatus = z.infer<typeof ChunkStatus>;
 
 export const ChunkResult = z.strictObject({
@@ -148,6 +172,15 @@ export const ChunkResult = z.strictObject({
   /** The view row the checkpoint now points at. */
   next_row: z.number().int().min(0),
   wait_seconds: z.number().int().min(0).optional(),
+  /**
+   * Ours (alignment): a lower bound of the event time of any row the output pushes from now on - the first row not
+   * pushed when read, else the last one pushed; null when not known (nothing read in this session yet) or DONE.
+   */
+  frontier_ts_utc: Rfc3339Micros.nullable().default(null),
+  /** Ours (alignment): the end of the window this chunk streamed in; absent when the output was not held back. */
+  window_end_ts_utc: Rfc3339Micros.optional(),
+  /** Ours: the output has run its share of the segment's chunks (segments.ts) and is not done: the segment ends. */
+  segment_full: z.boolean().default(false),
   state: ChunkLoopState,
 });
 export type ChunkResult = z.infer<typeof ChunkResult>;

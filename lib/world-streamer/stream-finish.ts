@@ -28,7 +28,7 @@ export function combineOutputs(plan: StreamPlan, outputs: readonly ChunkResult[]
   const emitted = outputs.reduce((sum, o) => sum + o.emitted, 0);
   for (const planned of plan.outputs) {
     const last = byId.get(planned.output_id);
-    if (last === undefined || last.status === 'CONTINUE' || last.status === 'WAIT') {
+    if (last === undefined || (last.status !== 'DONE' && last.status !== 'FAILED')) {
       return {
         status: 'FAILED',
         emitted,

@@ -1,5 +1,4 @@
 import { fallbackPackKey } from '../contracts/identity.ts';
-import type { RunStreamSettings } from '../contracts/platform-run.ts';
 import { Hex32 } from '../contracts/wire-primitives.ts';
 import { gatePaths } from '../oracle-store/gates.ts';
 import {
@@ -30,6 +29,7 @@ import type { WorldStreamerSettings } from './settings.ts';
 import {
   failed,
   type PlannedOutput,
+  type RunStreamOverrides,
   type StreamPlan,
   type StreamResult,
   StreamRunInput,
@@ -277,16 +277,20 @@ export async function prepareStream(
           : outputs.length,
       chunks_per_segment: settings.chunksPerSegment,
       segment_name_prefix: segmentNamePrefix(input.session_id),
+      align_window_seconds: settings.alignWindowSeconds,
     },
   };
 }
 
 /** Port: the run's stream settings pinned at P1 (platform_runs.stream_settings); {} for a run pinned without them. */
 export interface RunStreamSettingsReader {
-  settingsOf(platformRunId: string): Promise<RunStreamSettings>;
+  settingsOf(platformRunId: string): Promise<RunStreamOverrides>;
 }
 
-/** The plan with the run's own stream settings, when P1 pinned any (they win over the deployment's defaults). */
+/**
+ * The plan with the run's own stream settings, when P1 pinned any (they win over the deployment's defaults); the
+ * alignment window the session streams with is the run's, else the deployment's.
+ */
 export async function prepareRunStream(
   deps: PrepareDeps & { runSettings: RunStreamSettingsReader },
   rawInput: unknown,
@@ -296,6 +300,7 @@ export async function prepareRunStream(
   if (prepared.kind === 'plan') {
     const run = await deps.runSettings.settingsOf(prepared.plan.platform_run_id);
     if (Object.keys(run).length > 0) prepared.plan.stream_settings = run;
+    if (run.align_window_seconds !== undefined) prepared.plan.align_window_seconds = run.align_window_seconds;
   }
   return prepared;
 }

@@ -1,6 +1,7 @@
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import type { z } from 'zod';
+import { toPlainJson } from '../../contracts/canonical-json.ts';
 import { PlatformError, RequestInvalid } from '../../errors/platform-error.ts';
 import {
   correlationIdOf,
@@ -14,7 +15,7 @@ import {
 
 /**
  * The Step Functions task edge: the event parsed by zod (Powertools parser), the core called with it, its result
- * the task's output. An event that fails its schema throws an error named by the handler's `invalid` reason code;
+ * the task's output (as plain JSON: `toPlainJson`). An event that fails its schema throws an error named by the handler's `invalid` reason code;
  * a PlatformError is thrown named by its code (its `detail`, when it has one, is the message), so the state
  * machine's Catch and Retry match on reason codes.
  */
@@ -54,7 +55,8 @@ export function taskHandler<S extends z.ZodType, R>(
       const input = event as z.output<S>;
       const id = correlationIdOf(input);
       if (id) logger.setCorrelationId(id);
-      return core(input, { context, logger });
+      // PyFloats and 64-bit ints of a core's answer made plain JSON (the runtime stringifies it).
+      return toPlainJson(await core(input, { context, logger })) as R;
     });
   return handler as unknown as EdgeHandler<R>;
 }

@@ -62,7 +62,67 @@ async function admittedEventsOnTheBus(platformRunId: string) {
 const worlds = fs.mkdtempSync(path.join(os.tmpdir(), 'run-lifecycle-'));
 const world = path.join(worlds, 'world');
 
-describe('run-lifecycle P0 -> P7 on the local cloud', () => {
+/** P8: every projector applied or accounted for each event IG admitted, per topic; the evidence says so. */
+async function expectProjectorsReconciled(
+  output: {
+    platform_run_id: string;
+    rtdl: Record<
+      string,
+      { counts: Record<string, number>; topics: { topic: string; admitted: number; accounted: number }[] }
+    >;
+  },
+  perTopic: number,
+) {
+  expect(Object.keys(output.rtdl).sort()).toEqual([
+    'archive-writer',
+    'context-store',
+    'identity-graph',
+    'online-features',
+  ]);
+  const topics = (name: string) => output.rtdl[name]?.topics.map((t) => t.topic).sort();
+  expect(topics('archive-writer')).toEqual([...BUS_TOPICS].sort());
+  expect(topics('identity-graph')).toEqual([...BUS_TOPICS].sort());
+  expect(topics('context-store')).toEqual(BUS_TOPICS.filter((t) => t.includes('context')).sort());
+  expect(topics('online-features')).toEqual([
+    'fp.bus.context.flow_anchor.fraud.v1',
+    'fp.bus.traffic.fraud.v1',
+  ]);
+  for (const [name, projector] of Object.entries(output.rtdl)) {
+    for (const t of projector.topics)
+      expect(t, `${name} ${t.topic}`).toEqual({ ...t, admitted: perTopic, accounted: perTopic });
+    expect(projector.counts.applied, name).toBe(perTopic * projector.topics.length);
+    expect(projector.counts.failed, name).toBe(0);
+  }
+  const p8 = await s3.send(
+    new GetObjectCommand({
+      Bucket: 'fraud-platform',
+      Key: `${output.platform_run_id}/lifecycle/P8_RTDL_CAUGHT_UP.json`,
+    }),
+  );
+  expect(JSON.parse((await p8.Body?.transformToString()) ?? '{}')).toMatchObject({
+    phase: 'P8',
+    status: 'PASS',
+    problems: [],
+  });
+  const reconciliation = await s3.send(
+    new GetObjectCommand({
+      Bucket: 'fraud-platform',
+      Key: `${output.platform_run_id}/identity_entity_graph/reconciliation/reconciliation.json`,
+    }),
+  );
+  expect(JSON.parse((await reconciliation.Body?.transformToString()) ?? '{}').platform_run_id).toBe(
+    output.platform_run_id,
+  );
+}
+
+const BUS_TOPICS = [
+  'fp.bus.traffic.fraud.v1',
+  'fp.bus.context.arrival_events.v1',
+  'fp.bus.context.arrival_entities.v1',
+  'fp.bus.context.flow_anchor.fraud.v1',
+];
+
+describe('run-lifecycle P0 -> P8 on the local cloud', () => {
   beforeAll(async () => {
     await generateWorld({ out: world, events: 2_000, seed: 11n });
   });
@@ -80,7 +140,7 @@ describe('run-lifecycle P0 -> P7 on the local cloud', () => {
     expect(done.error ?? done.status).toBe('SUCCEEDED');
     const output = JSON.parse(done.output ?? '{}');
     expect(output.platform_run_id).toMatch(/^platform_\d{8}T\d{6}Z$/);
-    expect(output.phases_completed).toEqual(['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7']);
+    expect(output.phases_completed).toEqual(['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8']);
     // The stream (20 per output in tests) reconciled with the gate's receipts, all admitted.
     expect(output.ingest.map((o: { output_id: string }) => o.output_id).sort()).toEqual([
       'arrival_events_5B',
@@ -90,6 +150,7 @@ describe('run-lifecycle P0 -> P7 on the local cloud', () => {
     ]);
     for (const o of output.ingest)
       expect(o).toMatchObject({ emitted: 20, admitted: 20, events: 20, quarantined: 0 });
+    await expectProjectorsReconciled(output, 20);
     for (const phase of [
       'P2_DAEMONS_READY',
       'P4_INGEST_READY',
@@ -153,6 +214,7 @@ describe('run-lifecycle P0 -> P7 on the local cloud', () => {
     for (const o of output.ingest)
       expect(o).toMatchObject({ emitted: 200, admitted: 200, events: 200, quarantined: 0 });
     expect(await admittedEventsOnTheBus(output.platform_run_id)).toEqual({ receipts: 800, onTheBus: 800 });
+    await expectProjectorsReconciled(output, 200);
 
     // Pushing every event a second time (the bus records' exact bytes, IG batches of 200): all DUPLICATE, and the
     // bus still holds each event exactly once.

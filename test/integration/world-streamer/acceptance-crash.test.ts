@@ -6,7 +6,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256Hex } from '../../../lib/contracts/identity.ts';
-import { platformRunIdAt } from '../../../lib/contracts/platform-run.ts';
+import { platformRunIdAt, type RunStreamSettings } from '../../../lib/contracts/platform-run.ts';
 import { stackDown, stackUp } from '../../../local/stack.ts';
 import { stackConfig } from '../../../local/stack-config.ts';
 import { runEnvelopes } from '../../support/bus.ts';
@@ -42,6 +42,8 @@ const config = stackConfig(env);
 const CAP = 12;
 /** Event-time pacing: the first events of this world are 1–6 s apart at this speedup, so a stream takes ~40 s. */
 const SPEEDUP = 1000;
+/** A day of event time: the world's whole horizon in one window. */
+const ALIGN_WINDOW_SECONDS = 86_400;
 const stamp = Date.now() - 192 * 3_600_000 - Math.floor(Math.random() * 1000) * 1000;
 const PRID = platformRunIdAt(new Date(stamp));
 const SRID = sha256Hex(`wsp-crash|${stamp}`).slice(0, 32);
@@ -93,7 +95,14 @@ afterAll(async () => {
 
 describe('re-running a stream after a crash mid-chunk', () => {
   it('leaves each event of the cap on the bus exactly once, each with one ADMIT receipt', async () => {
-    await pinRun(pool, PRID, { max_events_per_output: CAP, speedup: SPEEDUP });
+    // One alignment window over the whole capped stream (a run's own setting): the crash then falls inside each
+    // output's first chunk, before any checkpoint, as the cap is counted per session (alignment itself is shown with
+    // a crash in the unit tier, test/unit/world-streamer/alignment.test.ts).
+    await pinRun(pool, PRID, {
+      max_events_per_output: CAP,
+      speedup: SPEEDUP,
+      align_window_seconds: ALIGN_WINDOW_SECONDS,
+    } as RunStreamSettings);
     const fixture = readyFor({
       platformRunId: PRID,
       scenarioRunId: SRID,

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256Hex } from '../../../lib/contracts/identity.ts';
 import { platformRunIdAt } from '../../../lib/contracts/platform-run.ts';
-import { segmentExecutionName } from '../../../lib/world-streamer/segments.ts';
+import { outputChunksPerSegment, segmentExecutionName } from '../../../lib/world-streamer/segments.ts';
 import { stackDown, stackUp } from '../../../local/stack.ts';
 import { stackConfig } from '../../../local/stack-config.ts';
 import { runEnvelopes } from '../../support/bus.ts';
@@ -35,8 +35,9 @@ import {
 /**
  * A stream longer than one Step Functions execution may record. The local cloud's history limit is lowered to 600
  * events (LOCAL_SFN_MAX_HISTORY_EVENTS; AWS's is 25,000) and the World Streamer reads 2 rows a chunk
- * (WSP_CHUNK_ROWS) in segments of 5 chunks (WSP_CHUNKS_PER_SEGMENT): 4 outputs capped at 48 events are ~96 chunks,
- * ~9 events each, far more than 600 for one execution looping over them. stream-run runs each output as a series
+ * (WSP_CHUNK_ROWS) in segments of 28 chunks (WSP_CHUNKS_PER_SEGMENT: 7 for each of the 4 outputs), the outputs
+ * aligned on 60 s windows of event time (the default): 4 outputs capped at 48 events are over a hundred chunks in
+ * many rounds, far more than 600 events for one execution looping over them. stream-run runs the session as a series
  * of stream-output executions instead, and every event of the cap is admitted once.
  */
 
@@ -45,7 +46,7 @@ const { s3, sfn, kinesis } = clientsFor(state);
 const config = stackConfig(env);
 const MAX_HISTORY_EVENTS = 600;
 const CHUNK_ROWS = 2;
-const CHUNKS_PER_SEGMENT = 5;
+const CHUNKS_PER_SEGMENT = 28;
 const CAP = 48;
 const WORLD_STREAMER_OVERRIDES = {
   WSP_CHUNK_ROWS: String(CHUNK_ROWS),
@@ -148,37 +149,39 @@ describe('a stream longer than one execution history may be, under a 600-event l
     expect((await historyOf(execution.executionArn ?? '')).length).toBeLessThan(MAX_HISTORY_EVENTS);
   });
 
-  it('ran each output as consecutive segments of at most 5 chunks, which together outgrow one history', async () => {
+  it('ran the session as consecutive segments, each output at most its share of each, which together outgrow one history', async () => {
     const listed = await sfn.send(
       new ListExecutionsCommand({ stateMachineArn: outputMachine?.arn ?? 'missing', maxResults: 1000 }),
     );
     const segments = (listed.executions ?? []).filter((e) => e.name?.startsWith(`${messageId}-`));
     expect(segments.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+    expect(segments.length).toBeGreaterThanOrEqual(2);
+    expect(segments.map((e) => e.name ?? '').sort()).toEqual(
+      Array.from({ length: segments.length }, (_, s) => segmentExecutionName(messageId, s)).sort(),
+    );
+    const share = outputChunksPerSegment(CHUNKS_PER_SEGMENT, WSP_OUTPUTS.length);
     let events = 0;
-    const chunksPerOutput: number[] = [];
-    for (const [index] of WSP_OUTPUTS.entries()) {
-      const names = segments
-        .map((e) => e.name ?? '')
-        .filter((name) => name.startsWith(`${messageId}-${index}-`));
-      expect(names.length, `output ${index}`).toBeGreaterThanOrEqual(2);
-      expect(names.sort()).toEqual(
-        Array.from({ length: names.length }, (_, s) => segmentExecutionName(messageId, index, s)).sort(),
-      );
-      let chunks = 0;
-      for (const name of names) {
-        const arn = segments.find((e) => e.name === name)?.executionArn ?? '';
-        const history = await historyOf(arn);
-        const ran = history.filter(
-          (e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Chunk',
-        ).length;
-        expect(ran, name).toBeLessThanOrEqual(CHUNKS_PER_SEGMENT);
-        expect(history.length, name).toBeLessThan(MAX_HISTORY_EVENTS);
-        chunks += ran;
-        events += history.length;
+    const chunksPerOutput = new Map<string, number>();
+    for (const segment of segments) {
+      const history = await historyOf(segment.executionArn ?? '');
+      expect(history.length, segment.name).toBeLessThan(MAX_HISTORY_EVENTS);
+      events += history.length;
+      const inSegment = new Map<string, number>();
+      for (const e of history) {
+        if (e.type !== 'TaskStateEntered' || e.stateEnteredEventDetails?.name !== 'Chunk') continue;
+        const input = JSON.parse(e.stateEnteredEventDetails.input ?? '{}') as {
+          last?: { output_id?: string };
+        };
+        const id = input.last?.output_id ?? '';
+        inSegment.set(id, (inSegment.get(id) ?? 0) + 1);
       }
-      chunksPerOutput.push(chunks);
+      for (const [id, n] of inSegment) {
+        expect(n, `${segment.name} ${id}`).toBeLessThanOrEqual(share);
+        chunksPerOutput.set(id, (chunksPerOutput.get(id) ?? 0) + n);
+      }
     }
-    for (const chunks of chunksPerOutput) expect(chunks).toBeGreaterThanOrEqual(CAP / CHUNK_ROWS);
+    for (const id of WSP_OUTPUTS)
+      expect(chunksPerOutput.get(id) ?? 0, id).toBeGreaterThanOrEqual(CAP / CHUNK_ROWS);
     expect(events).toBeGreaterThan(MAX_HISTORY_EVENTS);
   });
 

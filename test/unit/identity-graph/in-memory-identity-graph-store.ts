@@ -88,7 +88,8 @@ export function inMemoryIdentityGraphStore(streamId = 'ieg.v0::platform_20260302
       return [...found.values()].sort((a, b) => (a.entity_id < b.entity_id ? -1 : 1));
     },
     async countMetric(scenarioRunId, name, by = 1) {
-      const key = `${scenarioRunId}|${name}`;
+      // A tuple, not `a|b`: the scenario run of a malformed record may hold any character.
+      const key = JSON.stringify([scenarioRunId, name]);
       t.metrics.set(key, (t.metrics.get(key) ?? 0) + by);
     },
     async readCheckpoint(topic, partition) {
@@ -144,10 +145,15 @@ export function inMemoryIdentityGraphStore(streamId = 'ieg.v0::platform_20260302
     async metrics(scope): Promise<GraphMetrics> {
       const totals = Object.fromEntries(GRAPH_METRIC_NAMES.map((n) => [n, 0])) as GraphMetrics;
       for (const [key, value] of tables.metrics) {
-        const [scenarioRunId, name] = key.split('|') as [string, keyof GraphMetrics];
+        const [scenarioRunId, name] = JSON.parse(key) as [string, keyof GraphMetrics];
         if (!scope.scenarioRunId || scope.scenarioRunId === scenarioRunId) totals[name] += value;
       }
       return totals;
+    },
+    async failureCountsByReason() {
+      const counts: Record<string, number> = {};
+      for (const f of tables.failures.values()) counts[f.reason_code] = (counts[f.reason_code] ?? 0) + 1;
+      return counts;
     },
     async applyFailureCount(scope) {
       return [...tables.failures.values()].filter((f) => inScope(f, scope)).length;

@@ -8,6 +8,9 @@ import {
 import {
   MAX_CHUNKS_PER_SEGMENT,
   MAX_HISTORY_EVENTS_PER_CHUNK,
+  outputChunksPerSegment,
+  roundHistoryEvents,
+  SEGMENT_HISTORY_EVENTS,
   SEGMENT_NAME_PREFIX_MAX,
   segmentExecutionName,
   segmentNamePrefix,
@@ -18,31 +21,23 @@ import { sha } from './stream-fixture.ts';
 const AWS_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
 const MESSAGE_ID = sha('ready');
 
-describe('segments of an output (stream-output executions)', () => {
+describe('segments of a stream session (stream-output executions)', () => {
   it('names a session’s segments after the session: the message_id, or `{message_id}-{attempt}`', () => {
     expect(segmentNamePrefix(MESSAGE_ID)).toBe(MESSAGE_ID);
     expect(segmentNamePrefix(`${MESSAGE_ID}-12`)).toBe(`${MESSAGE_ID}-12`);
-    expect(segmentExecutionName(MESSAGE_ID, 3, 41)).toBe(`${MESSAGE_ID}-3-41`);
+    expect(segmentExecutionName(MESSAGE_ID, 41)).toBe(`${MESSAGE_ID}-41`);
   });
 
-  it('any session id gives valid AWS names of at most 80 characters, distinct per output and segment', () => {
+  it('any session id gives valid AWS names of at most 80 characters, distinct per segment', () => {
     const sessionId = fc.stringMatching(/^[0-9A-Za-z_-]{1,80}$/);
     fc.assert(
-      fc.property(
-        sessionId,
-        fc.nat(999),
-        fc.nat(9_999_999),
-        fc.nat(999),
-        fc.nat(9_999_999),
-        (session, output, segment, otherOutput, otherSegment) => {
-          const prefix = segmentNamePrefix(session);
-          expect(prefix.length).toBeLessThanOrEqual(SEGMENT_NAME_PREFIX_MAX);
-          const name = segmentExecutionName(prefix, output, segment);
-          expect(name).toMatch(AWS_NAME);
-          const same = output === otherOutput && segment === otherSegment;
-          expect(name === segmentExecutionName(prefix, otherOutput, otherSegment)).toBe(same);
-        },
-      ),
+      fc.property(sessionId, fc.nat(9_999_999), fc.nat(9_999_999), (session, segment, otherSegment) => {
+        const prefix = segmentNamePrefix(session);
+        expect(prefix.length).toBeLessThanOrEqual(SEGMENT_NAME_PREFIX_MAX);
+        const name = segmentExecutionName(prefix, segment);
+        expect(name).toMatch(AWS_NAME);
+        expect(name === segmentExecutionName(prefix, otherSegment)).toBe(segment === otherSegment);
+      }),
     );
   });
 
@@ -53,8 +48,16 @@ describe('segments of an output (stream-output executions)', () => {
   });
 
   it('the largest segment, every chunk pacing and retried to its last attempt, stays below 25,000 events', () => {
-    // Started, Init (2), SegmentEnded (2), Succeeded: six events besides the chunks.
-    expect(MAX_CHUNKS_PER_SEGMENT * MAX_HISTORY_EVENTS_PER_CHUNK + 6).toBeLessThan(25_000);
+    // The four parity outputs: at most `share` rounds (each output streaming runs a chunk a round), share chunks each.
+    for (const outputs of [1, 2, 4, 6, 12]) {
+      const share = outputChunksPerSegment(MAX_CHUNKS_PER_SEGMENT, outputs);
+      const worst =
+        SEGMENT_HISTORY_EVENTS +
+        share * roundHistoryEvents(outputs) +
+        share * outputs * MAX_HISTORY_EVENTS_PER_CHUNK;
+      expect(worst, `${outputs} outputs`).toBeLessThan(25_000);
+    }
+    expect(outputChunksPerSegment(500, 4)).toBe(125);
   });
 
   it('WSP_CHUNKS_PER_SEGMENT: 500 by default, 1 to the maximum, anything else refused naming the key', () => {

@@ -31,6 +31,8 @@ const last = (output_id: string, fields: Partial<ChunkResult>): ChunkResult => (
   emitted: 0,
   pushed: 0,
   next_row: 0,
+  frontier_ts_utc: null,
+  segment_full: false,
   state: { progress_emitted: 0 },
   ...fields,
 });
@@ -57,6 +59,10 @@ describe('stream result and evidence (control-ingress.md §4.1 steps 7–8, §4.
       status: 'FAILED',
       reason: 'STREAM_FAILED',
     });
+    // An output held at its window's end has not finished either.
+    expect(
+      combineOutputs(plan, [last(CONTEXT, {}), last(TRAFFIC, { status: 'WINDOW_END', reason: null })]),
+    ).toMatchObject({ status: 'FAILED', reason: 'STREAM_FAILED', detail: `${TRAFFIC} did not finish` });
   });
 
   it('records the ready-record line and RUN_ENDED once per session', async () => {

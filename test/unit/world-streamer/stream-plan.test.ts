@@ -129,6 +129,7 @@ describe('stream checks and plan (control-ingress.md §4.2, §4.3)', () => {
       output_concurrency: 4,
       chunks_per_segment: 500,
       segment_name_prefix: runInput().session_id,
+      align_window_seconds: 600,
     });
   });
 
