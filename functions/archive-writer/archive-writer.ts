@@ -56,7 +56,13 @@ export const handler = byTrigger({
       );
       logger.info('batch archived', { records: outcome.records.length, segments: outcome.segments.length });
     },
-    { service, streamPrefix: env.BUS_STREAM_PREFIX },
+    {
+      service,
+      streamPrefix: env.BUS_STREAM_PREFIX,
+      onPoison: async (record, error, { logger }) => {
+        logger.warn('bus record set aside', { key: await deps.setAside(record, error), reason: error.code });
+      },
+    },
   ),
   task: taskHandler(
     ProjectorReportRequest,

@@ -37,7 +37,13 @@ export const handler = byTrigger({
         }),
       );
     },
-    { service, streamPrefix: env.BUS_STREAM_PREFIX },
+    {
+      service,
+      streamPrefix: env.BUS_STREAM_PREFIX,
+      onPoison: async (record, error, { logger }) => {
+        logger.warn('bus record set aside', { key: await deps.setAside(record, error), reason: error.code });
+      },
+    },
   ),
   task: taskHandler(
     Task,

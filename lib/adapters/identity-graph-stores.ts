@@ -16,6 +16,7 @@ import {
   inTransaction,
   type Queryable,
   queryOrUnavailable,
+  upsertMerged,
 } from './postgres/projector-store.ts';
 
 /**
@@ -38,9 +39,6 @@ const pinParams = (pins: GraphPins) => [
   pinText(pins.seed),
   pinText(pins.run_id),
 ];
-
-const SEEN_RANGE = `first_seen_ts_utc = LEAST(t.first_seen_ts_utc, EXCLUDED.first_seen_ts_utc),
-  last_seen_ts_utc = GREATEST(t.last_seen_ts_utc, EXCLUDED.last_seen_ts_utc)`;
 
 const CHECKPOINTS = checkpointTable<GraphCheckpoint['offset_kind']>('ieg_checkpoints');
 
@@ -73,50 +71,64 @@ function transactionOn(client: Queryable, streamId: string): IdentityGraphTransa
       );
       return found.rows[0]?.payload_hash === row.payload_hash ? 'duplicate' : 'mismatch';
     },
+    // Entities, identifiers and edges merge on conflict (first sighting the least, last the greatest), so they are
+    // written at the end of the batch, in key order (upsertMerged): a merchant every shard touches is not locked for
+    // a whole batch, and two batches never take those locks in opposite orders.
     async upsertEntity(e) {
-      await client.query(
-        `INSERT INTO ieg_entities AS t (stream_id, entity_id, entity_type, platform_run_id, scenario_run_id,
-           manifest_fingerprint, parameter_hash, scenario_id, seed, run_id, first_seen_ts_utc, last_seen_ts_utc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-         ON CONFLICT (stream_id, entity_id) DO UPDATE SET ${SEEN_RANGE}`,
-        [streamId, e.entity_id, e.entity_type, ...pinParams(e.pins), e.seen_ts_utc],
-      );
+      const [run, scenarioRun, manifest, parameterHash, scenarioId, seed, runId] = pinParams(e.pins);
+      await upsertMerged(client, [
+        {
+          table: 'ieg_entities',
+          keyColumns: ['stream_id', 'entity_id'],
+          key: [streamId, e.entity_id],
+          values: {
+            entity_type: ['first', e.entity_type],
+            platform_run_id: ['first', run],
+            scenario_run_id: ['first', scenarioRun],
+            manifest_fingerprint: ['first', manifest],
+            parameter_hash: ['first', parameterHash],
+            scenario_id: ['first', scenarioId],
+            seed: ['first', seed],
+            run_id: ['first', runId],
+            first_seen_ts_utc: ['least', e.seen_ts_utc],
+            last_seen_ts_utc: ['greatest', e.seen_ts_utc],
+          },
+        },
+      ]);
     },
     async upsertIdentifier(i) {
-      await client.query(
-        `INSERT INTO ieg_identifiers AS t (stream_id, identifier_type, identifier_value, entity_id, entity_type,
-           scenario_run_id, first_seen_ts_utc, last_seen_ts_utc, source_event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
-         ON CONFLICT (stream_id, identifier_type, identifier_value, entity_id) DO UPDATE SET ${SEEN_RANGE}`,
-        [
-          streamId,
-          i.identifier_type,
-          i.identifier_value,
-          i.entity_id,
-          i.entity_type,
-          i.pins.scenario_run_id,
-          i.seen_ts_utc,
-          i.source_event_id,
-        ],
-      );
+      await upsertMerged(client, [
+        {
+          table: 'ieg_identifiers',
+          keyColumns: ['stream_id', 'identifier_type', 'identifier_value', 'entity_id'],
+          key: [streamId, i.identifier_type, i.identifier_value, i.entity_id],
+          values: {
+            entity_type: ['first', i.entity_type],
+            scenario_run_id: ['first', i.pins.scenario_run_id],
+            first_seen_ts_utc: ['least', i.seen_ts_utc],
+            last_seen_ts_utc: ['greatest', i.seen_ts_utc],
+            source_event_id: ['first', i.source_event_id],
+          },
+        },
+      ]);
     },
     async upsertEdge(e) {
-      await client.query(
-        `INSERT INTO ieg_edges AS t (stream_id, edge_id, edge_type, src_entity_id, dst_entity_id, scenario_run_id,
-           first_seen_ts_utc, last_seen_ts_utc, source_event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
-         ON CONFLICT (stream_id, edge_id) DO UPDATE SET ${SEEN_RANGE}`,
-        [
-          streamId,
-          e.edge_id,
-          e.edge_type,
-          e.src_entity_id,
-          e.dst_entity_id,
-          e.pins.scenario_run_id,
-          e.seen_ts_utc,
-          e.source_event_id,
-        ],
-      );
+      await upsertMerged(client, [
+        {
+          table: 'ieg_edges',
+          keyColumns: ['stream_id', 'edge_id'],
+          key: [streamId, e.edge_id],
+          values: {
+            edge_type: ['first', e.edge_type],
+            src_entity_id: ['first', e.src_entity_id],
+            dst_entity_id: ['first', e.dst_entity_id],
+            scenario_run_id: ['first', e.pins.scenario_run_id],
+            first_seen_ts_utc: ['least', e.seen_ts_utc],
+            last_seen_ts_utc: ['greatest', e.seen_ts_utc],
+            source_event_id: ['first', e.source_event_id],
+          },
+        },
+      ]);
     },
     async joinArrival(key, members) {
       const keyParams = [streamId, key.scenario_run_id, key.merchant_id, key.arrival_seq];

@@ -17,6 +17,7 @@ import {
   queryOrUnavailable,
   registerEventOnce,
   type StoredCheckpoint,
+  upsertMerged,
 } from './postgres/projector-store.ts';
 
 /**
@@ -57,6 +58,15 @@ const withoutUpdatedAt = ({
   ...c
 }: StoredCheckpoint<FeatureCheckpoint['offset_kind']>): FeatureCheckpoint => c;
 
+const BUCKET_KEY = [
+  'stream_id',
+  'platform_run_id',
+  'scenario_run_id',
+  'key_type',
+  'key_id',
+  'bucket_start_micros',
+];
+
 function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransaction {
   return {
     async registerOffset(ebRef, eventId) {
@@ -91,32 +101,38 @@ function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransa
     },
     async addObservations(observations) {
       if (observations.length === 0) return;
-      // Column arrays for unnest: [run, scenario run, key type, key id, bucket, event time, event id, amount].
-      const columns: string[][] = [[], [], [], [], [], [], [], []];
+      // Column arrays for unnest: [run, scenario run, key type, key id, event time, event id, amount].
+      const columns: string[][] = [[], [], [], [], [], [], []];
       for (const o of observations) {
         const row = [
           o.scope.platform_run_id,
           o.scope.scenario_run_id,
           o.key.key_type,
           o.key.key_id,
-          o.bucket_start_micros.toString(),
           o.event_ts_micros.toString(),
           o.event_id,
           o.amount_micros.toString(),
         ];
         for (const [i, value] of row.entries()) columns[i]?.push(value);
       }
-      const [runs, scenarioRuns, keyTypes, keyIds, buckets, times, eventIds, amounts] = columns;
-      await client.query(
-        `INSERT INTO ofp_feature_buckets (stream_id, platform_run_id, scenario_run_id, key_type, key_id,
-           bucket_start_micros, event_count, amount_micros)
-         SELECT $1, r, s, kt, ki, b, 1, a
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::numeric[]) AS o(r, s, kt, ki, b, a)
-         ORDER BY kt, ki
-         ON CONFLICT (stream_id, platform_run_id, scenario_run_id, key_type, key_id, bucket_start_micros)
-         DO UPDATE SET event_count = ofp_feature_buckets.event_count + 1,
-           amount_micros = ofp_feature_buckets.amount_micros + EXCLUDED.amount_micros`,
-        [streamId, runs, scenarioRuns, keyTypes, keyIds, buckets, amounts],
+      const [runs, scenarioRuns, keyTypes, keyIds, times, eventIds, amounts] = columns;
+      // Buckets are sums, merged on conflict: written at the end of the batch in key order (upsertMerged), so a
+      // merchant's minute bucket every shard touches is locked for an instant, never in opposite orders.
+      await upsertMerged(
+        client,
+        observations.map((o) => ({
+          table: 'ofp_feature_buckets',
+          keyColumns: BUCKET_KEY,
+          key: [
+            streamId,
+            o.scope.platform_run_id,
+            o.scope.scenario_run_id,
+            o.key.key_type,
+            o.key.key_id,
+            o.bucket_start_micros.toString(),
+          ],
+          values: { event_count: ['sum', 1], amount_micros: ['sum', o.amount_micros.toString()] },
+        })),
       );
       await client.query(
         `INSERT INTO ofp_feature_events (stream_id, platform_run_id, scenario_run_id, key_type, key_id,

@@ -2,11 +2,14 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { canonicalJson } from '../contracts/canonical-json.ts';
 import { consumerCheckpointScope } from '../contracts/identity.ts';
 import type { DocumentWriter } from '../contracts/projector-report.ts';
+import { PlatformRunIdPattern } from '../contracts/wire-primitives.ts';
+import type { PlatformError } from '../errors/platform-error.ts';
 import type { PlatformEnvironment } from '../runtime/config.ts';
+import type { BusRecord } from '../runtime/edge/bus-handler.ts';
 import type { ProjectorConfig } from '../runtime/rtdl-config.ts';
 import { platformDependencies } from './platform-dependencies.ts';
 import { postgresRunRegistry } from './run-registry.ts';
-import { s3Uri } from './s3-objects.ts';
+import { putObjectOnce, s3Uri } from './s3-objects.ts';
 
 /**
  * What an RTDL projector function reaches: Postgres (its stores, the active run), S3 (its documents), and the run
@@ -37,6 +40,30 @@ export function projectorDependencies(env: PlatformEnvironment, config: Projecto
       return { platformRunId, streamId: consumerCheckpointScope(streamBase, platformRunId) };
     },
     documents: s3DocumentWriter(deps.s3, env.PLATFORM_BUCKET),
+    /** A record no retry can apply, with its bytes and the reason, write-once under its run (else `_no_platform_run`). */
+    async setAside(record: BusRecord, error: PlatformError): Promise<string> {
+      const run = PlatformRunIdPattern.safeParse(
+        (record.envelope as { platform_run_id?: unknown } | undefined)?.platform_run_id,
+      );
+      const key = `${run.success ? run.data : '_no_platform_run'}/${config.component}/poison/topic=${record.topic}/partition=${record.partition}/offset=${record.offset}.json`;
+      await putObjectOnce(
+        deps.s3,
+        env.PLATFORM_BUCKET,
+        key,
+        `${canonicalJson({
+          component: config.component,
+          reason_code: error.code,
+          detail: error.detail ?? null,
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          offset_kind: record.offset_kind,
+          published_at_utc: record.published_at_utc,
+          data: record.data,
+        })}\n`,
+      );
+      return s3Uri(env.PLATFORM_BUCKET, key);
+    },
   };
 }
 export type ProjectorDependencies = ReturnType<typeof projectorDependencies>;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PlatformError } from '../../errors/platform-error.ts';
 import { type Pool, rethrowUnavailable } from './pool.ts';
 
 /**
@@ -25,12 +26,111 @@ export async function inTransaction<T>(pool: Pool, work: (client: Queryable) => 
 }
 
 /**
- * An additive counter row (`INSERT … ON CONFLICT (key) DO UPDATE SET value = value + n`). Inside a batch transaction
- * (below) the additions are held and written once, summed and in key order, just before the batch commits: a counter
- * row every record touches (a total, a per-topic count) is then locked for an instant at the end of each batch, not
- * for the whole batch, so batches of other shards do not queue behind it or deadlock on it. A record whose savepoint
- * rolls back takes its additions with it.
+ * Rows merged on conflict (`INSERT … ON CONFLICT (key) DO UPDATE SET col = <merge>`): counters (`sum`), first and last
+ * sightings (`least`, `greatest`), insert-once columns (`first`). Inside a batch transaction (below) they are held,
+ * merged in memory, and written once, in table then key order, just before the batch commits: a row many records of
+ * many shards touch (a total, a merchant entity, a minute bucket) is then locked for an instant at the end of each
+ * batch, not for the whole batch, and every batch takes those locks in the same order, so batches of other shards
+ * neither queue behind them nor deadlock on them. The merges are associative and commutative, so the rows are the
+ * same as if each record had written its own. A record whose savepoint rolls back takes its rows with it. Outside a
+ * batch they are written at once.
  */
+export type Merge = 'sum' | 'least' | 'greatest' | 'first';
+
+export interface MergedRow {
+  table: string;
+  keyColumns: readonly string[];
+  key: readonly unknown[];
+  /** Column → [how it merges, value]; every row of a table names the same columns. */
+  values: Readonly<Record<string, readonly [Merge, unknown]>>;
+}
+
+const DEFERRED = Symbol('deferred merged rows');
+type Deferred = Map<string, MergedRow>;
+type DeferringClient = Queryable & { [DEFERRED]?: Deferred };
+
+const rowId = (r: MergedRow) => JSON.stringify([r.table, r.key.map((k) => String(k))]);
+
+function mergeValue(how: Merge, a: unknown, b: unknown): unknown {
+  if (a === null || a === undefined) return b;
+  if (b === null || b === undefined) return a;
+  switch (how) {
+    case 'sum':
+      return typeof a === 'number' && typeof b === 'number'
+        ? a + b
+        : (BigInt(String(a)) + BigInt(String(b))).toString();
+    case 'least':
+      return String(b) < String(a) ? b : a;
+    case 'greatest':
+      return String(b) > String(a) ? b : a;
+    case 'first':
+      return a;
+  }
+}
+
+function merge(into: Deferred, rows: Iterable<MergedRow>) {
+  for (const row of rows) {
+    const id = rowId(row);
+    const found = into.get(id);
+    if (!found) {
+      into.set(id, row);
+      continue;
+    }
+    const values = Object.fromEntries(
+      Object.entries(found.values).map(([column, [how, value]]) => [
+        column,
+        [how, mergeValue(how, value, row.values[column]?.[1])] as const,
+      ]),
+    );
+    into.set(id, { ...found, values });
+  }
+}
+
+const SET: Record<Exclude<Merge, 'first'>, (table: string, column: string) => string> = {
+  sum: (t, c) => `${c} = ${t}.${c} + EXCLUDED.${c}`,
+  least: (t, c) => `${c} = LEAST(${t}.${c}, EXCLUDED.${c})`,
+  greatest: (t, c) => `${c} = GREATEST(${t}.${c}, EXCLUDED.${c})`,
+};
+
+/** Postgres takes at most 65,535 parameters a statement. */
+const MAX_PARAMETERS = 60_000;
+
+async function writeMerged(client: Queryable, rows: readonly MergedRow[]) {
+  const byTable = new Map<string, MergedRow[]>();
+  for (const row of [...rows].sort((x, y) => (rowId(x) < rowId(y) ? -1 : 1)))
+    byTable.set(row.table, [...(byTable.get(row.table) ?? []), row]);
+  for (const [table, all] of [...byTable].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const first = all[0] as MergedRow;
+    const columns = Object.keys(first.values);
+    const width = first.keyColumns.length + columns.length;
+    const sets = columns.flatMap((c) => {
+      const how = first.values[c]?.[0];
+      return how === undefined || how === 'first' ? [] : [SET[how](table, c)];
+    });
+    const conflict = sets.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${sets.join(', ')}`;
+    const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / width));
+    for (let at = 0; at < all.length; at += perStatement) {
+      const chunk = all.slice(at, at + perStatement);
+      const tuples = chunk.map(
+        (_, r) => `(${Array.from({ length: width }, (_v, c) => `$${r * width + c + 1}`).join(', ')})`,
+      );
+      await client.query(
+        `INSERT INTO ${table} (${[...first.keyColumns, ...columns].join(', ')}) VALUES ${tuples.join(', ')}
+         ON CONFLICT (${first.keyColumns.join(', ')}) ${conflict}`,
+        chunk.flatMap((row) => [...row.key, ...columns.map((c) => row.values[c]?.[1] ?? null)]),
+      );
+    }
+  }
+}
+
+/** Upserts merged rows: at once, or at the end of the batch when `client` belongs to one. */
+export async function upsertMerged(client: Queryable, rows: readonly MergedRow[]): Promise<void> {
+  const deferred = (client as DeferringClient)[DEFERRED];
+  if (deferred) merge(deferred, rows);
+  else if (rows.length > 0) await writeMerged(client, rows);
+}
+
+/** A counter row: `valueColumn` summed on conflict. */
 export interface CounterAddition {
   table: string;
   keyColumns: readonly string[];
@@ -39,47 +139,35 @@ export interface CounterAddition {
   by: number;
 }
 
-const DEFERRED = Symbol('deferred counter additions');
-type Deferred = Map<string, CounterAddition>;
-type DeferringClient = Queryable & { [DEFERRED]?: Deferred };
+/** Adds to counter rows (merged rows whose one value column is summed). */
+export function addToCounters(client: Queryable, additions: readonly CounterAddition[]): Promise<void> {
+  return upsertMerged(
+    client,
+    additions.map((a) => ({
+      table: a.table,
+      keyColumns: a.keyColumns,
+      key: a.key,
+      values: { [a.valueColumn]: ['sum', a.by] as const },
+    })),
+  );
+}
 
-const additionId = (a: CounterAddition) =>
-  JSON.stringify([a.table, a.keyColumns, a.valueColumn, a.key.map((k) => String(k))]);
-
-function merge(into: Deferred, additions: Iterable<CounterAddition>) {
-  for (const a of additions) {
-    const id = additionId(a);
-    const found = into.get(id);
-    into.set(id, found ? { ...found, by: found.by + a.by } : { ...a });
+/**
+ * Postgres refused the data itself (SQLSTATE class 22, data exception — e.g. a NUL character in text — or 23,
+ * integrity constraint violation): no retry can store it. Not retryable, so the bus edge sets the record aside
+ * (with its bytes) instead of retrying its batch until the mapping gives up.
+ */
+export class RecordUnstorable extends PlatformError<'RECORD_UNSTORABLE'> {
+  constructor(cause: unknown) {
+    const e = cause as { code?: string; message?: string };
+    super('RECORD_UNSTORABLE', `RECORD_UNSTORABLE: ${e?.code ?? ''} ${e?.message ?? String(cause)}`, {
+      detail: `Postgres refused the record's data (SQLSTATE ${e?.code ?? 'unknown'})`,
+      cause,
+    });
   }
 }
 
-async function writeAdditions(client: Queryable, additions: readonly CounterAddition[]) {
-  const byTable = new Map<string, CounterAddition[]>();
-  for (const a of [...additions].sort((x, y) => (additionId(x) < additionId(y) ? -1 : 1))) {
-    const id = JSON.stringify([a.table, a.keyColumns, a.valueColumn]);
-    byTable.set(id, [...(byTable.get(id) ?? []), a]);
-  }
-  for (const rows of byTable.values()) {
-    const { table, keyColumns, valueColumn } = rows[0] as CounterAddition;
-    const width = keyColumns.length + 1;
-    const values = rows.map(
-      (_, r) => `(${Array.from({ length: width }, (_v, c) => `$${r * width + c + 1}`).join(', ')})`,
-    );
-    await client.query(
-      `INSERT INTO ${table} (${[...keyColumns, valueColumn].join(', ')}) VALUES ${values.join(', ')}
-       ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET ${valueColumn} = ${table}.${valueColumn} + EXCLUDED.${valueColumn}`,
-      rows.flatMap((a) => [...a.key, a.by]),
-    );
-  }
-}
-
-/** Adds to counter rows: at once, or at the end of the batch when `client` belongs to one. */
-export async function addToCounters(client: Queryable, additions: readonly CounterAddition[]): Promise<void> {
-  const deferred = (client as DeferringClient)[DEFERRED];
-  if (deferred) merge(deferred, additions);
-  else if (additions.length > 0) await writeAdditions(client, additions);
-}
+const isDataError = (error: unknown) => /^2[23]/.test((error as { code?: string })?.code ?? '');
 
 /** Postgres ended a transaction to break a deadlock (40P01) or a serialization failure (40001): run it again. */
 const isTransient = (error: unknown) => ['40P01', '40001'].includes((error as { code?: string })?.code ?? '');
@@ -100,12 +188,12 @@ export async function inBatchTransaction<T>(pool: Pool, work: (scope: Pool) => P
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect().catch(rethrowUnavailable);
     let savepoints = 0;
-    const batchAdditions: Deferred = new Map();
+    const batchRows: Deferred = new Map();
     const scope = {
       query: ((text: string, values?: unknown[]) => client.query(text, values)) as Queryable['query'],
       connect: async () => {
         const name = `record_${++savepoints}`;
-        const recordAdditions: Deferred = new Map();
+        const recordRows: Deferred = new Map();
         const verbs: Record<string, string> = {
           BEGIN: `SAVEPOINT ${name}`,
           COMMIT: `RELEASE SAVEPOINT ${name}`,
@@ -114,11 +202,11 @@ export async function inBatchTransaction<T>(pool: Pool, work: (scope: Pool) => P
         const recordClient: DeferringClient = {
           query: (async (text: string, values?: unknown[]) => {
             const result = await client.query(verbs[text] ?? text, values);
-            if (text === 'COMMIT') merge(batchAdditions, recordAdditions.values());
-            if (text === 'COMMIT' || text === 'ROLLBACK') recordAdditions.clear();
+            if (text === 'COMMIT') merge(batchRows, recordRows.values());
+            if (text === 'COMMIT' || text === 'ROLLBACK') recordRows.clear();
             return result;
           }) as Queryable['query'],
-          [DEFERRED]: recordAdditions,
+          [DEFERRED]: recordRows,
         };
         return { ...recordClient, release: () => undefined };
       },
@@ -126,11 +214,12 @@ export async function inBatchTransaction<T>(pool: Pool, work: (scope: Pool) => P
     try {
       await client.query('BEGIN');
       const result = await work(scope);
-      await writeAdditions(client, [...batchAdditions.values()]);
+      await writeMerged(client, [...batchRows.values()]);
       await client.query('COMMIT');
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      if (isDataError(error)) throw new RecordUnstorable(error);
       if (!isTransient(error) || attempt >= BATCH_TRIES) return rethrowUnavailable(error);
     } finally {
       client.release();

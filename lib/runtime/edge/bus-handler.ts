@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
 import { parseJsonLossless } from '../../contracts/canonical-json.ts';
+import { PlatformError } from '../../errors/platform-error.ts';
 import { type Edge, type EdgeHandler, type EdgeOptions, edgeLogger } from './edge-common.ts';
 
 /**
@@ -90,7 +91,15 @@ export function busRecordOf(record: KinesisRecord, streamPrefix: string): BusRec
 export interface BusEdgeOptions extends EdgeOptions {
   /** BUS_STREAM_PREFIX: stripped from stream names to give topics. */
   streamPrefix: string;
+  /**
+   * Sets aside a record no retry can apply (the core threw a non-retryable PlatformError for it alone, e.g. data
+   * Postgres refuses), with its bytes as evidence; once it returns, the record counts as handled.
+   */
+  onPoison?: (record: BusRecord, error: PlatformError, edge: Edge) => Promise<void>;
 }
+
+const isPoison = (error: unknown): error is PlatformError =>
+  error instanceof PlatformError && !error.retryable;
 
 /** The batch item failures from record `from` on: the mapping retries at the lowest (that record). */
 const failuresFrom = (records: readonly KinesisRecord[], from: number): KinesisStreamBatchResponse => ({
@@ -109,25 +118,47 @@ function busEdge(
   return handler as unknown as EdgeHandler<KinesisStreamBatchResponse>;
 }
 
-/** Hands the whole batch to the core; when it throws, the whole batch is retried. */
+/**
+ * Hands the whole batch to the core. When it throws a retryable or unknown error, the whole batch is retried by the
+ * mapping. When it throws a non-retryable PlatformError and `onPoison` is given, the batch is applied again one
+ * record at a time: a record that fails alone that way is set aside (`onPoison`) and the rest go on, so one poison
+ * record never stalls the shard nor takes the batch with it; any other failure reports the batch from that record.
+ */
 export function busBatchHandler(
   applyBatch: (records: BusRecord[], edge: Edge) => Promise<void>,
   options: BusEdgeOptions,
 ) {
   return busEdge(options, async (records, edge) => {
+    const bus = records.map((r) => busRecordOf(r, options.streamPrefix));
     try {
-      await applyBatch(
-        records.map((r) => busRecordOf(r, options.streamPrefix)),
-        edge,
-      );
+      await applyBatch(bus, edge);
       return { batchItemFailures: [] };
     } catch (error) {
-      edge.logger.error('bus batch not applied; the mapping retries it', {
-        error: error as Error,
-        first_sequence_number: records[0]?.kinesis.sequenceNumber,
-        records: records.length,
-      });
-      return failuresFrom(records, 0);
+      if (!(options.onPoison && isPoison(error))) {
+        edge.logger.error('bus batch not applied; the mapping retries it', {
+          error: error as Error,
+          first_sequence_number: records[0]?.kinesis.sequenceNumber,
+          records: records.length,
+        });
+        return failuresFrom(records, 0);
+      }
     }
+    // A poison record in the batch: find it by applying the records one at a time (each is idempotent).
+    for (const [index, record] of bus.entries()) {
+      try {
+        await applyBatch([record], edge);
+      } catch (error) {
+        if (options.onPoison && isPoison(error)) {
+          await options.onPoison(record, error, edge);
+          continue;
+        }
+        edge.logger.error('bus record not applied; the mapping retries from it', {
+          error: error as Error,
+          sequence_number: record.offset,
+        });
+        return failuresFrom(records, index);
+      }
+    }
+    return { batchItemFailures: [] };
   });
 }

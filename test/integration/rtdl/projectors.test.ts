@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { lambdaClient } from '../../../lib/adapters/aws-clients.ts';
@@ -19,7 +20,7 @@ import { eventually } from '../../support/eventually.ts';
  */
 
 const { state } = inject('stack');
-const { kinesis } = clientsFor(state);
+const { kinesis, s3 } = clientsFor(state);
 const lambda = lambdaClient({ region: state.region, lambda: state.endpoints.lambda });
 const db = new pg.Pool({ connectionString: state.databaseUrl, max: 2 });
 
@@ -375,6 +376,44 @@ describe('RTDL projectors through the bus', () => {
     expect(
       (await features('2026-03-08T00:05:00.000000Z', { key_type: 'flow_id', key_id: flowOther })).event_count,
     ).toBeUndefined();
+  });
+
+  it('a record Postgres refuses (a NUL character in an identifier) is set aside with its bytes; the shard moves on', async () => {
+    const pk = `pk-${unique()}`;
+    const poison = await putOn(
+      pk,
+      TOPIC.arrival,
+      envelope('arrival_events_5B', '2026-03-08T00:07:00.000000Z', {
+        merchant_id: 'm\u0000x',
+        arrival_seq: 1,
+      }),
+    );
+    const merchant = Number(unique().slice(-9));
+    const next = await putOn(
+      pk,
+      TOPIC.arrival,
+      envelope('arrival_events_5B', '2026-03-08T00:07:01.000000Z', { merchant_id: merchant, arrival_seq: 1 }),
+    );
+    await eventually(async () => {
+      const res = await db.query('SELECT 1 FROM ieg_dedupe WHERE stream_id = $1 AND first_offset = $2', [
+        `ieg.v0::${RUN}`,
+        next.sequenceNumber,
+      ]);
+      return res.rowCount === 1 ? true : undefined;
+    }, 'the record after the poison applied');
+    const partition = Number(/(\d+)$/.exec(poison.shardId)?.[1]);
+    const evidence = await s3.send(
+      new GetObjectCommand({
+        Bucket: 'fraud-platform',
+        Key: `${RUN}/identity-graph/poison/topic=${TOPIC.arrival}/partition=${partition}/offset=${poison.sequenceNumber}.json`,
+      }),
+    );
+    const body = JSON.parse((await evidence.Body?.transformToString()) ?? '{}');
+    expect(body).toMatchObject({
+      component: 'identity-graph',
+      reason_code: 'RECORD_UNSTORABLE',
+      data: poison.data,
+    });
   });
 
   it('archive writer: a redelivered record is a duplicate; the same offset with other bytes is a PAYLOAD_MISMATCH anomaly, the ledger row unchanged', async () => {

@@ -39,7 +39,7 @@ const observation = (key: { key_type: string; key_id: string }) => ({
 });
 
 describe('the online features Postgres store: writes', () => {
-  it('an event’s observations are one bucket and one event statement, ordered by key, with exact decimals', async () => {
+  it('an event’s observations are one merged bucket upsert and one event statement, in key order, with exact decimals', async () => {
     const { pool, calls, sqlOf } = scriptedPool();
     const store = postgresOnlineFeatureStore(pool, 'ofp.v0::run');
     await store.inTransaction(async (t) => {
@@ -52,16 +52,16 @@ describe('the online features Postgres store: writes', () => {
       'INSERT INTO ofp_feature_events',
       'COMMIT',
     ]);
+    // Outside a batch, one multi-row merged upsert in key order: (key, count 1, exact decimal amount) per row.
     const [buckets] = sqlOf('ofp_feature_buckets');
-    expect(buckets?.sql).toMatch(/ORDER BY kt, ki/);
+    expect(buckets?.sql).toMatch(
+      /DO UPDATE SET event_count = ofp_feature_buckets.event_count \+ EXCLUDED.event_count/,
+    );
     expect(buckets?.params).toEqual([
-      'ofp.v0::run',
-      [SCOPE.platform_run_id, SCOPE.platform_run_id],
-      [SCOPE.scenario_run_id, SCOPE.scenario_run_id],
-      ['account_id', 'device_id'],
-      ['8000000000000000001', '21'],
-      ['1772931600000000', '1772931600000000'],
-      ['18446744073709551615', '18446744073709551615'],
+      ...['ofp.v0::run', SCOPE.platform_run_id, SCOPE.scenario_run_id, 'account_id', '8000000000000000001'],
+      ...['1772931600000000', 1, '18446744073709551615'],
+      ...['ofp.v0::run', SCOPE.platform_run_id, SCOPE.scenario_run_id, 'device_id', '21'],
+      ...['1772931600000000', 1, '18446744073709551615'],
     ]);
     expect(sqlOf('ofp_feature_events')[0]?.params.slice(5)).toEqual([
       ['1772931600000001', '1772931600000001'],
