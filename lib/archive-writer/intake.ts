@@ -111,6 +111,13 @@ export function intake(record: ArchiveBusRecord, index: number, settings: Archiv
   if (required !== undefined && platformRunId !== required)
     return skip('RUN_SCOPE_MISMATCH', `platform_run_id ${platformRunId} is not ${required}`);
   const streamId = scopeOf(settings, platformRunId);
+  let canonical: string;
+  try {
+    canonical = canonicalJson(envelope);
+  } catch (error) {
+    // Nested deeper than canonical JSON holds: no payload hash exists for it.
+    return skip('RECORD_NOT_JSON', (error as Error).message.slice(0, 256), platformRunId);
+  }
   return {
     kind: 'archivable',
     index,
@@ -126,6 +133,6 @@ export function intake(record: ArchiveBusRecord, index: number, settings: Archiv
     envelope,
     platformRunId,
     // §2.1 payload_hash = sha256(canonical whole envelope).
-    payloadHash: sha256Hex(canonicalJson(envelope)),
+    payloadHash: sha256Hex(canonical),
   };
 }

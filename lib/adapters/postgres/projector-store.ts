@@ -97,8 +97,11 @@ const MAX_PARAMETERS = 60_000;
 
 async function writeMerged(client: Queryable, rows: readonly MergedRow[]) {
   const byTable = new Map<string, MergedRow[]>();
-  for (const row of [...rows].sort((x, y) => (rowId(x) < rowId(y) ? -1 : 1)))
-    byTable.set(row.table, [...(byTable.get(row.table) ?? []), row]);
+  for (const row of [...rows].sort((x, y) => (rowId(x) < rowId(y) ? -1 : 1))) {
+    const rowsOfTable = byTable.get(row.table);
+    if (rowsOfTable) rowsOfTable.push(row);
+    else byTable.set(row.table, [row]);
+  }
   for (const [table, all] of [...byTable].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const first = all[0] as MergedRow;
     const columns = Object.keys(first.values);
@@ -153,8 +156,9 @@ export function addToCounters(client: Queryable, additions: readonly CounterAddi
 }
 
 /**
- * Postgres refused the data itself (SQLSTATE class 22, data exception — e.g. a NUL character in text — or 23,
- * integrity constraint violation): no retry can store it. Not retryable, so the bus edge sets the record aside
+ * Postgres refused the data itself (SQLSTATE class 22, data exception — e.g. a NUL character in text —, 23,
+ * integrity constraint violation, or 54, program limit exceeded — e.g. a key too long for its index): no retry can
+ * store it. Not retryable, so the bus edge sets the record aside
  * (with its bytes) instead of retrying its batch until the mapping gives up.
  */
 export class RecordUnstorable extends PlatformError<'RECORD_UNSTORABLE'> {
@@ -167,7 +171,7 @@ export class RecordUnstorable extends PlatformError<'RECORD_UNSTORABLE'> {
   }
 }
 
-const isDataError = (error: unknown) => /^2[23]/.test((error as { code?: string })?.code ?? '');
+const isDataError = (error: unknown) => /^(2[23]|54)/.test((error as { code?: string })?.code ?? '');
 
 /** Postgres ended a transaction to break a deadlock (40P01) or a serialization failure (40001): run it again. */
 const isTransient = (error: unknown) => ['40P01', '40001'].includes((error as { code?: string })?.code ?? '');

@@ -35,7 +35,7 @@ export interface BusRecord {
   published_at_utc: string;
   /** The record's bytes as UTF-8 text. */
   data: string;
-  /** The data parsed as JSON (64-bit integers kept exact); undefined when the data is not JSON. */
+  /** The data parsed as JSON (64-bit integers kept exact); undefined when it is not JSON or nests over 512 deep. */
   envelope: unknown;
 }
 
@@ -67,9 +67,24 @@ export function partitionOf(eventId: string): number {
   return digits === undefined ? 0 : Number(digits);
 }
 
+/** Deeper than canonical JSON holds (its payload hash would throw): such a record is malformed, like non-JSON. */
+const MAX_DEPTH = 512;
+
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, depth] = top;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function parsedOrUndefined(text: string): unknown {
   try {
-    return parseJsonLossless(text);
+    const parsed = parseJsonLossless(text);
+    return deeperThan(parsed, MAX_DEPTH) ? undefined : parsed;
   } catch {
     return undefined;
   }

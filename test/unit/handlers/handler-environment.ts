@@ -19,4 +19,6 @@ Object.assign(process.env, {
   WSP_IG_API_KEY: 'handler-test-key',
   STREAM_RUN_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:stream-run',
   REQUIRED_CONSUMERS: 'world-streamer-ready-consumer',
+  // Not the default (900), so a test sees the handler pass the configured value.
+  RTDL_CAUGHT_UP_TIMEOUT_SECONDS: '600',
 });

@@ -1,0 +1,402 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DatabaseUnavailable, type Pool } from '../../../lib/adapters/postgres/pool.ts';
+import {
+  addToCounters,
+  type CounterAddition,
+  inBatchTransaction,
+  inTransaction,
+  type MergedRow,
+  RecordUnstorable,
+  upsertMerged,
+} from '../../../lib/adapters/postgres/projector-store.ts';
+
+/**
+ * One Postgres transaction per projector batch (lib/adapters/postgres/projector-store.ts `inBatchTransaction`,
+ * `addToCounters`) against a scripted pool: the SQL each client sends is recorded; `fail` makes a statement throw.
+ */
+
+interface Sent {
+  client: number;
+  sql: string;
+  params: unknown[] | undefined;
+}
+
+function scriptedPool(fail: (sql: string, sent: readonly Sent[]) => unknown = () => undefined) {
+  const sent: Sent[] = [];
+  const released: number[] = [];
+  let clients = 0;
+  const pool = {
+    connect: async () => {
+      const client = ++clients;
+      return {
+        query: async (sql: string, params?: unknown[]) => {
+          sent.push({ client, sql, params });
+          const error = fail(sql, sent);
+          if (error) throw error;
+          return { rows: [], rowCount: 0 };
+        },
+        release: () => released.push(client),
+      };
+    },
+  } as unknown as Pool;
+  return {
+    pool,
+    sent,
+    released,
+    /** The statements sent, whitespace collapsed. */
+    sql: () => sent.map((s) => s.sql.replace(/\s+/g, ' ').trim()),
+  };
+}
+
+const pgError = (code: string, message = `pg error ${code}`) => Object.assign(new Error(message), { code });
+
+const counter = (key: string, by: number, table = 'csfb_counters'): CounterAddition => ({
+  table,
+  keyColumns: ['stream_id', 'name'],
+  valueColumn: 'value',
+  key: ['csfb.v0::run', key],
+  by,
+});
+
+const UPSERT = (table: string, rows: number) => {
+  const values = Array.from({ length: rows }, (_, r) => `($${r * 3 + 1}, $${r * 3 + 2}, $${r * 3 + 3})`);
+  return (
+    `INSERT INTO ${table} (stream_id, name, value) VALUES ${values.join(', ')} ` +
+    `ON CONFLICT (stream_id, name) DO UPDATE SET value = ${table}.value + EXCLUDED.value`
+  );
+};
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('inBatchTransaction', () => {
+  it('wraps the batch in BEGIN … COMMIT on one client, released once, and answers the work’s result', async () => {
+    const db = scriptedPool();
+    const result = await inBatchTransaction(db.pool, async (scope) => {
+      await scope.query('SELECT 1');
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(db.sql()).toEqual(['BEGIN', 'SELECT 1', 'COMMIT']);
+    expect(new Set(db.sent.map((s) => s.client))).toEqual(new Set([1]));
+    expect(db.released).toEqual([1]);
+  });
+
+  it('a store’s own transaction inside becomes a savepoint; a throwing one rolls back to it alone', async () => {
+    const db = scriptedPool();
+    const outcomes = await inBatchTransaction(db.pool, async (scope) => [
+      await inTransaction(scope, async (t) => {
+        await t.query('INSERT record 1', ['a']);
+        return 'applied';
+      }),
+      await inTransaction(scope, async (t) => {
+        await t.query('INSERT record 2');
+        throw new Error('conflict in record 2');
+      }).catch((error: Error) => error.message),
+      await inTransaction(scope, async (t) => {
+        await t.query('INSERT record 3');
+        return 'applied';
+      }),
+    ]);
+    expect(outcomes).toEqual(['applied', 'conflict in record 2', 'applied']);
+    expect(db.sql()).toEqual([
+      'BEGIN',
+      'SAVEPOINT record_1',
+      'INSERT record 1',
+      'RELEASE SAVEPOINT record_1',
+      'SAVEPOINT record_2',
+      'INSERT record 2',
+      'ROLLBACK TO SAVEPOINT record_2',
+      'SAVEPOINT record_3',
+      'INSERT record 3',
+      'RELEASE SAVEPOINT record_3',
+      'COMMIT',
+    ]);
+    expect(db.sent[2]?.params).toEqual(['a']);
+    // Every statement on the batch's one client; only it is released (the record clients release nothing).
+    expect(new Set(db.sent.map((s) => s.client))).toEqual(new Set([1]));
+    expect(db.released).toEqual([1]);
+  });
+
+  it('counters added in records are written once, summed and in key order, just before COMMIT', async () => {
+    const db = scriptedPool();
+    await inBatchTransaction(db.pool, async (scope) => {
+      await inTransaction(scope, async (t) => {
+        await addToCounters(t, [counter('seen', 1), counter('applied', 1)]);
+        await t.query('INSERT record 1');
+      });
+      await inTransaction(scope, async (t) => {
+        await addToCounters(t, [counter('seen', 1), counter('duplicate', 1)]);
+        await addToCounters(t, [counter('seen', 2), counter('x', 5, 'ieg_metrics')]);
+      });
+    });
+    expect(db.sql()).toEqual([
+      'BEGIN',
+      'SAVEPOINT record_1',
+      'INSERT record 1',
+      'RELEASE SAVEPOINT record_1',
+      'SAVEPOINT record_2',
+      'RELEASE SAVEPOINT record_2',
+      UPSERT('csfb_counters', 3),
+      UPSERT('ieg_metrics', 1),
+      'COMMIT',
+    ]);
+    const [csfb, ieg] = db.sent.filter((s) => s.sql.startsWith('INSERT INTO'));
+    expect(csfb?.params).toEqual([
+      'csfb.v0::run',
+      'applied',
+      1,
+      'csfb.v0::run',
+      'duplicate',
+      1,
+      'csfb.v0::run',
+      'seen',
+      4,
+    ]);
+    expect(ieg?.params).toEqual(['csfb.v0::run', 'x', 5]);
+  });
+
+  it('a record that rolls back takes its counter additions with it', async () => {
+    const db = scriptedPool();
+    await inBatchTransaction(db.pool, async (scope) => {
+      await inTransaction(scope, async (t) => addToCounters(t, [counter('seen', 1)]));
+      await inTransaction(scope, async (t) => {
+        await addToCounters(t, [counter('seen', 1), counter('applied', 1)]);
+        throw new Error('conflict');
+      }).catch(() => undefined);
+      await inTransaction(scope, async (t) => addToCounters(t, [counter('failed', 1)]));
+    });
+    const writes = db.sent.filter((s) => s.sql.startsWith('INSERT INTO'));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.params).toEqual(['csfb.v0::run', 'failed', 1, 'csfb.v0::run', 'seen', 1]);
+    expect(db.sql().at(-1)).toBe('COMMIT');
+  });
+
+  it('no counters added: no counter statement', async () => {
+    const db = scriptedPool();
+    await inBatchTransaction(db.pool, async (scope) => {
+      await inTransaction(scope, async (t) => addToCounters(t, []));
+    });
+    expect(db.sql()).toEqual(['BEGIN', 'SAVEPOINT record_1', 'RELEASE SAVEPOINT record_1', 'COMMIT']);
+  });
+
+  it('a deadlock (40P01) rolls the batch back and runs it again on a fresh client; counters are not doubled', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    let attempts = 0;
+    const db = scriptedPool((sql) =>
+      sql === 'INSERT record' && attempts === 1 ? pgError('40P01') : undefined,
+    );
+    const running = inBatchTransaction(db.pool, async (scope) => {
+      attempts++;
+      await inTransaction(scope, async (t) => addToCounters(t, [counter('seen', 1)]));
+      await scope.query('INSERT record');
+      return attempts;
+    });
+    await vi.runAllTimersAsync();
+    await expect(running).resolves.toBe(2);
+    expect(db.sql()).toEqual([
+      'BEGIN',
+      'SAVEPOINT record_1',
+      'RELEASE SAVEPOINT record_1',
+      'INSERT record',
+      'ROLLBACK',
+      'BEGIN',
+      'SAVEPOINT record_1',
+      'RELEASE SAVEPOINT record_1',
+      'INSERT record',
+      UPSERT('csfb_counters', 1),
+      'COMMIT',
+    ]);
+    expect(db.sent.find((s) => s.sql.startsWith('INSERT INTO'))?.params).toEqual(['csfb.v0::run', 'seen', 1]);
+    expect(db.sent.filter((s) => s.sql === 'ROLLBACK').map((s) => s.client)).toEqual([1]);
+    expect(db.sent.filter((s) => s.sql === 'COMMIT').map((s) => s.client)).toEqual([2]);
+    expect(db.released).toEqual([1, 2]);
+  });
+
+  it('a serialization failure (40001) at COMMIT is run again too', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    const db = scriptedPool((sql, sent) =>
+      sql === 'COMMIT' && sent.filter((s) => s.sql === 'COMMIT').length === 1 ? pgError('40001') : undefined,
+    );
+    const work = vi.fn(async () => 'ok');
+    const running = inBatchTransaction(db.pool, work);
+    await vi.runAllTimersAsync();
+    await expect(running).resolves.toBe('ok');
+    expect(work).toHaveBeenCalledTimes(2);
+    expect(db.sql()).toEqual(['BEGIN', 'COMMIT', 'ROLLBACK', 'BEGIN', 'COMMIT']);
+  });
+
+  it('a deadlock every time: given up after six tries, the deadlock rethrown', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    const db = scriptedPool();
+    const work = vi.fn(async () => {
+      throw pgError('40P01', 'deadlock detected');
+    });
+    const running = inBatchTransaction(db.pool, work);
+    const settled = running.catch((error: unknown) => error);
+    await vi.runAllTimersAsync();
+    expect(await settled).toMatchObject({ code: '40P01', message: 'deadlock detected' });
+    expect(work).toHaveBeenCalledTimes(6);
+    expect(db.released).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('any other error rolls back and is rethrown at once, the work run once', async () => {
+    const db = scriptedPool();
+    const work = vi.fn(async (scope: Pool) => {
+      await scope.query('INSERT record');
+      throw pgError('42P01', 'relation does not exist');
+    });
+    await expect(inBatchTransaction(db.pool, work)).rejects.toMatchObject({ code: '42P01' });
+    expect(work).toHaveBeenCalledTimes(1);
+    expect(db.sql()).toEqual(['BEGIN', 'INSERT record', 'ROLLBACK']);
+    expect(db.released).toEqual([1]);
+  });
+
+  it('data Postgres refuses (SQLSTATE class 22 or 23) is RecordUnstorable: not retryable, not run again', async () => {
+    for (const code of ['22021', '22P05', '23502']) {
+      const db = scriptedPool((sql) =>
+        sql === 'INSERT record' ? pgError(code, 'invalid byte sequence') : undefined,
+      );
+      const work = vi.fn((scope: Pool) => scope.query('INSERT record'));
+      const error = await inBatchTransaction(db.pool, work).catch((e: unknown) => e);
+      expect(error, code).toBeInstanceOf(RecordUnstorable);
+      expect(error).toMatchObject({ code: 'RECORD_UNSTORABLE', retryable: false });
+      expect((error as RecordUnstorable).detail).toContain(code);
+      expect(work).toHaveBeenCalledTimes(1);
+      expect(db.sql()).toEqual(['BEGIN', 'INSERT record', 'ROLLBACK']);
+    }
+  });
+
+  it('Postgres unreachable (at connect or mid-batch) is DatabaseUnavailable', async () => {
+    const down = { connect: async () => Promise.reject(pgError('ECONNREFUSED')) } as unknown as Pool;
+    await expect(inBatchTransaction(down, async () => 'never')).rejects.toBeInstanceOf(DatabaseUnavailable);
+    const db = scriptedPool((sql) =>
+      sql === 'SELECT 1' ? pgError('57P01', 'terminating connection') : undefined,
+    );
+    await expect(inBatchTransaction(db.pool, (scope) => scope.query('SELECT 1'))).rejects.toBeInstanceOf(
+      DatabaseUnavailable,
+    );
+  });
+});
+
+describe('addToCounters outside a batch', () => {
+  it('writes the additions at once, one statement per table, without summing across calls', async () => {
+    const db = scriptedPool();
+    const client = await db.pool.connect();
+    await addToCounters(client, [counter('seen', 1), counter('m', 2, 'ofp_metrics'), counter('applied', 3)]);
+    await addToCounters(client, [counter('seen', 1)]);
+    expect(db.sql()).toEqual([
+      UPSERT('csfb_counters', 2),
+      UPSERT('ofp_metrics', 1),
+      UPSERT('csfb_counters', 1),
+    ]);
+    expect(db.sent[0]?.params).toEqual(['csfb.v0::run', 'applied', 3, 'csfb.v0::run', 'seen', 1]);
+  });
+
+  it('in a plain transaction (not a batch) too; no additions, no statement', async () => {
+    const db = scriptedPool();
+    await inTransaction(db.pool, async (t) => {
+      await addToCounters(t, [counter('seen', 1)]);
+      await addToCounters(t, []);
+    });
+    expect(db.sql()).toEqual(['BEGIN', UPSERT('csfb_counters', 1), 'COMMIT']);
+  });
+});
+
+describe('upsertMerged', () => {
+  const entity = (id: string, seen: string, count: number, source: string): MergedRow => ({
+    table: 'ieg_entities',
+    keyColumns: ['stream_id', 'entity_id'],
+    key: ['ieg.v0::run', id],
+    values: {
+      first_seen_ts_utc: ['least', seen],
+      last_seen_ts_utc: ['greatest', seen],
+      sightings: ['sum', count],
+      first_source: ['first', source],
+    },
+  });
+  const UPSERT_ENTITIES = (rows: number) => {
+    const values = Array.from(
+      { length: rows },
+      (_, r) => `(${Array.from({ length: 6 }, (_v, c) => `$${r * 6 + c + 1}`).join(', ')})`,
+    );
+    return (
+      'INSERT INTO ieg_entities (stream_id, entity_id, first_seen_ts_utc, last_seen_ts_utc, sightings, first_source) ' +
+      `VALUES ${values.join(', ')} ON CONFLICT (stream_id, entity_id) DO UPDATE SET ` +
+      'first_seen_ts_utc = LEAST(ieg_entities.first_seen_ts_utc, EXCLUDED.first_seen_ts_utc), ' +
+      'last_seen_ts_utc = GREATEST(ieg_entities.last_seen_ts_utc, EXCLUDED.last_seen_ts_utc), ' +
+      'sightings = ieg_entities.sightings + EXCLUDED.sightings'
+    );
+  };
+
+  it('rows of one key merged across records: least, greatest, sum, first; one statement before COMMIT', async () => {
+    const db = scriptedPool();
+    await inBatchTransaction(db.pool, async (scope) => {
+      await inTransaction(scope, (t) => upsertMerged(t, [entity('b', '2026-03-08T00:00:02Z', 1, 'e-1')]));
+      await inTransaction(scope, (t) =>
+        upsertMerged(t, [
+          entity('b', '2026-03-08T00:00:01Z', 1, 'e-2'),
+          entity('a', '2026-03-08T00:00:09Z', 1, 'e-2'),
+        ]),
+      );
+      await inTransaction(scope, (t) => upsertMerged(t, [entity('b', '2026-03-08T00:00:05Z', 2, 'e-3')]));
+    });
+    const write = db.sent.find((s) => s.sql.startsWith('INSERT INTO ieg_entities'));
+    expect(write?.sql.replace(/\s+/g, ' ')).toBe(UPSERT_ENTITIES(2));
+    // Key order: a, then b (its earliest and latest sightings, 4 sightings, the first source it was written with).
+    expect(write?.params).toEqual([
+      'ieg.v0::run',
+      'a',
+      '2026-03-08T00:00:09Z',
+      '2026-03-08T00:00:09Z',
+      1,
+      'e-2',
+      'ieg.v0::run',
+      'b',
+      '2026-03-08T00:00:01Z',
+      '2026-03-08T00:00:05Z',
+      4,
+      'e-1',
+    ]);
+    expect(db.sql().at(-1)).toBe('COMMIT');
+  });
+
+  it('sums past 2^53 stay exact as decimal text; a row of insert-once columns only does nothing on conflict', async () => {
+    const db = scriptedPool();
+    const big = (by: string): MergedRow => ({
+      table: 'ofp_totals',
+      keyColumns: ['k'],
+      key: ['x'],
+      values: { amount_micros: ['sum', by] },
+    });
+    const once: MergedRow = {
+      table: 'ofp_first',
+      keyColumns: ['k'],
+      key: ['x'],
+      values: { v: ['first', 1] },
+    };
+    await inBatchTransaction(db.pool, async (scope) => {
+      await inTransaction(scope, (t) => upsertMerged(t, [big('9007199254740993'), once]));
+      await inTransaction(scope, (t) =>
+        upsertMerged(t, [big('9007199254740993'), { ...once, values: { v: ['first', 2] } }]),
+      );
+    });
+    const [first, totals] = db.sent.filter((s) => s.sql.startsWith('INSERT INTO'));
+    expect(first?.sql).toMatch(/ON CONFLICT \(k\) DO NOTHING$/);
+    expect(first?.params).toEqual(['x', 1]);
+    expect(totals?.params).toEqual(['x', '18014398509481986']);
+  });
+
+  it('a table of many rows is written in statements of at most 60,000 parameters', async () => {
+    const db = scriptedPool();
+    // 30 parameters a row (2 key columns, 28 values): 2,000 rows a statement.
+    const values = Object.fromEntries(Array.from({ length: 28 }, (_, c) => [`v${c}`, ['sum', 1] as const]));
+    const rows = Array.from(
+      { length: 2_001 },
+      (_, i): MergedRow => ({ table: 'wide', keyColumns: ['a', 'b'], key: ['x', `k${i}`], values }),
+    );
+    await upsertMerged(await db.pool.connect(), rows);
+    expect(db.sent.map((s) => (s.params?.length ?? 0) / 30)).toEqual([2_000, 1]);
+  });
+});
