@@ -213,7 +213,7 @@ describe('stream-run: segments of aligned rounds over every output, under a hist
     expect(events).toBeGreaterThan(MAX_HISTORY_EVENTS);
     // The parent: 8 events a segment, ~30 besides.
     expect((await historyOf(sfn, executionArn)).length).toBeLessThan(30 + 8 * children.length + 1);
-  });
+  }, 60_000); // the local Step Functions server runs ~1,700 history events: seconds, more under load
 
   it('a chunk that fails for good fails its segment: the stream breaks and finish learns the chunk error', async () => {
     const chunk = chunkLambda({ output: TRAFFIC, call: 6 });
@@ -226,5 +226,5 @@ describe('stream-run: segments of aligned rounds over every output, under a hist
     expect(brokenStreamDetail(caught)).toMatch(
       /^WSP_REQUEST_INVALID: .*chunk 6 of s3_event_stream_with_fraud_6B refused/,
     );
-  });
+  }, 60_000); // the local Step Functions server runs ~1,700 history events: seconds, more under load
 });
