@@ -37,6 +37,57 @@ const SIZES = {
   smoke: { throughputRecords: 2_000, latencyRecords: 40, ratePerSecond: 40, floorRecords: 20 },
 };
 
+/** The fixture's counter function and its stream (2 shards, batchSize 500): the drain below, and the ceiling of
+ * `npm run bench -- rtdl`. */
+export const THROUGHPUT_STREAM = 'esm-throughput';
+export const THROUGHPUT_FN = FN('throughput');
+
+/**
+ * Puts `n` records on esm-throughput, 500 per PutRecords call: record i is `data(i)` under `partitionKey(i)`.
+ * Answers the highest sequence number put on each shard.
+ */
+export async function putThroughputRecords(
+  kinesis: KinesisClient,
+  n: number,
+  data: (i: number) => Uint8Array,
+  partitionKey: (i: number) => string = (i) => `k${i % 101}`,
+): Promise<Map<string, string>> {
+  const last = new Map<string, string>();
+  for (let i = 0; i < n; i += 500) {
+    const out = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: THROUGHPUT_STREAM,
+        Records: Array.from({ length: Math.min(500, n - i) }, (_, j) => ({
+          PartitionKey: partitionKey(i + j),
+          Data: data(i + j),
+        })),
+      }),
+    );
+    if (out.FailedRecordCount)
+      throw new Error(`PutRecords on ${THROUGHPUT_STREAM}: ${out.FailedRecordCount} failed`);
+    for (const r of out.Records ?? [])
+      if (r.ShardId && r.SequenceNumber) last.set(r.ShardId, r.SequenceNumber);
+  }
+  return last;
+}
+
+/**
+ * What the throughput function has counted since esm_invocations was last emptied: records, invocations, and the
+ * seconds from the first invoke's start to the last invoke's end (Postgres' clock).
+ */
+export async function throughputDelivered(db: pg.Pool) {
+  const r = await db.query<{ n: string | null; calls: string; seconds: number | null }>(
+    `SELECT sum(batch_size) AS n, count(*) AS calls, extract(epoch FROM max(ended_at) - min(started_at))::float8 AS seconds
+     FROM esm_invocations WHERE function_name = $1`,
+    [THROUGHPUT_FN],
+  );
+  return {
+    records: Number(r.rows[0]?.n ?? 0),
+    calls: Number(r.rows[0]?.calls ?? 0),
+    seconds: Number(r.rows[0]?.seconds ?? 0),
+  };
+}
+
 /** The raw kinesalite read rate of every shard of a stream from TRIM_HORIZON, shards read concurrently. */
 async function getRecordsRate(kinesis: KinesisClient, stream: string, n: number): Promise<number> {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
@@ -71,7 +122,7 @@ async function getRecordsRate(kinesis: KinesisClient, stream: string, n: number)
 }
 
 /** Invokes `fn` directly with `n` records in Kinesis events of `batch`, `inFlight` at a time: records/s. */
-async function invokeFloorRate(
+export async function invokeFloorRate(
   lambda: LambdaClient,
   fn: string,
   n: number,
@@ -144,35 +195,14 @@ export const esmBench: Bench = {
 
       // Throughput. The function's first invoke (a worker starting) is not part of it.
       const payload = Buffer.from(JSON.stringify({ pad: 'z'.repeat(450) }));
-      await invokeFloorRate(lambda, FN('throughput'), 1, 1, 1, payload);
+      await invokeFloorRate(lambda, THROUGHPUT_FN, 1, 1, 1, payload);
       const n = size.throughputRecords;
       const putAll = async () => {
         const t = performance.now();
-        for (let i = 0; i < n; i += 500) {
-          await kinesis.send(
-            new PutRecordsCommand({
-              StreamName: 'esm-throughput',
-              Records: Array.from({ length: Math.min(500, n - i) }, (_, j) => ({
-                PartitionKey: `k${(i + j) % 101}`,
-                Data: payload,
-              })),
-            }),
-          );
-        }
+        await putThroughputRecords(kinesis, n, () => payload);
         return secondsSince(t);
       };
-      const delivered = async () => {
-        const r = await db.query<{ n: string | null; calls: string; seconds: number | null }>(
-          `SELECT sum(batch_size) AS n, count(*) AS calls, extract(epoch FROM max(ended_at) - min(started_at))::float8 AS seconds
-           FROM esm_invocations WHERE function_name = $1`,
-          [FN('throughput')],
-        );
-        return {
-          records: Number(r.rows[0]?.n ?? 0),
-          calls: Number(r.rows[0]?.calls ?? 0),
-          seconds: Number(r.rows[0]?.seconds ?? 0),
-        };
-      };
+      const delivered = () => throughputDelivered(db);
 
       // 1. End to end with the producer running: PutRecords → poller → function, as a stream is used.
       await db.query('TRUNCATE esm_invocations');
@@ -250,7 +280,7 @@ export const esmBench: Bench = {
       await stackDown(stack.config, () => undefined, ['esm-poller']);
       await stackUp(stack.config, () => undefined);
 
-      const getRate = await getRecordsRate(kinesis, 'esm-throughput', n);
+      const getRate = await getRecordsRate(kinesis, THROUGHPUT_STREAM, n);
       const get = add(
         row(
           'kinesis GetRecords (same 2 shards)',
@@ -259,7 +289,7 @@ export const esmBench: Bench = {
           '10,000 per call, shards read at once (the ceiling)',
         ),
       );
-      const floorRate = await invokeFloorRate(lambda, FN('throughput'), n, 500, 2, payload);
+      const floorRate = await invokeFloorRate(lambda, THROUGHPUT_FN, n, 500, 2, payload);
       const floor = add(
         row(
           'lambda invoke floor (same function)',

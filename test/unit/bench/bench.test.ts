@@ -15,7 +15,14 @@ describe('npm run bench: flags', () => {
   });
 
   it('--smoke alone runs every bench; with names, those in the given order, once each', () => {
-    expect(parseBenchArgs(['--smoke']).names).toEqual(['local-cloud', 'esm', 'ingest', 'sort', 'cold-start']);
+    expect(parseBenchArgs(['--smoke']).names).toEqual([
+      'local-cloud',
+      'esm',
+      'ingest',
+      'sort',
+      'cold-start',
+      'rtdl',
+    ]);
     expect(parseBenchArgs(['sort', 'esm', 'sort', '--smoke'])).toMatchObject({
       names: ['sort', 'esm'],
       smoke: true,
@@ -24,7 +31,7 @@ describe('npm run bench: flags', () => {
   });
 
   it.each([
-    [['fast'], 'unknown bench "fast"; benches: local-cloud, esm, ingest, sort, cold-start'],
+    [['fast'], 'unknown bench "fast"; benches: local-cloud, esm, ingest, sort, cold-start, rtdl'],
     [['--nope'], "Unknown option '--nope'"],
     [['--smoke=yes'], "Option '--smoke' does not take an argument"],
   ])('%j is refused with a usage error: %s', (args, reason) => {
