@@ -36,34 +36,25 @@ const ports = async () => {
  * gate), it writes the run's metrics, health and reconciliation documents and answers its counts.
  */
 export const handler = byTrigger({
-  stream: busBatchHandler(
-    async (records, { logger }) => {
-      const scope = await deps.runScope(ARCHIVE_WRITER_STREAM_BASE);
-      const outcome = await archiveBatch(
-        await ports(),
-        {
-          streamBase: ARCHIVE_WRITER_STREAM_BASE,
-          requiredPlatformRunId: scope.platformRunId,
-          provenance: config.provenance,
-        },
-        records.map(({ topic, partition, offset, offset_kind, data }) => ({
-          topic,
-          partition,
-          offset,
-          offset_kind,
-          data,
-        })),
-      );
-      logger.info('batch archived', { records: outcome.records.length, segments: outcome.segments.length });
-    },
-    {
-      service,
-      streamPrefix: env.BUS_STREAM_PREFIX,
-      onPoison: async (record, error, { logger }) => {
-        logger.warn('bus record set aside', { key: await deps.setAside(record, error), reason: error.code });
+  stream: busBatchHandler(async (records, { logger }) => {
+    const scope = await deps.runScope(ARCHIVE_WRITER_STREAM_BASE);
+    const outcome = await archiveBatch(
+      await ports(),
+      {
+        streamBase: ARCHIVE_WRITER_STREAM_BASE,
+        requiredPlatformRunId: scope.platformRunId,
+        provenance: config.provenance,
       },
-    },
-  ),
+      records.map(({ topic, partition, offset, offset_kind, data }) => ({
+        topic,
+        partition,
+        offset,
+        offset_kind,
+        data,
+      })),
+    );
+    logger.info('batch archived', { records: outcome.records.length, segments: outcome.segments.length });
+  }, deps.busOptions(service)),
   task: taskHandler(
     ProjectorReportRequest,
     async (request) => publishArchiveWriterReport(await ports(), request.platform_run_id),

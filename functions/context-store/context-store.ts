@@ -27,25 +27,16 @@ const Task = z.discriminatedUnion('action', [ProjectorReportRequest, queryTask('
  * reconciliation documents) and `{action: query}` (resolve_flow_binding / fetch_join_frame, every status).
  */
 export const handler = byTrigger({
-  stream: busBatchHandler(
-    async (records) => {
-      const scope = await deps.runScope(CONTEXT_STORE_STREAM_BASE);
-      await inBatchTransaction(await deps.pool(), (pool) =>
-        applyContextBatch(postgresContextStore(pool, scope.streamId), records, {
-          requiredPlatformRunId: scope.platformRunId,
-          contextTopics: CONTEXT_TOPICS,
-          contextEventClasses: CONTEXT_EVENT_CLASSES,
-        }),
-      );
-    },
-    {
-      service,
-      streamPrefix: env.BUS_STREAM_PREFIX,
-      onPoison: async (record, error, { logger }) => {
-        logger.warn('bus record set aside', { key: await deps.setAside(record, error), reason: error.code });
-      },
-    },
-  ),
+  stream: busBatchHandler(async (records) => {
+    const scope = await deps.runScope(CONTEXT_STORE_STREAM_BASE);
+    await inBatchTransaction(await deps.pool(), (pool) =>
+      applyContextBatch(postgresContextStore(pool, scope.streamId), records, {
+        requiredPlatformRunId: scope.platformRunId,
+        contextTopics: CONTEXT_TOPICS,
+        contextEventClasses: CONTEXT_EVENT_CLASSES,
+      }),
+    );
+  }, deps.busOptions(service)),
   task: taskHandler(
     Task,
     async (task) => {
@@ -60,14 +51,8 @@ export const handler = byTrigger({
           task.platform_run_id,
           contextHealthThresholds(config),
         );
-      const platformRunId =
-        task.platform_run_id ??
-        pinnedRunIdOf(task.request) ??
-        (await deps.runScope(CONTEXT_STORE_STREAM_BASE)).platformRunId;
-      const store = postgresContextStore(
-        pool,
-        consumerCheckpointScope(CONTEXT_STORE_STREAM_BASE, platformRunId),
-      );
+      const { streamId } = await deps.queryScope(CONTEXT_STORE_STREAM_BASE, task);
+      const store = postgresContextStore(pool, streamId);
       return queryContext(store, task.request, new Date());
     },
     { service, invalid: 'CONTEXT_STORE_REQUEST_INVALID' },

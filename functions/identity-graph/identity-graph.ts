@@ -27,24 +27,15 @@ const Task = z.discriminatedUnion('action', [ProjectorReportRequest, queryTask('
  * reconciliation documents) and `{action: linked_entities}` (entities linked to X within N hops).
  */
 export const handler = byTrigger({
-  stream: busBatchHandler(
-    async (records) => {
-      const scope = await deps.runScope(IDENTITY_GRAPH_STREAM_BASE);
-      await inBatchTransaction(await deps.pool(), (pool) =>
-        applyIdentityGraphBatch(postgresIdentityGraphStore(pool, scope.streamId), records, {
-          ...DEFAULT_IDENTITY_GRAPH_SETTINGS,
-          requiredPlatformRunId: scope.platformRunId,
-        }),
-      );
-    },
-    {
-      service,
-      streamPrefix: env.BUS_STREAM_PREFIX,
-      onPoison: async (record, error, { logger }) => {
-        logger.warn('bus record set aside', { key: await deps.setAside(record, error), reason: error.code });
-      },
-    },
-  ),
+  stream: busBatchHandler(async (records) => {
+    const scope = await deps.runScope(IDENTITY_GRAPH_STREAM_BASE);
+    await inBatchTransaction(await deps.pool(), (pool) =>
+      applyIdentityGraphBatch(postgresIdentityGraphStore(pool, scope.streamId), records, {
+        ...DEFAULT_IDENTITY_GRAPH_SETTINGS,
+        requiredPlatformRunId: scope.platformRunId,
+      }),
+    );
+  }, deps.busOptions(service)),
   task: taskHandler(
     Task,
     async (task) => {
@@ -59,9 +50,7 @@ export const handler = byTrigger({
           task.platform_run_id,
           graphHealthThresholds(config),
         );
-      const platformRunId =
-        task.platform_run_id ?? (await deps.runScope(IDENTITY_GRAPH_STREAM_BASE)).platformRunId;
-      const streamId = consumerCheckpointScope(IDENTITY_GRAPH_STREAM_BASE, platformRunId);
+      const { streamId } = await deps.queryScope(IDENTITY_GRAPH_STREAM_BASE, task);
       return linkedEntitiesQuery(postgresIdentityGraphStore(pool, streamId), task.request);
     },
     { service, invalid: 'IDENTITY_GRAPH_REQUEST_INVALID' },

@@ -30,24 +30,15 @@ const Task = z.discriminatedUnion('action', [ProjectorReportRequest, queryTask('
  * documents) and `{action: get_features}` (the snapshot as of `as_of_time_utc`, or an error code).
  */
 export const handler = byTrigger({
-  stream: busBatchHandler(
-    async (records) => {
-      const scope = await deps.runScope(ONLINE_FEATURES_STREAM_BASE);
-      await inBatchTransaction(await deps.pool(), (pool) =>
-        applyOnlineFeatureBatch(postgresOnlineFeatureStore(pool, scope.streamId), records, {
-          requiredPlatformRunId: scope.platformRunId,
-          policy,
-        }),
-      );
-    },
-    {
-      service,
-      streamPrefix: env.BUS_STREAM_PREFIX,
-      onPoison: async (record, error, { logger }) => {
-        logger.warn('bus record set aside', { key: await deps.setAside(record, error), reason: error.code });
-      },
-    },
-  ),
+  stream: busBatchHandler(async (records) => {
+    const scope = await deps.runScope(ONLINE_FEATURES_STREAM_BASE);
+    await inBatchTransaction(await deps.pool(), (pool) =>
+      applyOnlineFeatureBatch(postgresOnlineFeatureStore(pool, scope.streamId), records, {
+        requiredPlatformRunId: scope.platformRunId,
+        policy,
+      }),
+    );
+  }, deps.busOptions(service)),
   task: taskHandler(
     Task,
     async (task) => {
@@ -66,14 +57,8 @@ export const handler = byTrigger({
             redWatermarkAgeSeconds: config.watermarkAgeSeconds.red,
           },
         );
-      const platformRunId =
-        task.platform_run_id ??
-        pinnedRunIdOf(task.request) ??
-        (await deps.runScope(ONLINE_FEATURES_STREAM_BASE)).platformRunId;
-      const store = postgresOnlineFeatureStore(
-        pool,
-        consumerCheckpointScope(ONLINE_FEATURES_STREAM_BASE, platformRunId),
-      );
+      const { streamId } = await deps.queryScope(ONLINE_FEATURES_STREAM_BASE, task);
+      const store = postgresOnlineFeatureStore(pool, streamId);
       return getFeatures(store, task.request, policy);
     },
     { service, invalid: 'ONLINE_FEATURES_REQUEST_INVALID' },

@@ -1,11 +1,11 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { canonicalJson } from '../contracts/canonical-json.ts';
 import { consumerCheckpointScope } from '../contracts/identity.ts';
-import type { DocumentWriter } from '../contracts/projector-report.ts';
+import { type DocumentWriter, pinnedRunIdOf } from '../contracts/projector-report.ts';
 import { PlatformRunIdPattern } from '../contracts/wire-primitives.ts';
 import type { PlatformError } from '../errors/platform-error.ts';
 import type { PlatformEnvironment } from '../runtime/config.ts';
-import type { BusRecord } from '../runtime/edge/bus-handler.ts';
+import type { BusEdgeOptions, BusRecord } from '../runtime/edge/bus-handler.ts';
 import type { ProjectorConfig } from '../runtime/rtdl-config.ts';
 import { platformDependencies } from './platform-dependencies.ts';
 import { postgresRunRegistry } from './run-registry.ts';
@@ -29,41 +29,55 @@ export interface RunScope {
 
 export function projectorDependencies(env: PlatformEnvironment, config: ProjectorConfig) {
   const deps = platformDependencies(env);
+  const runScope = async (streamBase: string, named?: string): Promise<RunScope> => {
+    const platformRunId =
+      named ??
+      config.requiredPlatformRunId ??
+      (await postgresRunRegistry(await deps.pool()).activeRun()) ??
+      NO_ACTIVE_RUN;
+    return { platformRunId, streamId: consumerCheckpointScope(streamBase, platformRunId) };
+  };
+  const setAside = async (record: BusRecord, error: PlatformError): Promise<string> => {
+    const run = PlatformRunIdPattern.safeParse(
+      (record.envelope as { platform_run_id?: unknown } | undefined)?.platform_run_id,
+    );
+    const key = `${run.success ? run.data : '_no_platform_run'}/${config.component}/poison/topic=${record.topic}/partition=${record.partition}/offset=${record.offset}.json`;
+    await putObjectOnce(
+      deps.s3,
+      env.PLATFORM_BUCKET,
+      key,
+      `${canonicalJson({
+        component: config.component,
+        reason_code: error.code,
+        detail: error.detail ?? null,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        offset_kind: record.offset_kind,
+        published_at_utc: record.published_at_utc,
+        data: record.data,
+      })}\n`,
+    );
+    return s3Uri(env.PLATFORM_BUCKET, key);
+  };
   return {
     ...deps,
     /** The scope of the batch about to be applied. */
-    async runScope(streamBase: string): Promise<RunScope> {
-      const platformRunId =
-        config.requiredPlatformRunId ??
-        (await postgresRunRegistry(await deps.pool()).activeRun()) ??
-        NO_ACTIVE_RUN;
-      return { platformRunId, streamId: consumerCheckpointScope(streamBase, platformRunId) };
-    },
-    documents: s3DocumentWriter(deps.s3, env.PLATFORM_BUCKET),
+    runScope: (streamBase: string) => runScope(streamBase),
+    /** The scope a query asks about: the task's run, else the run its request's pins name, else the batch's. */
+    queryScope: (streamBase: string, task: { platform_run_id?: string | undefined; request: unknown }) =>
+      runScope(streamBase, task.platform_run_id ?? pinnedRunIdOf(task.request)),
     /** A record no retry can apply, with its bytes and the reason, write-once under its run (else `_no_platform_run`). */
-    async setAside(record: BusRecord, error: PlatformError): Promise<string> {
-      const run = PlatformRunIdPattern.safeParse(
-        (record.envelope as { platform_run_id?: unknown } | undefined)?.platform_run_id,
-      );
-      const key = `${run.success ? run.data : '_no_platform_run'}/${config.component}/poison/topic=${record.topic}/partition=${record.partition}/offset=${record.offset}.json`;
-      await putObjectOnce(
-        deps.s3,
-        env.PLATFORM_BUCKET,
-        key,
-        `${canonicalJson({
-          component: config.component,
-          reason_code: error.code,
-          detail: error.detail ?? null,
-          topic: record.topic,
-          partition: record.partition,
-          offset: record.offset,
-          offset_kind: record.offset_kind,
-          published_at_utc: record.published_at_utc,
-          data: record.data,
-        })}\n`,
-      );
-      return s3Uri(env.PLATFORM_BUCKET, key);
-    },
+    setAside,
+    /** The bus edge's options: topics without the stage prefix, and poison records set aside. */
+    busOptions: (service: string): BusEdgeOptions => ({
+      service,
+      streamPrefix: env.BUS_STREAM_PREFIX,
+      onPoison: async (record, error, { logger }) => {
+        logger.warn('bus record set aside', { key: await setAside(record, error), reason: error.code });
+      },
+    }),
+    documents: s3DocumentWriter(deps.s3, env.PLATFORM_BUCKET),
   };
 }
 export type ProjectorDependencies = ReturnType<typeof projectorDependencies>;

@@ -1,14 +1,11 @@
 import { parser } from '@aws-lambda-powertools/parser/middleware';
-import {
-  KinesisDataStreamRecord,
-  KinesisDataStreamSchema,
-} from '@aws-lambda-powertools/parser/schemas/kinesis';
 import middy from '@middy/core';
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { parseJsonLossless } from '../../contracts/canonical-json.ts';
 import { PlatformError } from '../../errors/platform-error.ts';
 import { type Edge, type EdgeHandler, type EdgeOptions, edgeLogger } from './edge-common.ts';
+import { KinesisEvent } from './stream-handler.ts';
 
 /**
  * The event-bus edge of the RTDL projectors (archive writer, identity graph, context store, online features). Unlike
@@ -39,15 +36,6 @@ export interface BusRecord {
   envelope: unknown;
 }
 
-const KinesisEvent = KinesisDataStreamSchema.extend({
-  Records: z
-    .array(
-      KinesisDataStreamRecord.extend({
-        kinesis: KinesisDataStreamRecord.shape.kinesis.extend({ data: z.base64() }),
-      }),
-    )
-    .min(1),
-});
 type KinesisEvent = z.output<typeof KinesisEvent>;
 type KinesisRecord = KinesisEvent['Records'][number];
 

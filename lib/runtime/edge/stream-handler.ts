@@ -18,7 +18,8 @@ import { correlationIdOf, type Edge, type EdgeHandler, type EdgeOptions, edgeLog
  * evidence and the shard moves on; a retryable or unknown error is a batch item failure, retried from that record.
  */
 
-const KinesisEvent = KinesisDataStreamSchema.extend({
+/** A Kinesis event, each record's data kept as base64 (decoded by the edge, so 64-bit ints stay exact). */
+export const KinesisEvent = KinesisDataStreamSchema.extend({
   Records: z
     .array(
       KinesisDataStreamRecord.extend({

@@ -1,3 +1,4 @@
+import { pinnedRunIdOf } from '../../../lib/contracts/projector-report.ts';
 import './handler-environment.ts';
 import './silent-logs.ts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -45,7 +46,7 @@ const deps = vi.hoisted(() => ({
   s3: { port: 's3' },
   documents: { write: async (key: string) => `s3://fraud-platform/${key}` },
   runScope: vi.fn(),
-  setAside: vi.fn(async () => 's3://fraud-platform/poison.json'),
+  setAside: vi.fn(async (_record: unknown, _error: unknown) => 's3://fraud-platform/poison.json'),
 }));
 
 vi.mock('../../../lib/adapters/projector-dependencies.ts', () => ({
@@ -55,6 +56,18 @@ vi.mock('../../../lib/adapters/projector-dependencies.ts', () => ({
     documents: deps.documents,
     runScope: deps.runScope,
     setAside: deps.setAside,
+    // As the adapter builds them from the two above: the query's named run first, then the batch's scope.
+    queryScope: async (base: string, task: { platform_run_id?: string; request: unknown }) => {
+      const named = task.platform_run_id ?? pinnedRunIdOf(task.request);
+      return named ? { platformRunId: named, streamId: `${base}::${named}` } : deps.runScope(base);
+    },
+    busOptions: (service: string) => ({
+      service,
+      streamPrefix: '',
+      onPoison: async (record: unknown, error: unknown) => {
+        await deps.setAside(record, error);
+      },
+    }),
   }),
 }));
 vi.mock('../../../lib/adapters/postgres/projector-store.ts', async (original) => ({

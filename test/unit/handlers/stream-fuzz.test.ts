@@ -87,6 +87,13 @@ vi.mock('../../../lib/adapters/projector-dependencies.ts', () => ({
       world.p.setAside.push(record.offset);
       return `s3://fraud-platform/poison/${record.offset}.json`;
     },
+    busOptions: (service: string) => ({
+      service,
+      streamPrefix: '',
+      onPoison: async (record: { offset: string }) => {
+        world.p.setAside.push(record.offset);
+      },
+    }),
   }),
 }));
 vi.mock('../../../lib/adapters/postgres/projector-store.ts', async (original) => ({
