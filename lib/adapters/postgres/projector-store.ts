@@ -9,9 +9,27 @@ import { type Pool, rethrowUnavailable } from './pool.ts';
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/**
+ * A checked-out client whose server goes away (Postgres stopped or failed over mid-transaction) emits 'error'; with no
+ * listener that event would end the process — every function of the local Lambda host with it. While held, the
+ * error is ignored here (the pending query rejects, and the caller sees DatabaseUnavailable); the returned release
+ * removes the listener and gives the client back.
+ */
+function heldSafely(client: pg.PoolClient): () => void {
+  // A record's savepoint inside a batch (inBatchTransaction's scope) is no connection: nothing to listen to.
+  if (typeof client.on !== 'function') return () => client.release();
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  return () => {
+    client.off('error', ignore);
+    client.release();
+  };
+}
+
 /** `work` on one client between BEGIN and COMMIT; rolled back when it throws. Postgres unreachable is DatabaseUnavailable. */
 export async function inTransaction<T>(pool: Pool, work: (client: Queryable) => Promise<T>): Promise<T> {
   const client = await pool.connect().catch(rethrowUnavailable);
+  const release = heldSafely(client);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -21,7 +39,7 @@ export async function inTransaction<T>(pool: Pool, work: (client: Queryable) => 
     await client.query('ROLLBACK').catch(() => undefined);
     return rethrowUnavailable(error);
   } finally {
-    client.release();
+    release();
   }
 }
 
@@ -191,6 +209,7 @@ const BATCH_TRIES = 6;
 export async function inBatchTransaction<T>(pool: Pool, work: (scope: Pool) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect().catch(rethrowUnavailable);
+    const release = heldSafely(client);
     let savepoints = 0;
     const batchRows: Deferred = new Map();
     const scope = {
@@ -226,7 +245,7 @@ export async function inBatchTransaction<T>(pool: Pool, work: (scope: Pool) => P
       if (isDataError(error)) throw new RecordUnstorable(error);
       if (!isTransient(error) || attempt >= BATCH_TRIES) return rethrowUnavailable(error);
     } finally {
-      client.release();
+      release();
     }
     await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt * (0.5 + Math.random())));
   }

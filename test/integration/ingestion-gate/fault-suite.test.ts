@@ -4,7 +4,7 @@ import { parseJsonLossless } from '../../../lib/contracts/canonical-json.ts';
 import { sha256Hex } from '../../../lib/contracts/identity.ts';
 import { stackDown, stackUp } from '../../../local/stack.ts';
 import { type PartName, stackConfig } from '../../../local/stack-config.ts';
-import { readStream } from '../../support/bus.ts';
+import { runEnvelopes } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { trafficEnvelope } from '../../support/envelopes.ts';
 import { eventually } from '../../support/eventually.ts';
@@ -137,10 +137,8 @@ describe('the fault suite: faults injected mid-run, nothing lost, nothing twice'
     // Every event decided; the bus holds each once; one ADMIT receipt each.
     expect(decided.size).toBe(EVENTS);
     const onBus = new Map<string, number>();
-    for (const r of await readStream(kinesis, STREAM)) {
-      const env = parseJsonLossless(r.data) as { platform_run_id?: string; event_id: string };
-      if (env.platform_run_id === PRID) onBus.set(env.event_id, (onBus.get(env.event_id) ?? 0) + 1);
-    }
+    for (const { envelope: env } of await runEnvelopes(kinesis, [STREAM], PRID))
+      onBus.set(env.event_id, (onBus.get(env.event_id) ?? 0) + 1);
     const expected = all.map((i) => envelope(i).event_id);
     expect([...onBus.keys()].sort()).toEqual([...expected].sort());
     const twice = [...onBus].filter(([, n]) => n > 1);
