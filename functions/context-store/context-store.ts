@@ -6,8 +6,7 @@ import { applyContextBatch, CONTEXT_EVENT_CLASSES, CONTEXT_TOPICS } from '../../
 import { publishContextStoreReport } from '../../lib/context-store/observability.ts';
 import { queryContext } from '../../lib/context-store/query.ts';
 import { CONTEXT_STORE_STREAM_BASE } from '../../lib/contracts/context-store.ts';
-import { consumerCheckpointScope } from '../../lib/contracts/identity.ts';
-import { ProjectorReportRequest, pinnedRunIdOf, queryTask } from '../../lib/contracts/projector-report.ts';
+import { ProjectorReportRequest, queryTask } from '../../lib/contracts/projector-report.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
 import { busBatchHandler } from '../../lib/runtime/edge/bus-handler.ts';
 import { byTrigger } from '../../lib/runtime/edge/by-trigger.ts';

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { postgresIdentityGraphStore } from '../../lib/adapters/identity-graph-stores.ts';
 import { inBatchTransaction } from '../../lib/adapters/postgres/projector-store.ts';
 import { projectorDependencies } from '../../lib/adapters/projector-dependencies.ts';
-import { consumerCheckpointScope } from '../../lib/contracts/identity.ts';
 import { IDENTITY_GRAPH_STREAM_BASE } from '../../lib/contracts/identity-graph.ts';
 import { ProjectorReportRequest, queryTask } from '../../lib/contracts/projector-report.ts';
 import { publishIdentityGraphReport } from '../../lib/identity-graph/health.ts';

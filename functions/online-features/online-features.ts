@@ -3,9 +3,8 @@ import { featureStateDigest } from '../../lib/adapters/online-features-digest.ts
 import { postgresOnlineFeatureStore } from '../../lib/adapters/online-features-stores.ts';
 import { inBatchTransaction } from '../../lib/adapters/postgres/projector-store.ts';
 import { projectorDependencies } from '../../lib/adapters/projector-dependencies.ts';
-import { consumerCheckpointScope } from '../../lib/contracts/identity.ts';
 import { ONLINE_FEATURES_STREAM_BASE } from '../../lib/contracts/online-features.ts';
-import { ProjectorReportRequest, pinnedRunIdOf, queryTask } from '../../lib/contracts/projector-report.ts';
+import { ProjectorReportRequest, queryTask } from '../../lib/contracts/projector-report.ts';
 import { applyOnlineFeatureBatch } from '../../lib/online-features/intake.ts';
 import { publishOnlineFeatureReport } from '../../lib/online-features/observability.ts';
 import { getFeatures } from '../../lib/online-features/snapshot.ts';

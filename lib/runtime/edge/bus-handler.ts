@@ -36,8 +36,7 @@ export interface BusRecord {
   envelope: unknown;
 }
 
-type KinesisEvent = z.output<typeof KinesisEvent>;
-type KinesisRecord = KinesisEvent['Records'][number];
+type KinesisRecord = z.output<typeof KinesisEvent>['Records'][number];
 
 const SHARD_SUFFIX = /shardId-0*([0-9]+):/;
 const STREAM_NAME = /:stream\/([A-Za-z0-9_.-]+)$/;
@@ -117,7 +116,9 @@ function busEdge(
   const handler = middy<unknown, KinesisStreamBatchResponse>()
     .use(middleware)
     .use(parser({ schema: KinesisEvent }))
-    .handler(async (event, context) => run((event as KinesisEvent).Records, { context, logger }));
+    .handler(async (event, context) =>
+      run((event as z.output<typeof KinesisEvent>).Records, { context, logger }),
+    );
   return handler as unknown as EdgeHandler<KinesisStreamBatchResponse>;
 }
 
