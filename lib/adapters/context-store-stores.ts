@@ -14,17 +14,27 @@ import type { Pool } from './postgres/pool.ts';
 import {
   addToCounters,
   checkpointTable,
+  eventRegistry,
+  type HeldRows,
+  insertExpectingNew,
   inTransaction,
+  preloadHeld,
   type Queryable,
   queryOrUnavailable,
-  registerEventOnce,
+  readHeld,
+  readHeldBeforeRecord,
+  upsertMerged,
+  writeHeld,
 } from './postgres/projector-store.ts';
 
 /**
  * The Context Store's port on Postgres (migration 0008), bound to one stream id. Each record's writes run in one
- * transaction on one client; a join frame is locked (`SELECT … FOR UPDATE` after an `INSERT … ON CONFLICT DO
- * NOTHING` of an empty row) so two shards merging roles into the same frame serialise instead of losing a role.
- * Documents are canonical JSON text read back losslessly (bigints stay exact).
+ * transaction (inside a batch, one record of the batch's unit of work). Intake dedupe rows, join frames and
+ * checkpoints are held rows (projector-store.ts): a batch loads its records' rows in one statement each, stored join
+ * frames locked (`FOR UPDATE`), and writes them once before COMMIT; a frame it found absent is inserted expecting no
+ * conflict, so two shards merging roles into the same new frame serialise (the later batch runs again and merges
+ * into the earlier's) instead of losing a role. Documents are canonical JSON text read back losslessly (bigints
+ * stay exact).
  */
 
 /** Floats such as `12.0` stay floats, so a stored role re-serialises (and re-hashes) byte-identically. */
@@ -66,90 +76,203 @@ function bindingOf(row: { binding_json: string } | undefined): FlowBinding | und
 }
 
 const CHECKPOINTS = checkpointTable<ContextCheckpoint['offset_kind']>('csfb_join_checkpoints');
+const INTAKES = eventRegistry('csfb_intake_dedupe', 'first_seen_ts_utc');
+
+const FRAME_KEY_COLUMNS = 'stream_id, platform_run_id, scenario_run_id, merchant_id, arrival_seq';
+const frameKeyText = (streamId: string, key: JoinFrameKey) => JSON.stringify([streamId, ...keyParams(key)]);
+
+/** A join frame as the unit holds it (`record` undefined: a stored row no role has filled yet). */
+interface HeldFrame {
+  record: JoinFrameRecord | undefined;
+}
+
+function frameColumns(changes: readonly { key: string; row: HeldFrame }[]) {
+  const columns: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  for (const { key, row } of changes) {
+    if (!row.record) continue;
+    const values = [
+      ...(JSON.parse(key) as string[]),
+      row.record.payload_hash,
+      canonicalJson(row.record.state),
+      canonicalJson(row.record.source_event),
+      row.record.state.context_complete,
+    ];
+    for (const [i, value] of values.entries()) columns[i]?.push(value);
+  }
+  return columns;
+}
+
+const FRAME_VALUES = `SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::text[],
+  $7::text[], $8::text[], $9::boolean[])`;
+const FRAME_INSERT = `INSERT INTO csfb_join_frames (${FRAME_KEY_COLUMNS}, payload_hash, frame_json, source_event_json,
+  context_complete) ${FRAME_VALUES}`;
+
+const JOIN_FRAMES: HeldRows<HeldFrame> = {
+  name: 'csfb_join_frames',
+  async load(client, keys) {
+    const parts = keys.map((key) => JSON.parse(key) as string[]);
+    const res = await client.query<
+      FrameRow & {
+        stream_id: string;
+        platform_run_id: string;
+        scenario_run_id: string;
+        merchant_id: string;
+        arrival_seq: string;
+      }
+    >(
+      `SELECT ${FRAME_KEY_COLUMNS}, payload_hash, frame_json, source_event_json FROM csfb_join_frames
+       WHERE (${FRAME_KEY_COLUMNS}) IN
+         (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[]))
+       ORDER BY ${FRAME_KEY_COLUMNS} FOR UPDATE`,
+      [0, 1, 2, 3, 4].map((i) => parts.map((p) => p[i])),
+    );
+    return new Map(
+      res.rows.map((r) => [
+        JSON.stringify([r.stream_id, r.platform_run_id, r.scenario_run_id, r.merchant_id, r.arrival_seq]),
+        { record: frameOf(r) },
+      ]),
+    );
+  },
+  async write(client, changes) {
+    const stored = changes.filter((c) => c.existed);
+    if (stored.length > 0)
+      await client.query(
+        `${FRAME_INSERT} ON CONFLICT (${FRAME_KEY_COLUMNS}) DO UPDATE SET payload_hash = EXCLUDED.payload_hash,
+           frame_json = EXCLUDED.frame_json, source_event_json = EXCLUDED.source_event_json,
+           context_complete = EXCLUDED.context_complete, updated_at_utc = now()`,
+        frameColumns(stored),
+      );
+    const added = changes.filter((c) => !c.existed && c.row.record);
+    await insertExpectingNew(
+      client,
+      'csfb_join_frames',
+      `${FRAME_INSERT} ON CONFLICT DO NOTHING RETURNING 1`,
+      frameColumns(added),
+      added.length,
+    );
+  },
+};
+
+const BINDING_COLUMNS = 'stream_id, platform_run_id, scenario_run_id, flow_id';
+const flowKeyText = (streamId: string, key: JoinFrameKey, flowId: string) =>
+  JSON.stringify([streamId, key.platform_run_id, key.scenario_run_id, flowId]);
+
+/**
+ * `csfb_flow_bindings` by flow (its PK) as held rows: the stored hash, or the binding to insert (expecting no
+ * conflict on either of the table's keys: another transaction's binding of the flow or of the frame meanwhile is
+ * ConcurrentInsert).
+ */
+const BINDINGS_BY_FLOW: HeldRows<{ payload_hash: string; insert?: FlowBinding }> = {
+  name: 'csfb_flow_bindings',
+  async load(client, keys) {
+    const parts = keys.map((key) => JSON.parse(key) as string[]);
+    const res = await client.query<
+      Record<'stream_id' | 'platform_run_id' | 'scenario_run_id' | 'flow_id' | 'payload_hash', string>
+    >(
+      `SELECT ${BINDING_COLUMNS}, payload_hash FROM csfb_flow_bindings
+       WHERE (${BINDING_COLUMNS}) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))`,
+      [0, 1, 2, 3].map((i) => parts.map((p) => p[i])),
+    );
+    return new Map(
+      res.rows.map((r) => [
+        JSON.stringify([r.stream_id, r.platform_run_id, r.scenario_run_id, r.flow_id]),
+        { payload_hash: r.payload_hash },
+      ]),
+    );
+  },
+  async write(client, changes) {
+    const added = changes.flatMap((c) =>
+      c.row.insert ? [{ streamId: (JSON.parse(c.key) as string[])[0], binding: c.row.insert }] : [],
+    );
+    const column = (pick: (a: (typeof added)[number]) => unknown) => added.map(pick);
+    await insertExpectingNew(
+      client,
+      'csfb_flow_bindings',
+      `INSERT INTO csfb_flow_bindings (${BINDING_COLUMNS}, merchant_id, arrival_seq, authoritative_source_event_type,
+         payload_hash, binding_json, bound_at_utc)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::text[],
+         $8::text[], $9::text[], $10::text[])
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [
+        column((a) => a.streamId),
+        column((a) => a.binding.join_frame_key.platform_run_id),
+        column((a) => a.binding.join_frame_key.scenario_run_id),
+        column((a) => a.binding.flow_id),
+        column((a) => a.binding.join_frame_key.merchant_id),
+        column((a) => a.binding.join_frame_key.arrival_seq.toString()),
+        column((a) => a.binding.authoritative_source_event_type),
+        column((a) => a.binding.payload_hash),
+        column((a) => canonicalJson(a.binding)),
+        column((a) => a.binding.bound_at_utc),
+      ],
+      added.length,
+    );
+  },
+};
 
 function transactionOn(client: Queryable, streamId: string): ContextStoreTransaction {
   return {
-    registerIntake: (row) =>
-      registerEventOnce(client, 'csfb_intake_dedupe', 'first_seen_ts_utc', streamId, row),
+    async prefetch(hints) {
+      await INTAKES.preload(client, streamId, hints.intakes);
+      const frames = hints.joinFrames.map((key) => frameKeyText(streamId, key));
+      await preloadHeld(client, JOIN_FRAMES, frames);
+      await preloadHeld(
+        client,
+        BINDINGS_BY_FLOW,
+        hints.bindings.map((b) => flowKeyText(streamId, b.join_frame_key, b.flow_id)),
+      );
+    },
+    registerIntake: (row) => INTAKES.register(client, streamId, row),
     async lockJoinFrame(key) {
-      await client.query(
-        `INSERT INTO csfb_join_frames (stream_id, platform_run_id, scenario_run_id, merchant_id, arrival_seq)
-         VALUES ($1, $2, $3, $4, $5::numeric) ON CONFLICT DO NOTHING`,
-        [streamId, ...keyParams(key)],
-      );
-      const res = await client.query<FrameRow>(
-        `SELECT payload_hash, frame_json, source_event_json FROM csfb_join_frames WHERE ${FRAME_WHERE} FOR UPDATE`,
-        [streamId, ...keyParams(key)],
-      );
-      return frameOf(res.rows[0]);
+      return (await readHeld(client, JOIN_FRAMES, frameKeyText(streamId, key)))?.record;
     },
     async writeJoinFrame(record) {
-      await client.query(
-        `UPDATE csfb_join_frames SET payload_hash = $6, frame_json = $7, source_event_json = $8,
-           context_complete = $9, updated_at_utc = now()
-         WHERE ${FRAME_WHERE}`,
-        [
-          streamId,
-          ...keyParams(record.state.join_frame_key),
-          record.payload_hash,
-          canonicalJson(record.state),
-          canonicalJson(record.source_event),
-          record.state.context_complete,
-        ],
-      );
+      await writeHeld(client, JOIN_FRAMES, frameKeyText(streamId, record.state.join_frame_key), { record });
     },
     async insertFlowBinding(binding) {
       const key = binding.join_frame_key;
-      const inserted = await client.query(
-        `INSERT INTO csfb_flow_bindings (stream_id, platform_run_id, scenario_run_id, flow_id, merchant_id,
-           arrival_seq, authoritative_source_event_type, payload_hash, binding_json, bound_at_utc)
-         VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-        [
-          streamId,
-          key.platform_run_id,
-          key.scenario_run_id,
-          binding.flow_id,
-          key.merchant_id,
-          key.arrival_seq.toString(),
-          binding.authoritative_source_event_type,
-          binding.payload_hash,
-          canonicalJson(binding),
-          binding.bound_at_utc,
-        ],
-      );
-      if (inserted.rowCount === 1) return 'inserted';
-      const byFlow = await client.query<{ payload_hash: string }>(
-        `SELECT payload_hash FROM csfb_flow_bindings
-         WHERE stream_id = $1 AND platform_run_id = $2 AND scenario_run_id = $3 AND flow_id = $4`,
-        [streamId, key.platform_run_id, key.scenario_run_id, binding.flow_id],
-      );
-      const found = byFlow.rows[0];
-      if (!found) return 'FLOW_BINDING_JOIN_KEY_CONFLICT';
-      return found.payload_hash === binding.payload_hash ? 'unchanged' : 'FLOW_BINDING_PAYLOAD_HASH_MISMATCH';
+      const byFlow = await readHeld(client, BINDINGS_BY_FLOW, flowKeyText(streamId, key, binding.flow_id));
+      if (byFlow)
+        return byFlow.payload_hash === binding.payload_hash
+          ? 'unchanged'
+          : 'FLOW_BINDING_PAYLOAD_HASH_MISMATCH';
+      // Another flow bound this join frame already. A frame names the flow of its anchor, which is written with its
+      // binding in one record (a binding that conflicts rolls the frame back with it), so the frame as it stood
+      // before this record names the flow bound to it, if any.
+      const before = await readHeldBeforeRecord(client, JOIN_FRAMES, frameKeyText(streamId, key));
+      const bound = before?.record?.state.flow_id;
+      if (bound !== undefined && bound !== binding.flow_id) return 'FLOW_BINDING_JOIN_KEY_CONFLICT';
+      await writeHeld(client, BINDINGS_BY_FLOW, flowKeyText(streamId, key, binding.flow_id), {
+        payload_hash: binding.payload_hash,
+        insert: binding,
+      });
+      return 'inserted';
     },
     readCheckpoint: (topic, partition) => CHECKPOINTS.read(client, streamId, topic, partition),
     writeCheckpoint: (c) => CHECKPOINTS.write(client, streamId, c),
+    // Insert-once rows (a redelivered failure keeps its first row): written with the batch's other rows.
     async recordApplyFailure(f) {
-      await client.query(
-        `INSERT INTO csfb_join_apply_failures (failure_id, stream_id, platform_run_id, scenario_run_id, topic,
-           partition_id, "offset", offset_kind, event_id, event_type, reason_code, details_json, late_applied)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (failure_id) DO NOTHING`,
-        [
-          f.failure_id,
-          streamId,
-          f.platform_run_id,
-          f.scenario_run_id,
-          f.topic,
-          f.partition,
-          f.offset,
-          f.offset_kind,
-          f.event_id,
-          f.event_type,
-          f.reason_code,
-          canonicalJson(f.details),
-          f.reason_code === 'LATE_CONTEXT_EVENT' && f.details.applied === true,
-        ],
-      );
+      await upsertMerged(client, [
+        {
+          table: 'csfb_join_apply_failures',
+          keyColumns: ['failure_id'],
+          key: [f.failure_id],
+          values: {
+            stream_id: ['first', streamId],
+            platform_run_id: ['first', f.platform_run_id],
+            scenario_run_id: ['first', f.scenario_run_id],
+            topic: ['first', f.topic],
+            partition_id: ['first', f.partition],
+            offset: ['first', f.offset],
+            offset_kind: ['first', f.offset_kind],
+            event_id: ['first', f.event_id],
+            event_type: ['first', f.event_type],
+            reason_code: ['first', f.reason_code],
+            details_json: ['first', canonicalJson(f.details)],
+            late_applied: ['first', f.reason_code === 'LATE_CONTEXT_EVENT' && f.details.applied === true],
+          },
+        },
+      ]);
     },
     async incrementCounters(names) {
       await addToCounters(

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { canonicalJson } from '../contracts/canonical-json.ts';
 import type { GraphPins, LinkedEntity } from '../contracts/identity-graph.ts';
+import type { ArrivalKey, ArrivalMember, DedupeRow } from '../identity-graph/ports.ts';
 import {
   GRAPH_METRIC_NAMES,
   type GraphCheckpoint,
@@ -13,19 +14,27 @@ import type { Pool } from './postgres/pool.ts';
 import {
   addToCounters,
   checkpointTable,
+  type HeldRows,
+  insertExpectingNew,
   inTransaction,
+  preloadHeld,
   type Queryable,
   queryOrUnavailable,
+  readHeld,
+  textColumns,
   upsertMerged,
+  writeHeld,
 } from './postgres/projector-store.ts';
 
 /**
  * The Identity & Entity Graph's port on Postgres (migration 0009), bound to one stream id. Each record's writes
- * run in one transaction on one client. Upserts keep first_seen = min and last_seen = max (event times are
- * RFC 3339 UTC with six fractional digits, so text order is time order). An arrival key row is locked
- * (`INSERT … ON CONFLICT DO NOTHING`, then `SELECT … FOR UPDATE`) before its members are read, so a flow anchor
- * and its arrival entities applied at once on two shards serialise and the later one sees the earlier's
- * entities. "Linked within N hops" is one recursive CTE over the edges in both directions.
+ * run in one transaction (inside a batch, one record of the batch's unit of work, projector-store.ts). Upserts keep
+ * first_seen = min and last_seen = max (event times are RFC 3339 UTC with six fractional digits, so text order is
+ * time order). Dedupe rows, arrival keys (with their members) and checkpoints are held rows: a batch loads its
+ * records' rows at once — stored arrival keys locked (`FOR UPDATE`) — and writes them before COMMIT; an arrival key
+ * it found absent is inserted expecting no conflict, so a flow anchor and its arrival entities applied at once on
+ * two shards serialise (the later batch runs again) and the later one sees the earlier's entities. "Linked within N
+ * hops" is one recursive CTE over the edges in both directions.
  */
 
 const pinText = (value: unknown) => (value === null || value === undefined ? null : String(value));
@@ -40,36 +49,185 @@ const pinParams = (pins: GraphPins) => [
   pinText(pins.run_id),
 ];
 
+const IEG_ENTITIES_TYPES = textColumns([
+  'stream_id',
+  'entity_id',
+  'entity_type',
+  'platform_run_id',
+  'scenario_run_id',
+  'manifest_fingerprint',
+  'parameter_hash',
+  'scenario_id',
+  'seed',
+  'run_id',
+  'first_seen_ts_utc',
+  'last_seen_ts_utc',
+]);
+
+const IEG_IDENTIFIERS_TYPES = textColumns([
+  'stream_id',
+  'identifier_type',
+  'identifier_value',
+  'entity_id',
+  'entity_type',
+  'scenario_run_id',
+  'first_seen_ts_utc',
+  'last_seen_ts_utc',
+  'source_event_id',
+]);
+
+const IEG_EDGES_TYPES = textColumns([
+  'stream_id',
+  'edge_id',
+  'edge_type',
+  'src_entity_id',
+  'dst_entity_id',
+  'scenario_run_id',
+  'first_seen_ts_utc',
+  'last_seen_ts_utc',
+  'source_event_id',
+]);
+
 const CHECKPOINTS = checkpointTable<GraphCheckpoint['offset_kind']>('ieg_checkpoints');
+
+/** An `ieg_dedupe` row as the unit holds it: the stored hash, or the new row to insert. */
+interface HeldDedupe {
+  payload_hash: string;
+  insert?: DedupeRow & { stream_id: string };
+}
+
+const DEDUPE: HeldRows<HeldDedupe> = {
+  name: 'ieg_dedupe',
+  async load(client, keys) {
+    const parts = keys.map((key) => JSON.parse(key) as [string, string]);
+    const res = await client.query<{ stream_id: string; dedupe_key: string; payload_hash: string }>(
+      `SELECT stream_id, dedupe_key, payload_hash FROM ieg_dedupe
+       WHERE (stream_id, dedupe_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [parts.map((p) => p[0]), parts.map((p) => p[1])],
+    );
+    return new Map(
+      res.rows.map((r) => [JSON.stringify([r.stream_id, r.dedupe_key]), { payload_hash: r.payload_hash }]),
+    );
+  },
+  async write(client, changes) {
+    const rows = changes.flatMap((c) => (c.row.insert ? [c.row.insert] : []));
+    const column = (pick: (r: (typeof rows)[number]) => unknown) => rows.map(pick);
+    await insertExpectingNew(
+      client,
+      'ieg_dedupe',
+      `INSERT INTO ieg_dedupe (stream_id, dedupe_key, platform_run_id, scenario_run_id, event_class, event_id,
+         payload_hash, first_topic, first_partition, first_offset, offset_kind, first_seen_ts_utc)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::int[], $10::text[], $11::text[], $12::text[])
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [
+        column((r) => r.stream_id),
+        column((r) => r.dedupe_key),
+        column((r) => r.platform_run_id),
+        column((r) => r.scenario_run_id),
+        column((r) => r.event_class),
+        column((r) => r.event_id),
+        column((r) => r.payload_hash),
+        column((r) => r.eb_ref.topic),
+        column((r) => r.eb_ref.partition),
+        column((r) => r.eb_ref.offset),
+        column((r) => r.eb_ref.offset_kind),
+        column((r) => r.event_ts_utc),
+      ],
+      rows.length,
+    );
+  },
+};
+
+const ARRIVAL_COLUMNS = 'stream_id, scenario_run_id, merchant_id, arrival_seq';
+const arrivalKeyText = (streamId: string, k: ArrivalKey) =>
+  JSON.stringify([streamId, k.scenario_run_id, k.merchant_id, k.arrival_seq]);
+
+/** An arrival key as the unit holds it: every member (by entity id), and those this unit adds. */
+interface HeldArrival {
+  members: ArrivalMember[];
+  added: ArrivalMember[];
+}
+
+const byEntityId = (a: ArrivalMember, b: ArrivalMember) =>
+  a.entity_id < b.entity_id ? -1 : a.entity_id > b.entity_id ? 1 : 0;
+
+const ARRIVALS: HeldRows<HeldArrival> = {
+  name: 'ieg_arrival_keys',
+  async load(client, keys) {
+    const columns = [0, 1, 2, 3].map((i) => keys.map((key) => (JSON.parse(key) as string[])[i]));
+    const where = `(${ARRIVAL_COLUMNS}) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))`;
+    const stored = await client.query<
+      Record<'stream_id' | 'scenario_run_id' | 'merchant_id' | 'arrival_seq', string>
+    >(
+      `SELECT ${ARRIVAL_COLUMNS} FROM ieg_arrival_keys WHERE ${where} ORDER BY ${ARRIVAL_COLUMNS} FOR UPDATE`,
+      columns,
+    );
+    const found = new Map<string, HeldArrival>(
+      stored.rows.map((r) => [arrivalKeyText(r.stream_id, r), { members: [], added: [] }]),
+    );
+    if (found.size === 0) return found;
+    const members = await client.query<{
+      stream_id: string;
+      scenario_run_id: string;
+      merchant_id: string;
+      arrival_seq: string;
+      entity_id: string;
+      entity_type: string;
+    }>(`SELECT ${ARRIVAL_COLUMNS}, entity_id, entity_type FROM ieg_arrival_members WHERE ${where}`, columns);
+    for (const m of members.rows)
+      found
+        .get(arrivalKeyText(m.stream_id, m))
+        ?.members.push({ entity_id: m.entity_id, entity_type: m.entity_type });
+    for (const arrival of found.values()) arrival.members.sort(byEntityId);
+    return found;
+  },
+  async write(client, changes) {
+    const added = changes.filter((c) => !c.existed);
+    const keyColumns = (rows: readonly { key: string }[]) =>
+      [0, 1, 2, 3].map((i) => rows.map((r) => (JSON.parse(r.key) as string[])[i]));
+    await insertExpectingNew(
+      client,
+      'ieg_arrival_keys',
+      `INSERT INTO ieg_arrival_keys (${ARRIVAL_COLUMNS})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING RETURNING 1`,
+      keyColumns(added),
+      added.length,
+    );
+    const members = changes.flatMap((c) => c.row.added.map((m) => ({ key: c.key, ...m })));
+    if (members.length > 0)
+      await client.query(
+        `INSERT INTO ieg_arrival_members (${ARRIVAL_COLUMNS}, entity_id, entity_type)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+         ON CONFLICT DO NOTHING`,
+        [...keyColumns(members), members.map((m) => m.entity_id), members.map((m) => m.entity_type)],
+      );
+  },
+};
 
 function transactionOn(client: Queryable, streamId: string): IdentityGraphTransaction {
   return {
+    async prefetch(hints) {
+      await preloadHeld(
+        client,
+        DEDUPE,
+        hints.dedupeKeys.map((key) => JSON.stringify([streamId, key])),
+      );
+      await preloadHeld(
+        client,
+        ARRIVALS,
+        hints.arrivals.map((key) => arrivalKeyText(streamId, key)),
+      );
+    },
     async registerEvent(row) {
-      const inserted = await client.query(
-        `INSERT INTO ieg_dedupe (stream_id, dedupe_key, platform_run_id, scenario_run_id, event_class, event_id,
-           payload_hash, first_topic, first_partition, first_offset, offset_kind, first_seen_ts_utc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
-        [
-          streamId,
-          row.dedupe_key,
-          row.platform_run_id,
-          row.scenario_run_id,
-          row.event_class,
-          row.event_id,
-          row.payload_hash,
-          row.eb_ref.topic,
-          row.eb_ref.partition,
-          row.eb_ref.offset,
-          row.eb_ref.offset_kind,
-          row.event_ts_utc,
-        ],
-      );
-      if (inserted.rowCount === 1) return 'inserted';
-      const found = await client.query<{ payload_hash: string }>(
-        'SELECT payload_hash FROM ieg_dedupe WHERE stream_id = $1 AND dedupe_key = $2',
-        [streamId, row.dedupe_key],
-      );
-      return found.rows[0]?.payload_hash === row.payload_hash ? 'duplicate' : 'mismatch';
+      const key = JSON.stringify([streamId, row.dedupe_key]);
+      const found = await readHeld(client, DEDUPE, key);
+      if (found) return found.payload_hash === row.payload_hash ? 'duplicate' : 'mismatch';
+      await writeHeld(client, DEDUPE, key, {
+        payload_hash: row.payload_hash,
+        insert: { stream_id: streamId, ...row },
+      });
+      return 'inserted';
     },
     // Entities, identifiers and edges merge on conflict (first sighting the least, last the greatest), so they are
     // written at the end of the batch, in key order (upsertMerged): a merchant every shard touches is not locked for
@@ -79,6 +237,7 @@ function transactionOn(client: Queryable, streamId: string): IdentityGraphTransa
       await upsertMerged(client, [
         {
           table: 'ieg_entities',
+          types: IEG_ENTITIES_TYPES,
           keyColumns: ['stream_id', 'entity_id'],
           key: [streamId, e.entity_id],
           values: {
@@ -100,6 +259,7 @@ function transactionOn(client: Queryable, streamId: string): IdentityGraphTransa
       await upsertMerged(client, [
         {
           table: 'ieg_identifiers',
+          types: IEG_IDENTIFIERS_TYPES,
           keyColumns: ['stream_id', 'identifier_type', 'identifier_value', 'entity_id'],
           key: [streamId, i.identifier_type, i.identifier_value, i.entity_id],
           values: {
@@ -116,6 +276,7 @@ function transactionOn(client: Queryable, streamId: string): IdentityGraphTransa
       await upsertMerged(client, [
         {
           table: 'ieg_edges',
+          types: IEG_EDGES_TYPES,
           keyColumns: ['stream_id', 'edge_id'],
           key: [streamId, e.edge_id],
           values: {
@@ -131,28 +292,18 @@ function transactionOn(client: Queryable, streamId: string): IdentityGraphTransa
       ]);
     },
     async joinArrival(key, members) {
-      const keyParams = [streamId, key.scenario_run_id, key.merchant_id, key.arrival_seq];
-      const where = 'stream_id = $1 AND scenario_run_id = $2 AND merchant_id = $3 AND arrival_seq = $4';
-      await client.query(
-        `INSERT INTO ieg_arrival_keys (stream_id, scenario_run_id, merchant_id, arrival_seq)
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-        keyParams,
-      );
-      await client.query(`SELECT 1 FROM ieg_arrival_keys WHERE ${where} FOR UPDATE`, keyParams);
-      if (members.length > 0)
-        await client.query(
-          `INSERT INTO ieg_arrival_members (stream_id, scenario_run_id, merchant_id, arrival_seq, entity_id,
-             entity_type)
-           SELECT $1, $2, $3, $4, m.entity_id, m.entity_type
-           FROM unnest($5::text[], $6::text[]) AS m(entity_id, entity_type)
-           ON CONFLICT DO NOTHING`,
-          [...keyParams, members.map((m) => m.entity_id), members.map((m) => m.entity_type)],
-        );
-      const res = await client.query<{ entity_id: string; entity_type: string }>(
-        `SELECT entity_id, entity_type FROM ieg_arrival_members WHERE ${where} ORDER BY entity_id`,
-        keyParams,
-      );
-      return res.rows;
+      const heldKey = arrivalKeyText(streamId, key);
+      const found = await readHeld(client, ARRIVALS, heldKey);
+      const all = new Map((found?.members ?? []).map((m) => [m.entity_id, m]));
+      const added = [...(found?.added ?? [])];
+      for (const m of members)
+        if (!all.has(m.entity_id)) {
+          all.set(m.entity_id, m);
+          added.push(m);
+        }
+      const sorted = [...all.values()].sort(byEntityId);
+      await writeHeld(client, ARRIVALS, heldKey, { members: sorted, added });
+      return sorted.map((m) => ({ entity_id: m.entity_id, entity_type: m.entity_type }));
     },
     async countMetric(scenarioRunId, name, by = 1) {
       await addToCounters(client, [
@@ -167,27 +318,29 @@ function transactionOn(client: Queryable, streamId: string): IdentityGraphTransa
     },
     readCheckpoint: (topic, partition) => CHECKPOINTS.read(client, streamId, topic, partition),
     writeCheckpoint: (c) => CHECKPOINTS.write(client, streamId, c),
+    // Insert-once rows (a redelivered failure keeps its first row): written with the batch's other rows.
     async recordApplyFailure(f) {
-      await client.query(
-        `INSERT INTO ieg_apply_failures (failure_id, stream_id, platform_run_id, scenario_run_id, topic,
-           partition_id, "offset", offset_kind, event_id, event_type, event_ts_utc, reason_code, details_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (failure_id) DO NOTHING`,
-        [
-          f.failure_id,
-          streamId,
-          f.platform_run_id,
-          f.scenario_run_id,
-          f.topic,
-          f.partition,
-          f.offset,
-          f.offset_kind,
-          f.event_id,
-          f.event_type,
-          f.event_ts_utc,
-          f.reason_code,
-          canonicalJson(f.details),
-        ],
-      );
+      await upsertMerged(client, [
+        {
+          table: 'ieg_apply_failures',
+          keyColumns: ['failure_id'],
+          key: [f.failure_id],
+          values: {
+            stream_id: ['first', streamId],
+            platform_run_id: ['first', f.platform_run_id],
+            scenario_run_id: ['first', f.scenario_run_id],
+            topic: ['first', f.topic],
+            partition_id: ['first', f.partition],
+            offset: ['first', f.offset],
+            offset_kind: ['first', f.offset_kind],
+            event_id: ['first', f.event_id],
+            event_type: ['first', f.event_type],
+            event_ts_utc: ['first', f.event_ts_utc],
+            reason_code: ['first', f.reason_code],
+            details_json: ['first', canonicalJson(f.details)],
+          },
+        },
+      ]);
     },
   };
 }

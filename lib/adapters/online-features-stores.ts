@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { FeatureKey } from '../contracts/online-features.ts';
+import type { EbRef } from '../contracts/receipts.ts';
 import { ANCHOR_ENTITY_TYPES, type AnchorEntityType } from '../online-features/keys.ts';
 import type {
   FeatureCheckpoint,
@@ -12,20 +13,27 @@ import type { Pool } from './postgres/pool.ts';
 import {
   addToCounters,
   checkpointTable,
+  eventRegistry,
+  type HeldRows,
+  insertExpectingNew,
   inTransaction,
+  preloadHeld,
   type Queryable,
   queryOrUnavailable,
-  registerEventOnce,
+  readHeld,
   type StoredCheckpoint,
+  textColumns,
   upsertMerged,
+  writeHeld,
 } from './postgres/projector-store.ts';
 
 /**
  * The Online Feature Plane's port on Postgres (migrations 0010, 0011), bound to one stream id. Each record's writes
- * run in one transaction on one client; a bucket is an `INSERT … ON CONFLICT DO UPDATE` increment, so two shards
- * adding to the same key serialise on its row, and an event's keys are written in (key_type, key_id) order, so two
- * anchors sharing entities lock their rows in the same order. Times (µs) and amounts (micro-units) travel as decimal
- * strings, so they stay exact.
+ * run in one transaction (inside a batch, one record of the batch's unit of work, projector-store.ts): the offset and
+ * semantic dedupe rows and the checkpoints are held rows (a batch loads its records' rows in one statement each and
+ * inserts the new ones in one), buckets are sums merged in memory, event and entity rows insert-once rows; all are
+ * written once, in key order, before the batch commits, so two shards adding to the same key lock its row for an
+ * instant and in the same order. Times (µs) and amounts (micro-units) travel as decimal strings, so they stay exact.
  */
 
 const KEY_WHERE = `stream_id = $1 AND platform_run_id = $2 AND scenario_run_id = $3 AND key_type = $4
@@ -51,12 +59,83 @@ function entityColumn(type: AnchorEntityType): AnchorEntityType {
 }
 
 const CHECKPOINTS = checkpointTable<FeatureCheckpoint['offset_kind']>('ofp_checkpoints');
+const EVENTS = eventRegistry('ofp_semantic_dedupe', 'event_ts_utc');
+
+const OFFSET_COLUMNS = 'stream_id, topic, partition_id, offset_kind, "offset"';
+const offsetKey = (streamId: string, e: EbRef) =>
+  JSON.stringify([streamId, e.topic, e.partition, e.offset_kind, e.offset]);
+
+/** `ofp_applied_events` as held rows: an offset seen (its event id), new ones inserted before COMMIT. */
+const OFFSETS: HeldRows<{ event_id: string | null; added: boolean }> = {
+  name: 'ofp_applied_events',
+  async load(client, keys) {
+    const parts = keys.map((key) => JSON.parse(key) as [string, string, number, string, string]);
+    const res = await client.query<{
+      stream_id: string;
+      topic: string;
+      partition_id: number;
+      offset_kind: string;
+      offset: string;
+      event_id: string | null;
+    }>(
+      `SELECT ${OFFSET_COLUMNS}, event_id FROM ofp_applied_events WHERE (${OFFSET_COLUMNS}) IN
+         (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]))`,
+      [0, 1, 2, 3, 4].map((i) => parts.map((p) => p[i])),
+    );
+    return new Map(
+      res.rows.map((r) => [
+        JSON.stringify([r.stream_id, r.topic, r.partition_id, r.offset_kind, r.offset]),
+        { event_id: r.event_id, added: false },
+      ]),
+    );
+  },
+  async write(client, changes) {
+    const added = changes.filter((c) => c.row.added);
+    const parts = added.map((c) => JSON.parse(c.key) as unknown[]);
+    await insertExpectingNew(
+      client,
+      'ofp_applied_events',
+      `INSERT INTO ofp_applied_events (${OFFSET_COLUMNS}, event_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[])
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [...[0, 1, 2, 3, 4].map((i) => parts.map((p) => p[i])), added.map((c) => c.row.event_id)],
+      added.length,
+    );
+  },
+};
 
 /** FeatureCheckpoint carries no update time. */
 const withoutUpdatedAt = ({
   updated_at_utc: _updated,
   ...c
 }: StoredCheckpoint<FeatureCheckpoint['offset_kind']>): FeatureCheckpoint => c;
+
+const EVENT_KEY = [
+  'stream_id',
+  'platform_run_id',
+  'scenario_run_id',
+  'key_type',
+  'key_id',
+  'event_ts_micros',
+  'event_id',
+];
+
+const BUCKET_TYPES = textColumns(['stream_id', 'platform_run_id', 'scenario_run_id', 'key_type', 'key_id'], {
+  bucket_start_micros: 'bigint',
+  event_count: 'bigint',
+  amount_micros: 'numeric',
+});
+const EVENT_TYPES = textColumns(
+  ['stream_id', 'platform_run_id', 'scenario_run_id', 'key_type', 'key_id', 'event_id'],
+  {
+    event_ts_micros: 'bigint',
+    amount_micros: 'numeric',
+  },
+);
+const SIGHTING_TYPES = textColumns(
+  ['stream_id', 'platform_run_id', 'scenario_run_id', 'event_id', ...ANCHOR_ENTITY_TYPES],
+  { event_ts_micros: 'bigint' },
+);
 
 const BUCKET_KEY = [
   'stream_id',
@@ -69,59 +148,47 @@ const BUCKET_KEY = [
 
 function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransaction {
   return {
-    async registerOffset(ebRef, eventId) {
-      const inserted = await client.query(
-        `INSERT INTO ofp_applied_events (stream_id, topic, partition_id, offset_kind, "offset", event_id)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-        [streamId, ebRef.topic, ebRef.partition, ebRef.offset_kind, ebRef.offset, eventId],
+    async prefetch(hints) {
+      await preloadHeld(
+        client,
+        OFFSETS,
+        hints.offsets.map((e) => offsetKey(streamId, e)),
       );
-      return inserted.rowCount === 1 ? 'inserted' : 'duplicate';
+      await EVENTS.preload(client, streamId, hints.events);
     },
-    registerEvent: (row) => registerEventOnce(client, 'ofp_semantic_dedupe', 'event_ts_utc', streamId, row),
+    async registerOffset(ebRef, eventId) {
+      const key = offsetKey(streamId, ebRef);
+      if (await readHeld(client, OFFSETS, key)) return 'duplicate';
+      await writeHeld(client, OFFSETS, key, { event_id: eventId, added: true });
+      return 'inserted';
+    },
+    registerEvent: (row) => EVENTS.register(client, streamId, row),
+    // Insert-once rows, written with the batch's other rows; the stored hash is the one the batch holds.
     async recordPayloadMismatch(row) {
-      await client.query(
-        `INSERT INTO ofp_payload_mismatches (stream_id, topic, partition_id, offset_kind, "offset",
-           platform_run_id, event_class, event_id, stored_payload_hash, incoming_payload_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-           (SELECT payload_hash FROM ofp_semantic_dedupe
-            WHERE stream_id = $1 AND platform_run_id = $6 AND event_class = $7 AND event_id = $8), $9)
-         ON CONFLICT DO NOTHING`,
-        [
-          streamId,
-          row.eb_ref.topic,
-          row.eb_ref.partition,
-          row.eb_ref.offset_kind,
-          row.eb_ref.offset,
-          row.platform_run_id,
-          row.event_class,
-          row.event_id,
-          row.incoming_payload_hash,
-        ],
-      );
+      await upsertMerged(client, [
+        {
+          table: 'ofp_payload_mismatches',
+          keyColumns: ['stream_id', 'topic', 'partition_id', 'offset_kind', 'offset'],
+          key: [streamId, row.eb_ref.topic, row.eb_ref.partition, row.eb_ref.offset_kind, row.eb_ref.offset],
+          values: {
+            platform_run_id: ['first', row.platform_run_id],
+            event_class: ['first', row.event_class],
+            event_id: ['first', row.event_id],
+            stored_payload_hash: ['first', (await EVENTS.storedHash(client, streamId, row)) ?? null],
+            incoming_payload_hash: ['first', row.incoming_payload_hash],
+          },
+        },
+      ]);
     },
     async addObservations(observations) {
       if (observations.length === 0) return;
-      // Column arrays for unnest: [run, scenario run, key type, key id, event time, event id, amount].
-      const columns: string[][] = [[], [], [], [], [], [], []];
-      for (const o of observations) {
-        const row = [
-          o.scope.platform_run_id,
-          o.scope.scenario_run_id,
-          o.key.key_type,
-          o.key.key_id,
-          o.event_ts_micros.toString(),
-          o.event_id,
-          o.amount_micros.toString(),
-        ];
-        for (const [i, value] of row.entries()) columns[i]?.push(value);
-      }
-      const [runs, scenarioRuns, keyTypes, keyIds, times, eventIds, amounts] = columns;
-      // Buckets are sums, merged on conflict: written at the end of the batch in key order (upsertMerged), so a
-      // merchant's minute bucket every shard touches is locked for an instant, never in opposite orders.
-      await upsertMerged(
-        client,
-        observations.map((o) => ({
+      // Buckets are sums, merged on conflict; event rows are insert-once. Both are written at the end of the batch in
+      // key order (upsertMerged), so a merchant's minute bucket every shard touches is locked for an instant, never
+      // in opposite orders.
+      await upsertMerged(client, [
+        ...observations.map((o) => ({
           table: 'ofp_feature_buckets',
+          types: BUCKET_TYPES,
           keyColumns: BUCKET_KEY,
           key: [
             streamId,
@@ -131,34 +198,40 @@ function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransa
             o.key.key_id,
             o.bucket_start_micros.toString(),
           ],
-          values: { event_count: ['sum', 1], amount_micros: ['sum', o.amount_micros.toString()] },
+          values: { event_count: ['sum', 1], amount_micros: ['sum', o.amount_micros.toString()] } as const,
         })),
-      );
-      await client.query(
-        `INSERT INTO ofp_feature_events (stream_id, platform_run_id, scenario_run_id, key_type, key_id,
-           event_ts_micros, event_id, amount_micros)
-         SELECT $1, r, s, kt, ki, t, e, a
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::numeric[])
-           AS o(r, s, kt, ki, t, e, a)
-         ORDER BY kt, ki
-         ON CONFLICT DO NOTHING`,
-        [streamId, runs, scenarioRuns, keyTypes, keyIds, times, eventIds, amounts],
-      );
+        ...observations.map((o) => ({
+          table: 'ofp_feature_events',
+          types: EVENT_TYPES,
+          keyColumns: EVENT_KEY,
+          key: [
+            streamId,
+            o.scope.platform_run_id,
+            o.scope.scenario_run_id,
+            o.key.key_type,
+            o.key.key_id,
+            o.event_ts_micros.toString(),
+            o.event_id,
+          ],
+          values: { amount_micros: ['first', o.amount_micros.toString()] } as const,
+        })),
+      ]);
     },
     async addEntitySighting(sighting) {
-      await client.query(
-        `INSERT INTO ofp_entity_sightings (stream_id, platform_run_id, scenario_run_id, event_id, event_ts_micros,
-           ${ANCHOR_ENTITY_TYPES.join(', ')})
-         VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-        [
-          streamId,
-          sighting.scope.platform_run_id,
-          sighting.scope.scenario_run_id,
-          sighting.event_id,
-          sighting.event_ts_micros.toString(),
-          ...ANCHOR_ENTITY_TYPES.map((type) => sighting.entities[type] ?? null),
-        ],
-      );
+      await upsertMerged(client, [
+        {
+          table: 'ofp_entity_sightings',
+          types: SIGHTING_TYPES,
+          keyColumns: ['stream_id', 'platform_run_id', 'scenario_run_id', 'event_id'],
+          key: [streamId, sighting.scope.platform_run_id, sighting.scope.scenario_run_id, sighting.event_id],
+          values: {
+            event_ts_micros: ['first', sighting.event_ts_micros.toString()],
+            ...Object.fromEntries(
+              ANCHOR_ENTITY_TYPES.map((type) => [type, ['first', sighting.entities[type] ?? null] as const]),
+            ),
+          },
+        },
+      ]);
     },
     async readCheckpoint(topic, partition) {
       const found = await CHECKPOINTS.read(client, streamId, topic, partition);

@@ -18,6 +18,7 @@ import {
 import {
   type ApplyFailure,
   ContextApplyConflict,
+  type ContextPrefetch,
   type ContextStore,
   type ContextStoreTransaction,
 } from './ports.ts';
@@ -88,11 +89,12 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const replayMismatches = (replayPins: Readonly<Record<string, unknown>>, envelope: CanonicalEnvelope) =>
   replayPinMismatches(replayPins, envelope as Record<string, unknown>);
 
+type Checked =
+  | Rejection
+  | { envelope: CanonicalEnvelope; eventClass: string; payload: Record<string, unknown> };
+
 /** The §2.4 checks in the reference's order; the first that fails names the reason. */
-function check(
-  record: ContextBusRecord,
-  settings: ContextIntakeSettings,
-): Rejection | { envelope: CanonicalEnvelope; eventClass: string; payload: Record<string, unknown> } {
+function check(record: ContextBusRecord, settings: ContextIntakeSettings): Checked {
   const raw = record.envelope;
   if (!isObject(raw) || !('event_id' in raw) || !('event_type' in raw))
     return { reason: 'ENVELOPE_MISSING', details: {}, envelope: {} };
@@ -191,8 +193,8 @@ export async function applyContextRecord(
   store: ContextStore,
   record: ContextBusRecord,
   settings: ContextIntakeSettings,
+  checked: Checked = check(record, settings),
 ): Promise<ContextApplyOutcome> {
-  const checked = check(record, settings);
   if ('reason' in checked)
     return failAndAdvance(store, record, checked.reason, checked.details, checked.envelope);
   const { envelope, eventClass, payload } = checked;
@@ -200,7 +202,7 @@ export async function applyContextRecord(
     failAndAdvance(store, record, reason, { event_type: envelope.event_type }, envelope);
 
   const platformRunId = envelope.platform_run_id as string;
-  const key = joinFrameKeyOf(payload, platformRunId, envelope.scenario_run_id ?? envelope.run_id);
+  const key = joinFrameKeyOfChecked(checked);
   if (!key) return failure('JOIN_KEY_MISSING');
   const source = sourceEventOf(record, envelope);
   const binding = FLOW_ANCHOR_EVENT_TYPES.has(envelope.event_type)
@@ -268,13 +270,46 @@ export async function applyContextRecord(
   }
 }
 
-/** Applies a batch in order, one transaction per record; a store error stops the batch at that record. */
+const joinFrameKeyOfChecked = ({ envelope, payload }: Exclude<Checked, Rejection>) =>
+  joinFrameKeyOf(payload, envelope.platform_run_id as string, envelope.scenario_run_id ?? envelope.run_id);
+
+/** The intake rows, join frames and flow bindings a batch's records will read. */
+function prefetchOf(records: readonly ContextBusRecord[], checked: readonly Checked[]): ContextPrefetch {
+  const hints: ContextPrefetch = { intakes: [], joinFrames: [], bindings: [] };
+  for (const [i, c] of checked.entries()) {
+    const record = records[i];
+    if ('reason' in c || !record) continue;
+    const { envelope, eventClass } = c;
+    hints.intakes.push({
+      platform_run_id: envelope.platform_run_id as string,
+      event_class: eventClass,
+      event_id: envelope.event_id,
+    });
+    const key = joinFrameKeyOfChecked(c);
+    if (!key) continue;
+    hints.joinFrames.push(key);
+    const binding = FLOW_ANCHOR_EVENT_TYPES.has(envelope.event_type)
+      ? flowBindingOf(envelope, c.payload, key, sourceEventOf(record, envelope))
+      : undefined;
+    if (binding) hints.bindings.push({ flow_id: binding.flow_id, join_frame_key: key });
+  }
+  return hints;
+}
+
+/**
+ * Applies a batch in order, one transaction per record (inside a batch transaction, the records of one unit of
+ * work), the rows they will read loaded first, at once; a store error stops the batch at that record.
+ */
 export async function applyContextBatch(
   store: ContextStore,
   records: readonly ContextBusRecord[],
   settings: ContextIntakeSettings,
 ): Promise<ContextApplyOutcome[]> {
+  const checked = records.map((record) => check(record, settings));
+  const hints = prefetchOf(records, checked);
+  if (hints.intakes.length > 0) await store.inTransaction((transaction) => transaction.prefetch(hints));
   const outcomes: ContextApplyOutcome[] = [];
-  for (const record of records) outcomes.push(await applyContextRecord(store, record, settings));
+  for (const [i, record] of records.entries())
+    outcomes.push(await applyContextRecord(store, record, settings, checked[i]));
   return outcomes;
 }

@@ -72,8 +72,20 @@ export type BindingInsert =
   | 'FLOW_BINDING_PAYLOAD_HASH_MISMATCH'
   | 'FLOW_BINDING_JOIN_KEY_CONFLICT';
 
+/** The dedupe key of an intake row. */
+export type IntakeKey = Pick<IntakeRow, 'platform_run_id' | 'event_class' | 'event_id'>;
+
+/** The rows a batch's records are about to read, loaded at once (a hint: reads work without it). */
+export interface ContextPrefetch {
+  intakes: IntakeKey[];
+  joinFrames: JoinFrameKey[];
+  /** The flows the batch's anchors bind (under their join frame's run and scenario run). */
+  bindings: Pick<FlowBinding, 'flow_id' | 'join_frame_key'>[];
+}
+
 /** The writes of one record, all inside one transaction. */
 export interface ContextStoreTransaction {
+  prefetch(hints: ContextPrefetch): Promise<void>;
   registerIntake(row: IntakeRow): Promise<IntakeRegistration>;
   /** The frame of `key`, locked until the transaction ends (undefined when there is none yet). */
   lockJoinFrame(key: JoinFrameKey): Promise<JoinFrameRecord | undefined>;

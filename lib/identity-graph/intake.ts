@@ -25,6 +25,7 @@ import {
   GraphApplyConflict,
   type GraphApplyFailure,
   type GraphMetricName,
+  type GraphPrefetch,
   type IdentityGraphStore,
   type IdentityGraphTransaction,
 } from './ports.ts';
@@ -229,8 +230,8 @@ export async function applyIdentityGraphRecord(
   store: IdentityGraphStore,
   record: IdentityGraphBusRecord,
   settings: IdentityGraphSettings,
+  checked: Rejection | Accepted = check(record, settings),
 ): Promise<GraphApplyOutcome> {
-  const checked = check(record, settings);
   if ('reason' in checked)
     return failAndAdvance(store, record, checked.reason, checked.details, checked.envelope);
   const { envelope } = checked;
@@ -273,13 +274,33 @@ export async function applyIdentityGraphRecord(
   }
 }
 
-/** Applies a batch in order, one transaction per record; a store error stops the batch at that record. */
+/** The dedupe rows and arrival keys a batch's records will read. */
+function prefetchOf(checked: readonly (Rejection | Accepted)[]): GraphPrefetch {
+  const hints: GraphPrefetch = { dedupeKeys: [], arrivals: [] };
+  for (const c of checked) {
+    if ('reason' in c || c.irrelevant) continue;
+    const { envelope, eventClass, scenarioRunId } = c;
+    hints.dedupeKeys.push(graphDedupeKey(envelope.platform_run_id as string, eventClass, envelope.event_id));
+    const key = envelope.payload ? arrivalKeyOf(envelope.payload, scenarioRunId) : undefined;
+    if (key && ARRIVAL_JOIN_EVENT_TYPES.has(envelope.event_type)) hints.arrivals.push(key);
+  }
+  return hints;
+}
+
+/**
+ * Applies a batch in order, one transaction per record (inside a batch transaction, the records of one unit of
+ * work), the rows they will read loaded first, at once; a store error stops the batch at that record.
+ */
 export async function applyIdentityGraphBatch(
   store: IdentityGraphStore,
   records: readonly IdentityGraphBusRecord[],
   settings: IdentityGraphSettings,
 ): Promise<GraphApplyOutcome[]> {
+  const checked = records.map((record) => check(record, settings));
+  const hints = prefetchOf(checked);
+  if (hints.dedupeKeys.length > 0) await store.inTransaction((transaction) => transaction.prefetch(hints));
   const outcomes: GraphApplyOutcome[] = [];
-  for (const record of records) outcomes.push(await applyIdentityGraphRecord(store, record, settings));
+  for (const [i, record] of records.entries())
+    outcomes.push(await applyIdentityGraphRecord(store, record, settings, checked[i]));
   return outcomes;
 }

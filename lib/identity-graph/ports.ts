@@ -100,8 +100,15 @@ export type GraphMetrics = Record<GraphMetricName, number>;
 /** What the dedupe row said: first sight (now recorded), same hash seen before, or another hash. */
 export type DedupeRegistration = 'inserted' | 'duplicate' | 'mismatch';
 
+/** The rows a batch's records are about to read, loaded at once (a hint: reads work without it). */
+export interface GraphPrefetch {
+  dedupeKeys: string[];
+  arrivals: ArrivalKey[];
+}
+
 /** The writes of one record, all inside one transaction. */
 export interface IdentityGraphTransaction {
+  prefetch(hints: GraphPrefetch): Promise<void>;
   registerEvent(row: DedupeRow): Promise<DedupeRegistration>;
   upsertEntity(entity: EntityUpsert): Promise<void>;
   upsertIdentifier(identifier: IdentifierUpsert): Promise<void>;

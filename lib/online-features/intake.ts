@@ -13,6 +13,7 @@ import { anchorEntitiesOf, anchorKeysOf, trafficKeyOf } from './keys.ts';
 import type { FeaturePolicy } from './policy.ts';
 import type {
   FeatureCheckpoint,
+  FeaturePrefetch,
   FeatureScope,
   OnlineFeatureStore,
   OnlineFeatureTransaction,
@@ -175,8 +176,8 @@ export async function applyOnlineFeatureRecord(
   store: OnlineFeatureStore,
   record: FeatureBusRecord,
   settings: OnlineFeatureIntakeSettings,
+  checked: Checked = check(record, settings),
 ): Promise<FeatureApplyOutcome> {
-  const checked = check(record, settings);
   const ebRef = ebRefOf(record);
   return store.inTransaction(async (transaction): Promise<FeatureApplyOutcome> => {
     const count = (...names: string[]) =>
@@ -232,13 +233,36 @@ export async function applyOnlineFeatureRecord(
   });
 }
 
-/** Applies a batch in order, one transaction per record; a store error stops the batch at that record. */
+/** The offset and semantic dedupe rows a batch's records will read. */
+function prefetchOf(records: readonly FeatureBusRecord[], checked: readonly Checked[]): FeaturePrefetch {
+  const events = checked.flatMap((c) =>
+    'skip' in c
+      ? []
+      : [
+          {
+            platform_run_id: c.envelope.platform_run_id as string,
+            event_class: eventClassOf(c.envelope.event_type),
+            event_id: c.envelope.event_id,
+          },
+        ],
+  );
+  return { offsets: records.map(ebRefOf), events };
+}
+
+/**
+ * Applies a batch in order, one transaction per record (inside a batch transaction, the records of one unit of
+ * work), the dedupe rows they will read loaded first, at once; a store error stops the batch at that record.
+ */
 export async function applyOnlineFeatureBatch(
   store: OnlineFeatureStore,
   records: readonly FeatureBusRecord[],
   settings: OnlineFeatureIntakeSettings,
 ): Promise<FeatureApplyOutcome[]> {
+  const checked = records.map((record) => check(record, settings));
+  if (records.length > 0)
+    await store.inTransaction((transaction) => transaction.prefetch(prefetchOf(records, checked)));
   const outcomes: FeatureApplyOutcome[] = [];
-  for (const record of records) outcomes.push(await applyOnlineFeatureRecord(store, record, settings));
+  for (const [i, record] of records.entries())
+    outcomes.push(await applyOnlineFeatureRecord(store, record, settings, checked[i]));
   return outcomes;
 }

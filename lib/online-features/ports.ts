@@ -62,8 +62,15 @@ export interface PayloadMismatchRow {
 export type Registration = 'inserted' | 'duplicate';
 export type SemanticRegistration = Registration | 'mismatch';
 
+/** The rows a batch's records are about to read, loaded at once (a hint: reads work without it). */
+export interface FeaturePrefetch {
+  offsets: EbRef[];
+  events: Pick<SemanticRow, 'platform_run_id' | 'event_class' | 'event_id'>[];
+}
+
 /** The writes of one record, all inside one transaction. */
 export interface OnlineFeatureTransaction {
+  prefetch(hints: FeaturePrefetch): Promise<void>;
   /** `ofp_applied_events`: the offset seen for the first time, or again. */
   registerOffset(ebRef: EbRef, eventId: string | null): Promise<Registration>;
   /** `ofp_semantic_dedupe` on (run, event class, event id): new, same hash, or another hash (not written). */

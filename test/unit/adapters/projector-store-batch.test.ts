@@ -33,7 +33,8 @@ function scriptedPool(fail: (sql: string, sent: readonly Sent[]) => unknown = ()
           sent.push({ client, sql, params });
           const error = fail(sql, sent);
           if (error) throw error;
-          return { rows: [], rowCount: 0 };
+          // A scripted 'INSERT record …' changes a row; nothing else does.
+          return { rows: [], rowCount: sql.startsWith('INSERT record') ? 1 : 0 };
         },
         release: () => released.push(client),
       };
@@ -83,9 +84,31 @@ describe('inBatchTransaction', () => {
     expect(db.released).toEqual([1]);
   });
 
-  it('a store’s own transaction inside becomes a savepoint; a throwing one rolls back to it alone', async () => {
+  it('a store’s own transaction inside is a record of the batch: no statement of its own', async () => {
     const db = scriptedPool();
     const outcomes = await inBatchTransaction(db.pool, async (scope) => [
+      await inTransaction(scope, async (t) => {
+        await t.query('INSERT record 1', ['a']);
+        return 'applied';
+      }),
+      await inTransaction(scope, async (t) => {
+        // Rolled back having changed nothing in Postgres: its rows are dropped in memory.
+        await t.query('SELECT 2');
+        await addToCounters(t, [counter('dropped', 1)]);
+        throw new Error('conflict in record 2');
+      }).catch((error: Error) => error.message),
+    ]);
+    expect(outcomes).toEqual(['applied', 'conflict in record 2']);
+    expect(db.sql()).toEqual(['BEGIN', 'INSERT record 1', 'SELECT 2', 'COMMIT']);
+    expect(db.sent[1]?.params).toEqual(['a']);
+    // Every statement on the batch's one client; only it is released (the record clients release nothing).
+    expect(new Set(db.sent.map((s) => s.client))).toEqual(new Set([1]));
+    expect(db.released).toEqual([1]);
+  });
+
+  it('a record that rolls back a write it sent: the batch runs again with a savepoint per record, rolling back to it alone', async () => {
+    const db = scriptedPool();
+    const work = vi.fn(async (scope: Pool) => [
       await inTransaction(scope, async (t) => {
         await t.query('INSERT record 1', ['a']);
         return 'applied';
@@ -99,8 +122,13 @@ describe('inBatchTransaction', () => {
         return 'applied';
       }),
     ]);
-    expect(outcomes).toEqual(['applied', 'conflict in record 2', 'applied']);
+    expect(await inBatchTransaction(db.pool, work)).toEqual(['applied', 'conflict in record 2', 'applied']);
+    expect(work).toHaveBeenCalledTimes(2);
     expect(db.sql()).toEqual([
+      'BEGIN',
+      'INSERT record 1',
+      'INSERT record 2',
+      'ROLLBACK',
       'BEGIN',
       'SAVEPOINT record_1',
       'INSERT record 1',
@@ -113,10 +141,7 @@ describe('inBatchTransaction', () => {
       'RELEASE SAVEPOINT record_3',
       'COMMIT',
     ]);
-    expect(db.sent[2]?.params).toEqual(['a']);
-    // Every statement on the batch's one client; only it is released (the record clients release nothing).
-    expect(new Set(db.sent.map((s) => s.client))).toEqual(new Set([1]));
-    expect(db.released).toEqual([1]);
+    expect(db.released).toEqual([1, 2]);
   });
 
   it('counters added in records are written once, summed and in key order, just before COMMIT', async () => {
@@ -133,11 +158,7 @@ describe('inBatchTransaction', () => {
     });
     expect(db.sql()).toEqual([
       'BEGIN',
-      'SAVEPOINT record_1',
       'INSERT record 1',
-      'RELEASE SAVEPOINT record_1',
-      'SAVEPOINT record_2',
-      'RELEASE SAVEPOINT record_2',
       UPSERT('csfb_counters', 3),
       UPSERT('ieg_metrics', 1),
       'COMMIT',
@@ -178,7 +199,7 @@ describe('inBatchTransaction', () => {
     await inBatchTransaction(db.pool, async (scope) => {
       await inTransaction(scope, async (t) => addToCounters(t, []));
     });
-    expect(db.sql()).toEqual(['BEGIN', 'SAVEPOINT record_1', 'RELEASE SAVEPOINT record_1', 'COMMIT']);
+    expect(db.sql()).toEqual(['BEGIN', 'COMMIT']);
   });
 
   it('a deadlock (40P01) rolls the batch back and runs it again on a fresh client; counters are not doubled', async () => {
@@ -197,13 +218,9 @@ describe('inBatchTransaction', () => {
     await expect(running).resolves.toBe(2);
     expect(db.sql()).toEqual([
       'BEGIN',
-      'SAVEPOINT record_1',
-      'RELEASE SAVEPOINT record_1',
       'INSERT record',
       'ROLLBACK',
       'BEGIN',
-      'SAVEPOINT record_1',
-      'RELEASE SAVEPOINT record_1',
       'INSERT record',
       UPSERT('csfb_counters', 1),
       'COMMIT',

@@ -38,6 +38,7 @@ export function inMemoryContextStore(streamId = 'csfb.v0::platform_20260302T0000
   type Scope = { platformRunId?: string; scenarioRunId?: string };
 
   const transaction = (t: Tables): ContextStoreTransaction => ({
+    async prefetch() {},
     async registerIntake(row) {
       const key = `${row.platform_run_id}|${row.event_class}|${row.event_id}`;
       const found = t.intake.get(key);

@@ -45,6 +45,7 @@ export function inMemoryIdentityGraphStore(streamId = 'ieg.v0::platform_20260302
   const tick = () => new Date(Date.UTC(2026, 2, 8) + clock++ * 1000).toISOString();
 
   const transaction = (t: Tables): IdentityGraphTransaction => ({
+    async prefetch() {},
     async registerEvent(row) {
       const found = t.dedupe.get(row.dedupe_key);
       if (!found) {

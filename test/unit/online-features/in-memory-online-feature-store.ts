@@ -48,6 +48,7 @@ export function inMemoryOnlineFeatureStore(streamId = 'ofp.v0::platform_20260302
   const zero = (): Totals => ({ event_count: 0, amount_micros: 0n });
 
   const transaction = (t: Tables): OnlineFeatureTransaction => ({
+    async prefetch() {},
     async registerOffset(e) {
       const key = `${e.topic}|${e.partition}|${e.offset_kind}|${e.offset}`;
       if (t.offsets.has(key)) return 'duplicate';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { postgresOnlineFeatureStore } from '../../../lib/adapters/online-features-stores.ts';
 import type { Pool } from '../../../lib/adapters/postgres/pool.ts';
 import type { AnchorEntityType } from '../../../lib/online-features/keys.ts';
@@ -46,70 +46,106 @@ describe('the online features Postgres store: writes', () => {
       await t.addObservations([observation(ACCOUNT), observation({ key_type: 'device_id', key_id: '21' })]);
       await t.addObservations([]);
     });
+    // Written once, before COMMIT, table by table.
     expect(calls.map((c) => c.sql.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual([
       'BEGIN',
       'INSERT INTO ofp_feature_buckets',
       'INSERT INTO ofp_feature_events',
       'COMMIT',
     ]);
-    // Outside a batch, one multi-row merged upsert in key order: (key, count 1, exact decimal amount) per row.
+    // One merged upsert in key order from one array per column (unnest): count 1 and the exact decimal amount.
     const [buckets] = sqlOf('ofp_feature_buckets');
+    expect(buckets?.sql).toMatch(
+      /SELECT \* FROM unnest\(\$1::text\[\], .*\$6::bigint\[\], \$7::bigint\[\], \$8::numeric\[\]\)/,
+    );
     expect(buckets?.sql).toMatch(
       /DO UPDATE SET event_count = ofp_feature_buckets.event_count \+ EXCLUDED.event_count/,
     );
     expect(buckets?.params).toEqual([
-      ...['ofp.v0::run', SCOPE.platform_run_id, SCOPE.scenario_run_id, 'account_id', '8000000000000000001'],
-      ...['1772931600000000', 1, '18446744073709551615'],
-      ...['ofp.v0::run', SCOPE.platform_run_id, SCOPE.scenario_run_id, 'device_id', '21'],
-      ...['1772931600000000', 1, '18446744073709551615'],
+      ['ofp.v0::run', 'ofp.v0::run'],
+      [SCOPE.platform_run_id, SCOPE.platform_run_id],
+      [SCOPE.scenario_run_id, SCOPE.scenario_run_id],
+      ['account_id', 'device_id'],
+      ['8000000000000000001', '21'],
+      ['1772931600000000', '1772931600000000'],
+      [1, 1],
+      ['18446744073709551615', '18446744073709551615'],
     ]);
-    expect(sqlOf('ofp_feature_events')[0]?.params.slice(5)).toEqual([
+    // Event rows are insert-once: exact decimals, nothing updated on conflict.
+    const [events] = sqlOf('ofp_feature_events');
+    expect(events?.sql).toMatch(/ON CONFLICT \(.*event_id\) DO NOTHING/);
+    expect(events?.params).toEqual([
+      ['ofp.v0::run', 'ofp.v0::run'],
+      [SCOPE.platform_run_id, SCOPE.platform_run_id],
+      [SCOPE.scenario_run_id, SCOPE.scenario_run_id],
+      ['account_id', 'device_id'],
+      ['8000000000000000001', '21'],
       ['1772931600000001', '1772931600000001'],
       ['e-1', 'e-1'],
       ['18446744073709551615', '18446744073709551615'],
     ]);
   });
 
-  it('an anchor’s entity row names the six entities, absent ones null; a throwing transaction rolls back', async () => {
+  it('an anchor’s entity row names the six entities, absent ones null; a throwing transaction writes nothing', async () => {
+    const sighting = {
+      scope: SCOPE,
+      event_id: 'anchor-1',
+      event_ts_micros: 5n,
+      entities: { account_id: '8', merchant_id: '18446744073709551000' },
+    };
     const { pool, calls, sqlOf } = scriptedPool();
     const store = postgresOnlineFeatureStore(pool, 'ofp.v0::run');
     await expect(
       store.inTransaction(async (t) => {
-        await t.addEntitySighting({
-          scope: SCOPE,
-          event_id: 'anchor-1',
-          event_ts_micros: 5n,
-          entities: { account_id: '8', merchant_id: '18446744073709551000' },
-        });
+        await t.addEntitySighting(sighting);
         throw new Error('after the write');
       }),
     ).rejects.toThrow('after the write');
+    expect(calls.map((c) => c.sql)).toEqual(['BEGIN', 'ROLLBACK']);
+    await store.inTransaction((t) => t.addEntitySighting(sighting));
     const [row] = sqlOf('ofp_entity_sightings');
-    expect(row?.sql).toMatch(/party_id, account_id, instrument_id, device_id, ip_id, merchant_id/);
+    expect(row?.sql).toMatch(
+      /event_ts_micros, party_id, account_id, instrument_id, device_id, ip_id, merchant_id/,
+    );
     expect(row?.params).toEqual([
-      'ofp.v0::run',
-      SCOPE.platform_run_id,
-      SCOPE.scenario_run_id,
-      'anchor-1',
-      '5',
-      null,
-      '8',
-      null,
-      null,
-      null,
-      '18446744073709551000',
+      ['ofp.v0::run'],
+      [SCOPE.platform_run_id],
+      [SCOPE.scenario_run_id],
+      ['anchor-1'],
+      ['5'],
+      [null],
+      ['8'],
+      [null],
+      [null],
+      [null],
+      ['18446744073709551000'],
     ]);
-    expect(calls.at(-1)?.sql).toBe('ROLLBACK');
+    expect(calls.at(-1)?.sql).toBe('COMMIT');
   });
 
   it('offsets, events, mismatches, checkpoints and counters', async () => {
+    const ebRef = { topic: 't', partition: 1, offset: '9', offset_kind: 'kinesis_sequence' as const };
     const { pool, sqlOf } = scriptedPool((sql) => {
-      if (sql.includes('INSERT INTO ofp_applied_events')) return { rowCount: 0 };
+      // The offset is stored already; the event is not.
+      if (sql.includes('FROM ofp_applied_events'))
+        return {
+          rows: [
+            {
+              stream_id: 'ofp.v0::run',
+              topic: 't',
+              partition_id: 1,
+              offset_kind: 'kinesis_sequence',
+              offset: '9',
+              event_id: 'e-1',
+            },
+          ],
+        };
       if (sql.includes('INSERT INTO ofp_semantic_dedupe')) return { rowCount: 1 };
       if (sql.includes('FROM ofp_checkpoints'))
         return {
           rows: [
             {
+              stream_id: 'ofp.v0::run',
               topic: 't',
               partition_id: 1,
               next_offset: '9',
@@ -122,7 +158,6 @@ describe('the online features Postgres store: writes', () => {
       return {};
     });
     const store = postgresOnlineFeatureStore(pool, 'ofp.v0::run');
-    const ebRef = { topic: 't', partition: 1, offset: '9', offset_kind: 'kinesis_sequence' as const };
     const outcome = await store.inTransaction(async (t) => ({
       offset: await t.registerOffset(ebRef, 'e-1'),
       event: await t.registerEvent({
@@ -150,8 +185,23 @@ describe('the online features Postgres store: writes', () => {
       checkpoint: { topic: 't', partition: 1, next_offset: '9', watermark_ts_utc: null },
     });
     expect(outcome.checkpoint).not.toHaveProperty('updated_at_utc');
-    expect(sqlOf('INSERT INTO ofp_payload_mismatches')[0]?.params.at(-1)).toBe('b'.repeat(64));
-    // Outside a batch transaction, one multi-row upsert: each name once, in key order, by 1.
+    // The new event's row, inserted expecting no conflict; no offset row (it was stored).
+    expect(sqlOf('INSERT INTO ofp_semantic_dedupe')[0]?.sql).toMatch(/ON CONFLICT DO NOTHING RETURNING 1/);
+    expect(sqlOf('INSERT INTO ofp_applied_events')).toEqual([]);
+    // The mismatch row names the hash the transaction holds for the event (stored, or about to be) and the incoming.
+    expect(sqlOf('INSERT INTO ofp_payload_mismatches')[0]?.params.slice(-2)).toEqual([
+      'a'.repeat(64),
+      'b'.repeat(64),
+    ]);
+    expect(sqlOf('INSERT INTO ofp_checkpoints')[0]?.params).toEqual([
+      ['ofp.v0::run'],
+      ['t'],
+      [1],
+      ['9'],
+      ['kinesis_sequence'],
+      [null],
+    ]);
+    // One multi-row upsert: each name once, in key order, by 1.
     expect(sqlOf('INSERT INTO ofp_metrics')[0]?.params).toEqual([
       'ofp.v0::run',
       'duplicates',
@@ -159,6 +209,33 @@ describe('the online features Postgres store: writes', () => {
       'ofp.v0::run',
       'events_seen',
       1,
+    ]);
+  });
+
+  it('a new offset is inserted expecting no conflict; another transaction’s row meanwhile is ConcurrentInsert (40001)', async () => {
+    const ebRef = { topic: 't', partition: 2, offset: '10', offset_kind: 'kinesis_sequence' as const };
+    const { pool, sqlOf } = scriptedPool((sql) =>
+      sql.includes('INSERT INTO ofp_applied_events') ? { rowCount: 0 } : {},
+    );
+    const store = postgresOnlineFeatureStore(pool, 'ofp.v0::run');
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const running = store
+        .inTransaction((t) => t.registerOffset(ebRef, 'e-2'))
+        .catch((error: unknown) => error);
+      await vi.runAllTimersAsync();
+      // Run again a few times (the other row would then be loaded); still conflicting, the error reaches the caller.
+      expect(await running).toMatchObject({ code: '40001' });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(sqlOf('INSERT INTO ofp_applied_events')[0]?.params).toEqual([
+      ['ofp.v0::run'],
+      ['t'],
+      [2],
+      ['kinesis_sequence'],
+      ['10'],
+      ['e-2'],
     ]);
   });
 });
