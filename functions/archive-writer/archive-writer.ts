@@ -6,11 +6,10 @@ import {
 import { projectorDependencies } from '../../lib/adapters/projector-dependencies.ts';
 import { archiveBatch } from '../../lib/archive-writer/archive-batch.ts';
 import { ARCHIVE_WRITER_STREAM_BASE, publishArchiveWriterReport } from '../../lib/archive-writer/reports.ts';
-import { ProjectorReportRequest } from '../../lib/contracts/projector-report.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
 import { busBatchHandler } from '../../lib/runtime/edge/bus-handler.ts';
 import { byTrigger } from '../../lib/runtime/edge/by-trigger.ts';
-import { taskHandler } from '../../lib/runtime/edge/task-handler.ts';
+import { projectorTaskHandler } from '../../lib/runtime/edge/projector-task.ts';
 import { projectorConfig } from '../../lib/runtime/rtdl-config.ts';
 
 const env = platformEnvironment();
@@ -55,9 +54,9 @@ export const handler = byTrigger({
     );
     logger.info('batch archived', { records: outcome.records.length, segments: outcome.segments.length });
   }, deps.busOptions(service)),
-  task: taskHandler(
-    ProjectorReportRequest,
-    async (request) => publishArchiveWriterReport(await ports(), request.platform_run_id),
-    { service, invalid: 'ARCHIVE_WRITER_REQUEST_INVALID' },
-  ),
+  task: projectorTaskHandler({
+    service,
+    invalid: 'ARCHIVE_WRITER_REQUEST_INVALID',
+    report: async (platformRunId) => publishArchiveWriterReport(await ports(), platformRunId),
+  }),
 });

@@ -9,23 +9,25 @@ import type {
   OnlineFeatureTransaction,
 } from '../online-features/ports.ts';
 import type { Totals } from '../online-features/windows.ts';
+import { textColumns } from './postgres/merged-rows.ts';
 import type { Pool } from './postgres/pool.ts';
 import {
   addToCounters,
-  checkpointTable,
-  eventRegistry,
   type HeldRows,
   insertExpectingNew,
   inTransaction,
   preloadHeld,
   type Queryable,
-  queryOrUnavailable,
   readHeld,
-  type StoredCheckpoint,
-  textColumns,
   upsertMerged,
   writeHeld,
 } from './postgres/projector-store.ts';
+import {
+  checkpointTable,
+  eventRegistry,
+  queryOrUnavailable,
+  type StoredCheckpoint,
+} from './postgres/projector-tables.ts';
 
 /**
  * The Online Feature Plane's port on Postgres (migrations 0010, 0011), bound to one stream id. Each record's writes
