@@ -14,7 +14,7 @@ import { inMemoryOnlineFeatureStore } from '../online-features/in-memory-online-
 import { kinesisEvent } from './factories.ts';
 
 /**
- * Inputs and in-memory ports for the RTDL projectors' stream fuzz (stream-fuzz.test.ts): bus records (envelopes of
+ * Inputs and in-memory ports for the RTDL projectors' stream fuzz (projector-fuzz.test.ts): bus records (envelopes of
  * every event type with pins, runs, ids and payload fields replaced or deleted; random JSON; random bytes) and one
  * harness per run — the projectors' real in-memory stores, watched: which records' transactions committed, and an
  * outage that makes every store call fail after a number of transactions.
@@ -79,7 +79,7 @@ export function nestingOf(text: string): number {
 
 /**
  * Canonical JSON (the payload hash every projector takes) holds at most 1000 levels; a field nested deeper makes
- * the cores throw — a known bug pinned in stream-fuzz.test.ts, kept out of the random envelopes here.
+ * the cores throw — a known bug pinned in projector-fuzz.test.ts, kept out of the random envelopes here.
  */
 export const CANONICAL_DEPTH = 1000;
 const fieldValue = hostileValue.filter(
