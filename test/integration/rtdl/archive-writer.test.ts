@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.ts';
 import {
   db,
   envelope,
-  pinRunAsActive,
+  onTheBus,
   putEnvelope,
   RUN,
   redeliver,
@@ -18,10 +18,7 @@ import {
  * ledger row unchanged and the report RED.
  */
 
-beforeAll(pinRunAsActive);
-afterAll(async () => {
-  await db.end();
-});
+onTheBus();
 
 describe('RTDL projectors through the bus', () => {
   it('archive writer: a redelivered record is a duplicate; the same offset with other bytes is a PAYLOAD_MISMATCH anomaly, the ledger row unchanged', async () => {

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.ts';
 import {
   contextQuery,
-  db,
   envelope,
   invoke,
+  onTheBus,
   PINS,
-  pinRunAsActive,
   putEnvelope,
   TOPIC,
   unique,
@@ -18,10 +17,7 @@ import {
  * malformed query each get their own status from the query task (Lambda invoke).
  */
 
-beforeAll(pinRunAsActive);
-afterAll(async () => {
-  await db.end();
-});
+onTheBus();
 
 describe('RTDL projectors through the bus', () => {
   it('#15 context store: arrival event + flow anchor is READY; a binding alone is MISSING_JOIN_FRAME; an unknown flow MISSING_BINDING; other pins CONFLICT', async () => {

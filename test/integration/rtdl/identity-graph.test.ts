@@ -1,17 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../lib/contracts/canonical-json.ts';
 import { eventually } from '../../support/eventually.ts';
-import { db, envelope, pinRunAsActive, put, RUN, TOPIC, unique } from './projector-bus.ts';
+import { db, envelope, onTheBus, put, RUN, TOPIC, unique } from './projector-bus.ts';
 
 /**
  * The identity graph projector through the bus (downstream.md §9 #13): a decision_response on the traffic stream is
  * irrelevant to it — counted, no apply failure — and the shard moves on to the record behind it.
  */
 
-beforeAll(pinRunAsActive);
-afterAll(async () => {
-  await db.end();
-});
+onTheBus();
 
 describe('RTDL projectors through the bus', () => {
   it('#13 identity graph: a decision_response is irrelevant — no apply failure, counted, and the shard moves on', async () => {

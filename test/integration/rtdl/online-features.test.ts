@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.ts';
 import {
   db,
   envelope,
   features,
   featuresWhen,
-  pinRunAsActive,
+  onTheBus,
   putEnvelope,
   RUN,
   redeliver,
@@ -21,10 +21,7 @@ import {
  * replay is a payload-mismatch row); the windows rise and fall in event time.
  */
 
-beforeAll(pinRunAsActive);
-afterAll(async () => {
-  await db.end();
-});
+onTheBus();
 
 describe('RTDL projectors through the bus', () => {
   it('#14 online features: two events of one flow count 2 and sum a+b; a redelivered offset and a replayed event with a new payload change nothing', async () => {

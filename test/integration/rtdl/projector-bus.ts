@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { lambdaClient } from '../../../lib/adapters/aws-clients.ts';
 import { canonicalJson, parseJsonLossless } from '../../../lib/contracts/canonical-json.ts';
 import { toEventRecord } from '../../../local/event-source-mapping/kinesis-event.ts';
@@ -159,4 +159,12 @@ export async function pinRunAsActive() {
      ON CONFLICT (singleton) DO UPDATE SET platform_run_id = EXCLUDED.platform_run_id, updated_at_utc = now()`,
     [RUN],
   );
+}
+
+/** A test file on the bus: its run pinned as the active run before its tests, the pool closed after them. */
+export function onTheBus() {
+  beforeAll(pinRunAsActive);
+  afterAll(async () => {
+    await db.end();
+  });
 }

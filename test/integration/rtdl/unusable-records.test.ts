@@ -1,5 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../lib/contracts/canonical-json.ts';
 import { eventually } from '../../support/eventually.ts';
 import {
@@ -8,7 +8,7 @@ import {
   features,
   featuresWhen,
   OTHER_RUN,
-  pinRunAsActive,
+  onTheBus,
   put,
   putOn,
   RUN,
@@ -23,10 +23,7 @@ import {
  * in each case the shard moves on to the record behind it.
  */
 
-beforeAll(pinRunAsActive);
-afterAll(async () => {
-  await db.end();
-});
+onTheBus();
 
 describe('RTDL projectors through the bus', () => {
   it('a record of another platform run is skipped and counted; a malformed record is set aside with a reason and the shard moves on', async () => {
