@@ -11,6 +11,7 @@ import { sql as onlineFeatures } from './0010-online-features.ts';
 import { sql as onlineFeaturesEntities } from './0011-online-features-entities.ts';
 import { sql as ingestionGateFlowId } from './0012-ingestion-gate-flow-id.ts';
 import { sql as contextStoreCounters } from './0013-context-store-counters.ts';
+import { sql as degradeLadder } from './0014-degrade-ladder.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0011-online-features-entities', sql: onlineFeaturesEntities },
   { id: '0012-ingestion-gate-flow-id', sql: ingestionGateFlowId },
   { id: '0013-context-store-counters', sql: contextStoreCounters },
+  { id: '0014-degrade-ladder', sql: degradeLadder },
 ];
