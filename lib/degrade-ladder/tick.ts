@@ -13,6 +13,9 @@ import { type JudgedSignal, judgeSignals } from './signals.ts';
 
 export const GLOBAL_SCOPE = 'scope=GLOBAL';
 
+/** The ladder's scope base: its posture and outbox rows are under `dl.v0::<platform_run_id>`. */
+export const DEGRADE_LADDER_STREAM_BASE = 'dl.v0';
+
 export interface TickPorts {
   store: PostureStore;
   signals: SignalSource;

@@ -1,4 +1,4 @@
-import type { Queryable } from './projector-store.ts';
+import type { Queryable } from './pool.ts';
 
 /**
  * Rows the projectors merge on conflict (counters, first and last sightings, insert-once rows), as the unit of work

@@ -95,3 +95,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function rethrowUnavailable(error: unknown): never {
   throw isDatabaseUnavailable(error) ? new DatabaseUnavailable(error) : error;
 }
+
+/** What runs a query: a pool, a checked-out client, or a record's client inside a batch's unit of work. */
+export type Queryable = Pick<pg.PoolClient, 'query'>;

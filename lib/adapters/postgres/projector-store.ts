@@ -9,7 +9,7 @@ import {
   rowId,
   writeMerged,
 } from './merged-rows.ts';
-import { type Pool, rethrowUnavailable } from './pool.ts';
+import { type Pool, type Queryable, rethrowUnavailable } from './pool.ts';
 
 export type { CounterAddition, Merge, MergedRow } from './merged-rows.ts';
 
@@ -18,7 +18,7 @@ export type { CounterAddition, Merge, MergedRow } from './merged-rows.ts';
  * partition) checkpoint table every projector keeps (same columns, its own table).
  */
 
-export type Queryable = Pick<pg.PoolClient, 'query'>;
+export type { Queryable } from './pool.ts';
 
 /**
  * A checked-out client whose server goes away (Postgres stopped or failed over mid-transaction) emits 'error'; with no
