@@ -11,13 +11,14 @@ import {
 } from './merged-rows.ts';
 import { type Pool, type Queryable, rethrowUnavailable } from './pool.ts';
 
-export type { CounterAddition, Merge, MergedRow } from './merged-rows.ts';
-
 /**
- * What the RTDL projectors' Postgres stores share: one transaction per unit of work, and the per-(topic,
- * partition) checkpoint table every projector keeps (same columns, its own table).
+ * The unit of work of the RTDL projectors' Postgres stores: a transaction (a plain one, or a whole batch whose
+ * records are its units), the rows it holds (held rows, merged rows) and writes once before COMMIT, and its retries.
+ * The tables every projector keeps are in projector-tables.ts; how merged rows merge and are written, in
+ * merged-rows.ts.
  */
 
+export type { CounterAddition, Merge, MergedRow } from './merged-rows.ts';
 export type { Queryable } from './pool.ts';
 
 /**
