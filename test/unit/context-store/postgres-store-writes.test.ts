@@ -10,7 +10,6 @@ import {
   lossless,
 } from '../../../lib/adapters/context-store-held-rows.ts';
 import { postgresContextStore } from '../../../lib/adapters/context-store-stores.ts';
-import type { Pool } from '../../../lib/adapters/postgres/pool.ts';
 import { inBatchTransaction } from '../../../lib/adapters/postgres/projector-store.ts';
 import { mergeJoinFrame } from '../../../lib/context-store/join-frame.ts';
 import type { JoinFrameRecord } from '../../../lib/context-store/ports.ts';
@@ -21,6 +20,7 @@ import {
   type JoinFrameKey,
 } from '../../../lib/contracts/context-store.ts';
 import { PINS, RUN, SCENARIO_RUN, TOPIC } from '../../support/context-store.ts';
+import { scriptedPool } from '../../support/scripted-pool.ts';
 
 /**
  * The context store's Postgres transaction (lib/adapters/context-store-stores.ts), its other writes, against a
@@ -28,36 +28,6 @@ import { PINS, RUN, SCENARIO_RUN, TOPIC } from '../../support/context-store.ts';
  * record, inserted once at COMMIT), the insert-once apply failure row, counters and checkpoints; and the held-rows
  * helpers (context-store-held-rows.ts): key text, row parsing, writes with nothing to write.
  */
-
-interface Call {
-  sql: string;
-  params: unknown[];
-}
-
-function scriptedPool(
-  answer: (sql: string, params: unknown[]) => { rows?: unknown[] } | undefined = () => undefined,
-) {
-  const calls: Call[] = [];
-  const query = async (sql: string, params: unknown[] = []) => {
-    calls.push({ sql, params });
-    const rows = answer(sql, params)?.rows ?? [];
-    // An insert expecting new rows inserts every row it sent (its first column).
-    const sent = sql.includes('RETURNING 1') ? (params[0] as unknown[]).length : 0;
-    return { rows, rowCount: rows.length || sent };
-  };
-  const pool = { query, connect: async () => ({ query, release: () => undefined }) } as unknown as Pool;
-  return {
-    pool,
-    sqlOf: (fragment: string) => calls.filter((c) => c.sql.includes(fragment)),
-    /** Each statement as `SELECT <table>`, `INSERT <table>` or the control verb. */
-    log: () =>
-      calls.map(({ sql }) => {
-        if (sql.startsWith('SELECT')) return `SELECT ${/FROM (\w+)/.exec(sql)?.[1]}`;
-        if (sql.startsWith('INSERT')) return `INSERT ${/INTO (\w+)/.exec(sql)?.[1]}`;
-        return sql;
-      }),
-  };
-}
 
 const STREAM = `csfb.v0::${RUN}`;
 const TS = '2026-03-08T00:01:03.106979Z';

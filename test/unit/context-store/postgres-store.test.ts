@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { postgresContextStore } from '../../../lib/adapters/context-store-stores.ts';
-import type { Pool } from '../../../lib/adapters/postgres/pool.ts';
 import { ConcurrentInsert } from '../../../lib/adapters/postgres/projector-store.ts';
 import { mergeJoinFrame } from '../../../lib/context-store/join-frame.ts';
 import type { IntakeRow, JoinFrameRecord } from '../../../lib/context-store/ports.ts';
 import { canonicalJson, pyFloat } from '../../../lib/contracts/canonical-json.ts';
 import type { JoinFrameKey } from '../../../lib/contracts/context-store.ts';
 import { RUN, SCENARIO_RUN, TOPIC } from '../../support/context-store.ts';
+import { type ScriptedCall, scriptedPool, storedAmong } from '../../support/scripted-pool.ts';
 
 /**
  * The context store's Postgres transaction (lib/adapters/context-store-stores.ts) over its held rows
@@ -14,45 +14,6 @@ import { RUN, SCENARIO_RUN, TOPIC } from '../../support/context-store.ts';
  * prefetch in one unnest statement per table, intake dedupe outcomes and their insert expecting new rows (run again
  * on a conflict), join frames read back exactly and written as an upsert (stored row) or an insert (new row).
  */
-
-interface Call {
-  sql: string;
-  params: unknown[];
-}
-type Answer = { rows?: unknown[]; rowCount?: number } | undefined;
-
-function scriptedPool(answer: (sql: string, params: unknown[]) => Answer = () => undefined) {
-  const calls: Call[] = [];
-  const query = async (sql: string, params: unknown[] = []) => {
-    calls.push({ sql, params });
-    const scripted = answer(sql, params);
-    const rows = scripted?.rows ?? [];
-    // An insert expecting new rows inserts every row it sent (its first column), unless scripted otherwise.
-    const sent = sql.includes('RETURNING 1') ? (params[0] as unknown[]).length : 0;
-    return { rows, rowCount: scripted?.rowCount ?? (rows.length || sent) };
-  };
-  const pool = { query, connect: async () => ({ query, release: () => undefined }) } as unknown as Pool;
-  return {
-    pool,
-    calls,
-    sqlOf: (fragment: string) => calls.filter((c) => c.sql.includes(fragment)),
-    /** Each statement as `SELECT <table>`, `INSERT <table>` or the control verb. */
-    log: () =>
-      calls.map(({ sql }) => {
-        if (sql.startsWith('SELECT')) return `SELECT ${/FROM (\w+)/.exec(sql)?.[1]}`;
-        if (sql.startsWith('INSERT')) return `INSERT ${/INTO (\w+)/.exec(sql)?.[1]}`;
-        return sql;
-      }),
-  };
-}
-
-/** The stored rows whose key columns are among the unnest arrays sent, as `IN (SELECT * FROM unnest(…))` finds. */
-const among = (params: unknown[], columns: string[], stored: Record<string, unknown>[]) =>
-  stored.filter((row) =>
-    (params[0] as unknown[]).some((_, i) =>
-      columns.every((c, j) => String((params[j] as unknown[])[i]) === String(row[c])),
-    ),
-  );
 
 const STREAM = `csfb.v0::${RUN}`;
 const HASH = 'c'.repeat(64);
@@ -106,7 +67,7 @@ const frameRow = (k: JoinFrameKey, record: JoinFrameRecord | undefined) => ({
   frame_json: record ? canonicalJson(record.state) : null,
   source_event_json: record ? canonicalJson(record.source_event) : null,
 });
-const selects = (calls: Call[]) => calls.filter((c) => c.sql.startsWith('SELECT'));
+const selects = (calls: ScriptedCall[]) => calls.filter((c) => c.sql.startsWith('SELECT'));
 
 afterEach(() => {
   vi.useRealTimers();
@@ -117,9 +78,9 @@ describe('the context store Postgres transaction: prefetch and intake rows', () 
     const [small, big] = [key(7n), key(18_446_744_073_709_551_615n)];
     const db = scriptedPool((sql, params) => {
       if (sql.includes('FROM csfb_intake_dedupe'))
-        return { rows: among(params, INTAKE_COLUMNS, [storedIntake('e-1')]) };
+        return { rows: storedAmong(params, INTAKE_COLUMNS, [storedIntake('e-1')]) };
       if (sql.includes('FROM csfb_join_frames'))
-        return { rows: among(params, FRAME_COLUMNS, [frameRow(small, frame(small, 5n))]) };
+        return { rows: storedAmong(params, FRAME_COLUMNS, [frameRow(small, frame(small, 5n))]) };
       return undefined;
     });
     const binding = { flow_id: '5', join_frame_key: small };
@@ -162,7 +123,9 @@ describe('the context store Postgres transaction: prefetch and intake rows', () 
   it('a stored hash is duplicate, another mismatch, an absent key inserted once, read back without a SELECT', async () => {
     const rows = [storedIntake('same'), storedIntake('changed')];
     const db = scriptedPool((sql, params) =>
-      sql.includes('FROM csfb_intake_dedupe') ? { rows: among(params, INTAKE_COLUMNS, rows) } : undefined,
+      sql.includes('FROM csfb_intake_dedupe')
+        ? { rows: storedAmong(params, INTAKE_COLUMNS, rows) }
+        : undefined,
     );
     const outcomes = await postgresContextStore(db.pool, STREAM).inTransaction(async (t) => [
       await t.registerIntake(intake('same')),
@@ -213,7 +176,7 @@ describe('the context store Postgres transaction: join frames', () => {
     const stored = frame(k);
     const db = scriptedPool((sql, params) =>
       sql.includes('FROM csfb_join_frames')
-        ? { rows: among(params, FRAME_COLUMNS, [frameRow(k, stored)]) }
+        ? { rows: storedAmong(params, FRAME_COLUMNS, [frameRow(k, stored)]) }
         : undefined,
     );
     const next = { ...frame(k, 9_000_000_000_000_000_001n), payload_hash: OTHER };
@@ -250,7 +213,7 @@ describe('the context store Postgres transaction: join frames', () => {
     const [empty, absent] = [key(8n), key(9n)];
     const db = scriptedPool((sql, params) =>
       sql.includes('FROM csfb_join_frames')
-        ? { rows: among(params, FRAME_COLUMNS, [frameRow(empty, undefined)]) }
+        ? { rows: storedAmong(params, FRAME_COLUMNS, [frameRow(empty, undefined)]) }
         : undefined,
     );
     const found = await postgresContextStore(db.pool, STREAM).inTransaction(async (t) => {

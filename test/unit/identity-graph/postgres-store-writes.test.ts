@@ -6,45 +6,15 @@ import {
   DEDUPE,
 } from '../../../lib/adapters/identity-graph-held-rows.ts';
 import { postgresIdentityGraphStore } from '../../../lib/adapters/identity-graph-stores.ts';
-import type { Pool } from '../../../lib/adapters/postgres/pool.ts';
 import type { ArrivalKey, ArrivalMember } from '../../../lib/identity-graph/ports.ts';
 import { MERCHANT_ID, PINS, RUN, SCENARIO_RUN, TOPIC } from '../../support/identity-graph.ts';
+import { scriptedPool } from '../../support/scripted-pool.ts';
 
 /**
  * The identity graph's Postgres transaction (lib/adapters/identity-graph-stores.ts), its other writes, against a
  * scripted pool: entities, identifiers, edges and metrics merged and written once per table, the insert-once apply
  * failure row, checkpoints; and the held-rows definitions (identity-graph-held-rows.ts) on a bare client.
  */
-
-interface Call {
-  sql: string;
-  params: unknown[];
-}
-
-function scriptedPool(
-  answer: (sql: string, params: unknown[]) => { rows?: unknown[] } | undefined = () => undefined,
-) {
-  const calls: Call[] = [];
-  const query = async (sql: string, params: unknown[] = []) => {
-    calls.push({ sql, params });
-    const rows = answer(sql, params)?.rows ?? [];
-    // An insert expecting new rows inserts every row it sent (its first column).
-    const sent = sql.includes('RETURNING 1') ? (params[0] as unknown[]).length : 0;
-    return { rows, rowCount: rows.length || sent };
-  };
-  const pool = { query, connect: async () => ({ query, release: () => undefined }) } as unknown as Pool;
-  return {
-    pool,
-    sqlOf: (fragment: string) => calls.filter((c) => c.sql.includes(fragment)),
-    /** Each statement as `SELECT <table>`, `INSERT <table>` or the control verb. */
-    log: () =>
-      calls.map(({ sql }) => {
-        if (sql.startsWith('SELECT')) return `SELECT ${/FROM (\w+)/.exec(sql)?.[1]}`;
-        if (sql.startsWith('INSERT')) return `INSERT ${/INTO (\w+)/.exec(sql)?.[1]}`;
-        return sql;
-      }),
-  };
-}
 
 const STREAM = `ieg.v0::${RUN}`;
 const HASH = 'c'.repeat(64);

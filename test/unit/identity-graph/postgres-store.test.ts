@@ -1,9 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { postgresIdentityGraphStore } from '../../../lib/adapters/identity-graph-stores.ts';
-import type { Pool } from '../../../lib/adapters/postgres/pool.ts';
 import { ConcurrentInsert } from '../../../lib/adapters/postgres/projector-store.ts';
 import type { ArrivalKey, ArrivalMember, DedupeRow } from '../../../lib/identity-graph/ports.ts';
 import { MERCHANT_ID, RUN, SCENARIO_RUN, TOPIC } from '../../support/identity-graph.ts';
+import {
+  type ScriptedAnswer,
+  type ScriptedCall,
+  scriptedPool,
+  storedAmong,
+} from '../../support/scripted-pool.ts';
 
 /**
  * The identity graph's Postgres transaction (lib/adapters/identity-graph-stores.ts) over its held rows
@@ -11,45 +16,6 @@ import { MERCHANT_ID, RUN, SCENARIO_RUN, TOPIC } from '../../support/identity-gr
  * runs in test/integration/identity-graph/): one unnest load per table, later reads answered without a SELECT,
  * outcomes of a dedupe row, arrival members merged, and the rows written once before COMMIT.
  */
-
-interface Call {
-  sql: string;
-  params: unknown[];
-}
-type Answer = { rows?: unknown[]; rowCount?: number } | undefined;
-
-function scriptedPool(answer: (sql: string, params: unknown[]) => Answer = () => undefined) {
-  const calls: Call[] = [];
-  const query = async (sql: string, params: unknown[] = []) => {
-    calls.push({ sql, params });
-    const scripted = answer(sql, params);
-    const rows = scripted?.rows ?? [];
-    // An insert expecting new rows inserts every row it sent (its first column), unless scripted otherwise.
-    const sent = sql.includes('RETURNING 1') ? (params[0] as unknown[]).length : 0;
-    return { rows, rowCount: scripted?.rowCount ?? (rows.length || sent) };
-  };
-  const pool = { query, connect: async () => ({ query, release: () => undefined }) } as unknown as Pool;
-  return {
-    pool,
-    calls,
-    sqlOf: (fragment: string) => calls.filter((c) => c.sql.includes(fragment)),
-    /** Each statement as `SELECT <table>`, `INSERT <table>` or the control verb. */
-    log: () =>
-      calls.map(({ sql }) => {
-        if (sql.startsWith('SELECT')) return `SELECT ${/FROM (\w+)/.exec(sql)?.[1]}`;
-        if (sql.startsWith('INSERT')) return `INSERT ${/INTO (\w+)/.exec(sql)?.[1]}`;
-        return sql;
-      }),
-  };
-}
-
-/** The stored rows whose key columns are among the unnest arrays sent, as `IN (SELECT * FROM unnest(…))` finds. */
-const among = (params: unknown[], columns: string[], stored: Record<string, unknown>[]) =>
-  stored.filter((row) =>
-    (params[0] as unknown[]).some((_, i) =>
-      columns.every((c, j) => String((params[j] as unknown[])[i]) === String(row[c])),
-    ),
-  );
 
 const STREAM = `ieg.v0::${RUN}`;
 const HASH = 'c'.repeat(64);
@@ -86,14 +52,14 @@ const member = (entity_type: string, suffix = '1'): ArrivalMember => ({
 });
 /** A stored `ieg_arrival_members` row of arrival_seq `seq`. */
 const memberRow = (seq: string, m: ArrivalMember) => ({ stream_id: STREAM, ...arrival(seq), ...m });
-const selects = (calls: Call[]) => calls.filter((c) => c.sql.startsWith('SELECT'));
+const selects = (calls: ScriptedCall[]) => calls.filter((c) => c.sql.startsWith('SELECT'));
 const DEDUPE_KEY = ['stream_id', 'dedupe_key'];
 /** A stored `ieg_dedupe` row. */
 const stored = (dedupe_key: string, payload_hash = HASH) => ({ stream_id: STREAM, dedupe_key, payload_hash });
 /** Answers the loads of arrival key 7 as stored, with its party and account members (in no order). */
-const arrival7 = (sql: string, params: unknown[]): Answer => {
+const arrival7 = (sql: string, params: unknown[]): ScriptedAnswer => {
   if (sql.includes('FROM ieg_arrival_keys'))
-    return { rows: among(params, ARRIVAL_COLUMNS, [{ stream_id: STREAM, ...arrival('7') }]) };
+    return { rows: storedAmong(params, ARRIVAL_COLUMNS, [{ stream_id: STREAM, ...arrival('7') }]) };
   if (sql.includes('FROM ieg_arrival_members'))
     return { rows: [memberRow('7', member('party_id')), memberRow('7', member('account_id'))] };
   return undefined;
@@ -107,7 +73,7 @@ describe('the identity graph Postgres transaction: prefetch and dedupe rows', ()
   it('prefetch loads each table once from unnest columns; later reads of those keys send no SELECT', async () => {
     const db = scriptedPool((sql, params) =>
       sql.includes('FROM ieg_dedupe')
-        ? { rows: among(params, DEDUPE_KEY, [stored('k1')]) }
+        ? { rows: storedAmong(params, DEDUPE_KEY, [stored('k1')]) }
         : arrival7(sql, params),
     );
     const store = postgresIdentityGraphStore(db.pool, STREAM);
@@ -165,7 +131,7 @@ describe('the identity graph Postgres transaction: prefetch and dedupe rows', ()
   it('a stored hash is duplicate, another mismatch, an absent key inserted once, read back without a SELECT', async () => {
     const rows = [stored('same'), stored('changed')];
     const db = scriptedPool((sql, params) =>
-      sql.includes('FROM ieg_dedupe') ? { rows: among(params, DEDUPE_KEY, rows) } : undefined,
+      sql.includes('FROM ieg_dedupe') ? { rows: storedAmong(params, DEDUPE_KEY, rows) } : undefined,
     );
     const store = postgresIdentityGraphStore(db.pool, STREAM);
     const outcomes = await store.inTransaction(async (t) => [
@@ -209,7 +175,7 @@ describe('the identity graph Postgres transaction: prefetch and dedupe rows', ()
     vi.useFakeTimers({ toFake: ['setTimeout'] });
     const rows: Record<string, unknown>[] = [];
     const db = scriptedPool((sql, params) => {
-      if (sql.includes('FROM ieg_dedupe')) return { rows: among(params, DEDUPE_KEY, rows) };
+      if (sql.includes('FROM ieg_dedupe')) return { rows: storedAmong(params, DEDUPE_KEY, rows) };
       if (sql.startsWith('INSERT INTO ieg_dedupe')) {
         // Another shard's batch committed the row just before this one's insert.
         rows.push(stored('k'));

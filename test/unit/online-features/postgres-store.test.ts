@@ -1,31 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { postgresOnlineFeatureStore } from '../../../lib/adapters/online-features-stores.ts';
-import type { Pool } from '../../../lib/adapters/postgres/pool.ts';
 import type { AnchorEntityType } from '../../../lib/online-features/keys.ts';
+import { scriptedPool } from '../../support/scripted-pool.ts';
 
 /**
  * The Postgres adapter's statements and parsing, against a scripted pool (the SQL itself runs in
  * test/integration/online-features/): exact decimal parameters, unnest columns in one statement per table, rows
  * parsed back to bigint, the first event bounded by T, only entity names in the SQL text.
  */
-
-interface Call {
-  sql: string;
-  params: unknown[];
-}
-
-function scriptedPool(
-  answer: (sql: string, params: unknown[]) => { rows?: unknown[]; rowCount?: number } = () => ({}),
-) {
-  const calls: Call[] = [];
-  const query = async (sql: string, params: unknown[] = []) => {
-    calls.push({ sql, params });
-    const { rows = [], rowCount = rows.length } = answer(sql, params);
-    return { rows, rowCount };
-  };
-  const pool = { query, connect: async () => ({ query, release: () => undefined }) } as unknown as Pool;
-  return { pool, calls, sqlOf: (fragment: string) => calls.filter((c) => c.sql.includes(fragment)) };
-}
 
 const SCOPE = { platform_run_id: 'platform_20260302T000000Z', scenario_run_id: '2'.repeat(32) };
 const ACCOUNT = { key_type: 'account_id' as const, key_id: '8000000000000000001' };
