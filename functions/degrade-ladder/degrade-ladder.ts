@@ -1,5 +1,7 @@
 import { degradeLadderDependencies } from '../../lib/adapters/degrade-ladder-dependencies.ts';
+import { bundleRefOf } from '../../lib/decision-fabric/bundle.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
+import { loadRulesBundle } from '../../lib/runtime/decision-fabric-config.ts';
 import { degradeLadderSettings, loadDegradePolicy } from '../../lib/runtime/degrade-ladder-config.ts';
 import { scheduleHandler } from '../../lib/runtime/edge/schedule-handler.ts';
 import { projectorConfig } from '../../lib/runtime/rtdl-config.ts';
@@ -9,6 +11,8 @@ const ladder = degradeLadderDependencies(
   degradeLadderSettings(),
   projectorConfig('identity-graph'),
   loadDegradePolicy(),
+  // The registry's snapshot: the decision fabric's rules bundle, by its ref.
+  { snapshot_id: bundleRefOf(loadRulesBundle()) },
 );
 
 /**

@@ -31,6 +31,8 @@ export function degradeLadderDependencies(
   settings: DegradeLadderSettings,
   projectors: ProjectorConfig,
   policy: DegradePolicy,
+  /** The decision fabric's registry snapshot: its rules bundle's ref (undefined: none). */
+  registry: { snapshot_id: string } | undefined,
 ) {
   const deps = projectorDependencies(env, {
     ...projectors,
@@ -51,9 +53,7 @@ export function degradeLadderDependencies(
         maxConsumerLagEvents: settings.maxConsumerLagEvents,
         maxUnpublishedSeconds: policy.signals.required_max_age_seconds,
         postureStore: store,
-        // The decision fabric's bundle registry answers here once it exists (issue 14, build 2); until then the
-        // ladder has no registry snapshot, and is FAIL_CLOSED past its bootstrap grace.
-        registrySnapshot: async () => undefined,
+        registrySnapshot: async () => registry,
       });
       const tick = await degradeTick({ store, signals, now: () => new Date() }, policy).catch(
         (error: unknown) => {

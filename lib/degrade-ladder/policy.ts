@@ -1,26 +1,13 @@
 import { z } from 'zod';
+import { CapabilitiesMask, MODES, type Mode } from '../contracts/degrade-ladder.ts';
+
+export { CapabilitiesMask, FEATURE_GROUPS, MODES, Mode } from '../contracts/degrade-ladder.ts';
 
 /**
  * The Degrade Ladder's policy (downstream.md §3.1; the reference's `dl.policy.v0` profile `local_parity`, in
  * `config/degrade-ladder/policy.json`): the modes from best to worst, the capabilities each allows the Decision
  * Fabric, the signals it reads (required and optional), how old a signal may be, and the hysteresis.
  */
-
-export const MODES = ['NORMAL', 'DEGRADED_1', 'DEGRADED_2', 'FAIL_CLOSED'] as const;
-export const Mode = z.enum(MODES);
-export type Mode = z.infer<typeof Mode>;
-
-export const FEATURE_GROUPS = ['core_features', 'velocity', 'entity_graph'] as const;
-
-export const CapabilitiesMask = z.strictObject({
-  allow_ieg: z.boolean(),
-  allowed_feature_groups: z.array(z.enum(FEATURE_GROUPS)),
-  allow_model_primary: z.boolean(),
-  allow_model_stage2: z.boolean(),
-  allow_fallback_heuristics: z.boolean(),
-  action_posture: z.enum(['NORMAL', 'STEP_UP_ONLY']),
-});
-export type CapabilitiesMask = z.infer<typeof CapabilitiesMask>;
 
 export const SIGNAL_NAMES = [
   'ofp_health',
