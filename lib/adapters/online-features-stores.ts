@@ -9,6 +9,7 @@ import type {
   OnlineFeatureTransaction,
 } from '../online-features/ports.ts';
 import type { Totals } from '../online-features/windows.ts';
+import { loadFeatureHistory, loadFlowEntities } from './online-features-history.ts';
 import { textColumns } from './postgres/merged-rows.ts';
 import type { Pool } from './postgres/pool.ts';
 import {
@@ -135,7 +136,7 @@ const EVENT_TYPES = textColumns(
   },
 );
 const SIGHTING_TYPES = textColumns(
-  ['stream_id', 'platform_run_id', 'scenario_run_id', 'event_id', ...ANCHOR_ENTITY_TYPES],
+  ['stream_id', 'platform_run_id', 'scenario_run_id', 'event_id', 'flow_id', ...ANCHOR_ENTITY_TYPES],
   { event_ts_micros: 'bigint' },
 );
 
@@ -228,6 +229,7 @@ function transactionOn(client: Queryable, streamId: string): OnlineFeatureTransa
           key: [streamId, sighting.scope.platform_run_id, sighting.scope.scenario_run_id, sighting.event_id],
           values: {
             event_ts_micros: ['first', sighting.event_ts_micros.toString()],
+            flow_id: ['first', sighting.flow_id ?? null],
             ...Object.fromEntries(
               ANCHOR_ENTITY_TYPES.map((type) => [type, ['first', sighting.entities[type] ?? null] as const]),
             ),
@@ -326,6 +328,8 @@ export function postgresOnlineFeatureStore(pool: Pool, streamId: string): Online
     async checkpoints() {
       return (await CHECKPOINTS.all(pool, streamId)).map(withoutUpdatedAt);
     },
+    loadHistory: (scope, keys, atOrBefore) => loadFeatureHistory(pool, streamId, scope, keys, atOrBefore),
+    flowEntities: (scope, flowIds) => loadFlowEntities(pool, streamId, scope, flowIds),
     async metrics() {
       const res = await query<{ metric_name: string; value: string }>(
         'SELECT metric_name, value::text AS value FROM ofp_metrics WHERE stream_id = $1 ORDER BY metric_name',

@@ -20,3 +20,19 @@ export const CapabilitiesMask = z.strictObject({
   action_posture: z.enum(['NORMAL', 'STEP_UP_ONLY']),
 });
 export type CapabilitiesMask = z.infer<typeof CapabilitiesMask>;
+
+/**
+ * The posture as the Decision Fabric uses it (downstream.md §3.1; `effectivePosture` in
+ * lib/degrade-ladder/posture-reader.ts): the stored one while it is young enough, else the FAIL_CLOSED mask with the
+ * reason (FAILSAFE_MISSING, FAILSAFE_STORE_ERROR, FAILSAFE_STALE).
+ */
+export interface EffectivePosture {
+  mode: Mode;
+  capabilities_mask: CapabilitiesMask;
+  source: 'STORE' | 'FAILSAFE';
+  reason: string | null;
+  posture_seq: number | null;
+  policy_rev: string | null;
+  /** When the stored posture was decided (null for a failsafe without one). */
+  decided_at_utc: string | null;
+}

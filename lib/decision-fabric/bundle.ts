@@ -4,8 +4,9 @@ import { sha256Hex } from '../contracts/identity.ts';
 
 /**
  * The Decision Fabric's rules bundle (downstream.md §3.2 "Registry"; deliberate difference: explainable rules over
- * the online features, no model): its scope, the feature groups it needs from OFP, and scored rules — each a
- * feature of one key type against a threshold, with the reason code it adds when it fires — and the scores at which
+ * the online features, no model): its scope, the feature groups it needs from OFP, and scored rules — each a few
+ * features of the flow's keys against thresholds, all of which must hold, with the reason code it adds when it fires —
+ * and the scores at which
  * the action becomes STEP_UP, QUEUE_REVIEW or DECLINE. Versioned by `bundle_version`; its `bundle_ref` is the sha256 of
  * its canonical JSON (the registry snapshot the Degrade Ladder's `registry_health` reads).
  */
@@ -24,14 +25,22 @@ export const RULE_KEY_TYPES = [
 
 const ReasonCode = z.string().regex(/^[A-Z][A-Z0-9_]*(:[A-Za-z0-9_.-]+)?$/);
 
-export const Rule = z.strictObject({
-  rule_id: z.string().regex(/^[a-z][a-z0-9_]*$/),
-  /** Fires when any key of this type in the snapshot has `feature` `op` `threshold`. */
+/** One test of a rule: the feature of the snapshot's key of `key_type` against a threshold. */
+export const Condition = z.strictObject({
   key_type: z.enum(RULE_KEY_TYPES),
   /** A feature name of the OFP snapshot (`event_count_10m`, `distinct_merchant_id_1h`, `first_seen_age_seconds`…). */
   feature: z.string().regex(/^[a-z][a-z0-9_]*$/),
   op: z.enum(['gte', 'lte']),
   threshold: z.number().finite(),
+});
+export type Condition = z.infer<typeof Condition>;
+
+export const Rule = z.strictObject({
+  rule_id: z.string().regex(/^[a-z][a-z0-9_]*$/),
+  /** What the rule looks for, in words (shown beside its reason code in the docs and the quality report). */
+  description: z.string().min(1).max(512),
+  /** Fires when every condition holds (a condition whose feature is absent or not a number does not hold). */
+  conditions: z.array(Condition).min(1).max(8),
   /** Added to the score when it fires. */
   weight: z.number().finite().positive(),
   reason_code: ReasonCode,

@@ -1,12 +1,12 @@
 import { PyFloat } from '../contracts/canonical-json.ts';
 import type { CapabilitiesMask } from '../contracts/degrade-ladder.ts';
 import type { KeyFeatures } from '../contracts/online-features.ts';
-import type { Rule, RulesBundle } from './bundle.ts';
+import type { Condition, RulesBundle } from './bundle.ts';
 
 /**
  * The bundle's registry check and its rules over an OFP snapshot's features (downstream.md §3.2 "Registry"; rules are
- * our deliberate difference). Features are keyed `<key_type>:<key_id>`; a rule fires when any key of its type has the
- * feature on the rule's side of the threshold. Only the snapshot's features are read: the engine's truth columns
+ * our deliberate difference). Features are keyed `<key_type>:<key_id>`; a rule fires when each of its conditions is met
+ * by a key of the condition's type (the snapshot holds one key per type: the flow's own entities). Only the snapshot's features are read: the engine's truth columns
  * never reach a rule.
  */
 
@@ -41,9 +41,8 @@ export function resolveRegistry(
 export interface FiredRule {
   rule_id: string;
   reason_code: string;
-  /** The key whose feature fired it (`<key_type>:<key_id>`), the first in key order. */
-  key: string;
-  value: number;
+  /** Each condition's key (`<key_type>:<key_id>`) and the value that met it. */
+  evidence: { key: string; feature: string; value: number }[];
 }
 
 export interface RuleScore {
@@ -58,22 +57,35 @@ function numberOf(value: KeyFeatures[string] | undefined): number | undefined {
   return undefined;
 }
 
-const fires = (rule: Rule, value: number) =>
-  rule.op === 'gte' ? value >= rule.threshold : value <= rule.threshold;
+const holds = (condition: Condition, value: number) =>
+  condition.op === 'gte' ? value >= condition.threshold : value <= condition.threshold;
 
-/** The rules that fire on the snapshot's features, and their total weight. */
+/** The first key of the condition's type (in key order) whose feature meets it. */
+function meets(
+  condition: Condition,
+  keys: readonly string[],
+  features: Readonly<Record<string, KeyFeatures>>,
+) {
+  for (const key of keys) {
+    if (!key.startsWith(`${condition.key_type}:`)) continue;
+    const value = numberOf(features[key]?.[condition.feature]);
+    if (value !== undefined && holds(condition, value)) return { key, feature: condition.feature, value };
+  }
+  return undefined;
+}
+
+/** The rules whose every condition holds on the snapshot's features, and their total weight. */
 export function scoreRules(bundle: RulesBundle, features: Readonly<Record<string, KeyFeatures>>): RuleScore {
   const keys = Object.keys(features).sort();
   const fired: FiredRule[] = [];
   for (const rule of bundle.rules) {
-    for (const key of keys) {
-      if (!key.startsWith(`${rule.key_type}:`)) continue;
-      const value = numberOf(features[key]?.[rule.feature]);
-      if (value !== undefined && fires(rule, value)) {
-        fired.push({ rule_id: rule.rule_id, reason_code: rule.reason_code, key, value });
-        break;
-      }
-    }
+    const evidence = rule.conditions.map((c) => meets(c, keys, features));
+    if (evidence.every((e) => e !== undefined))
+      fired.push({
+        rule_id: rule.rule_id,
+        reason_code: rule.reason_code,
+        evidence: evidence as FiredRule['evidence'],
+      });
   }
   const weights = new Map(bundle.rules.map((r) => [r.rule_id, r.weight]));
   return { score: fired.reduce((sum, f) => sum + (weights.get(f.rule_id) ?? 0), 0), fired };

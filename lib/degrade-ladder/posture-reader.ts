@@ -1,5 +1,6 @@
+import type { EffectivePosture } from '../contracts/degrade-ladder.ts';
 import type { Posture } from './ladder.ts';
-import type { CapabilitiesMask, DegradePolicy, Mode } from './policy.ts';
+import type { DegradePolicy } from './policy.ts';
 
 /**
  * The posture as the Decision Fabric must use it (downstream.md §3.1): the stored one while it is younger than the
@@ -8,14 +9,7 @@ import type { CapabilitiesMask, DegradePolicy, Mode } from './policy.ts';
  * vouches for.
  */
 
-export interface EffectivePosture {
-  mode: Mode;
-  capabilities_mask: CapabilitiesMask;
-  source: 'STORE' | 'FAILSAFE';
-  reason: string | null;
-  posture_seq: number | null;
-  policy_rev: string | null;
-}
+export type { EffectivePosture };
 
 export async function effectivePosture(
   read: () => Promise<Posture | undefined>,
@@ -29,6 +23,7 @@ export async function effectivePosture(
     reason,
     posture_seq: stored?.posture_seq ?? null,
     policy_rev: stored?.policy_rev ?? null,
+    decided_at_utc: stored?.decided_at_utc ?? null,
   });
   let stored: Posture | undefined;
   try {
@@ -46,5 +41,6 @@ export async function effectivePosture(
     reason: null,
     posture_seq: stored.posture_seq,
     policy_rev: stored.policy_rev,
+    decided_at_utc: stored.decided_at_utc,
   };
 }

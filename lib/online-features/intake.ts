@@ -9,7 +9,7 @@ import {
   REQUIRED_PINS,
 } from '../contracts/partitioning.ts';
 import type { EbRef } from '../contracts/receipts.ts';
-import { anchorEntitiesOf, anchorKeysOf, trafficKeyOf } from './keys.ts';
+import { anchorEntitiesOf, anchorKeysOf, scalarId, trafficKeyOf } from './keys.ts';
 import type { FeaturePolicy } from './policy.ts';
 import type {
   FeatureCheckpoint,
@@ -166,6 +166,7 @@ async function observe(
       scope,
       event_id: envelope.event_id,
       event_ts_micros: tsMicros,
+      flow_id: scalarId(envelope.payload?.flow_id),
       entities,
     });
   return keys;

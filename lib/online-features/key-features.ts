@@ -1,7 +1,7 @@
 import type { FeatureKey, KeyFeatures } from '../contracts/online-features.ts';
 import { isAnchorEntityType } from './keys.ts';
 import { type FeatureGroupPolicy, keyFeaturePlan } from './policy.ts';
-import type { FeatureScope, OnlineFeatureStore } from './ports.ts';
+import type { FeatureReader, FeatureScope } from './ports.ts';
 import { addTotals, amountOf, secondsOf, type Totals, tsUtcOf, windowPlan } from './windows.ts';
 
 /**
@@ -14,7 +14,7 @@ const MICROS_PER_SECOND = 1_000_000n;
 
 /** The events of (after, atOrBefore] for one key: whole buckets plus the events at the cut ends. */
 export async function totalsBetween(
-  store: OnlineFeatureStore,
+  store: FeatureReader,
   scope: FeatureScope,
   key: FeatureKey,
   after: bigint | null,
@@ -31,7 +31,7 @@ export async function totalsBetween(
 
 /** The features of one key as of `asOf` under `groups`; undefined when the key has no event at or before it. */
 export async function keyFeaturesAsOf(
-  store: OnlineFeatureStore,
+  store: FeatureReader,
   scope: FeatureScope,
   key: FeatureKey,
   asOf: bigint,

@@ -30,6 +30,8 @@ export interface EntitySighting {
   scope: FeatureScope;
   event_id: string;
   event_ts_micros: bigint;
+  /** The flow the anchor opens (its payload's flow_id), when it names one. */
+  flow_id?: string;
   entities: Partial<Record<AnchorEntityType, string>>;
 }
 
@@ -86,10 +88,8 @@ export interface OnlineFeatureTransaction {
   incrementMetrics(names: readonly string[]): Promise<void>;
 }
 
-export interface OnlineFeatureStore {
-  readonly streamId: string;
-  /** Runs `work` in one transaction: committed when it returns, rolled back when it throws (the error rethrown). */
-  inTransaction<T>(work: (transaction: OnlineFeatureTransaction) => Promise<T>): Promise<T>;
+/** What a snapshot reads (lib/online-features/snapshot.ts): the store, or a batch's history loaded at once. */
+export interface FeatureReader {
   /** Whether any event of the scope was applied. */
   hasState(scope: FeatureScope): Promise<boolean>;
   /** Sums of the key's buckets whose start is in [first, last] (first null: unbounded). */
@@ -112,5 +112,43 @@ export interface OnlineFeatureStore {
     atOrBefore: bigint,
   ): Promise<number>;
   checkpoints(): Promise<FeatureCheckpoint[]>;
+}
+
+/** One event of a key, as `ofp_feature_events` holds it. */
+export interface KeyEvent {
+  event_ts_micros: bigint;
+  amount_micros: bigint;
+}
+
+/** The anchors' sightings: event time and entity ids. */
+export interface SightingRow {
+  event_ts_micros: bigint;
+  entities: Partial<Record<AnchorEntityType, string>>;
+}
+
+/** Everything the snapshots of a batch read, loaded in a few statements (lib/online-features/history.ts). */
+export interface KeyHistory {
+  /** Per key (`<key_type>:<key_id>`), its events at or before the bound, in event time order. */
+  events: Map<string, KeyEvent[]>;
+  /** The sightings naming any of the requested entity keys, at or before the bound. */
+  sightings: SightingRow[];
+}
+
+/** A flow's entities, as its anchor named them. */
+export interface FlowEntities {
+  flow_id: string;
+  anchor_event_id: string;
+  anchor_ts_micros: bigint;
+  entities: Partial<Record<AnchorEntityType, string>>;
+}
+
+export interface OnlineFeatureStore extends FeatureReader {
+  readonly streamId: string;
+  /** Runs `work` in one transaction: committed when it returns, rolled back when it throws (the error rethrown). */
+  inTransaction<T>(work: (transaction: OnlineFeatureTransaction) => Promise<T>): Promise<T>;
+  /** The events of `keys` (and the sightings of their anchor entities) with event time at or before `atOrBefore`. */
+  loadHistory(scope: FeatureScope, keys: readonly FeatureKey[], atOrBefore: bigint): Promise<KeyHistory>;
+  /** The entities of each flow whose anchor was applied (flows without one are absent). */
+  flowEntities(scope: FeatureScope, flowIds: readonly string[]): Promise<FlowEntities[]>;
   metrics(): Promise<Record<string, number>>;
 }

@@ -12,7 +12,7 @@ import {
 import { describeIssues, PlatformError } from '../errors/platform-error.ts';
 import { keyFeaturesAsOf } from './key-features.ts';
 import type { FeaturePolicy } from './policy.ts';
-import type { FeatureCheckpoint, OnlineFeatureStore } from './ports.ts';
+import type { FeatureCheckpoint, FeatureReader } from './ports.ts';
 import { tsMicrosOf } from './windows.ts';
 
 /**
@@ -57,7 +57,7 @@ export const snapshotHashOf = (snapshot: Omit<FeatureSnapshot, 'snapshot_hash' |
 const keyName = (key: FeatureKey) => `${key.key_type}:${key.key_id}`;
 
 async function buildSnapshot(
-  store: OnlineFeatureStore,
+  store: FeatureReader,
   request: GetFeaturesRequest,
   policy: FeaturePolicy,
 ): Promise<FeatureSnapshot> {
@@ -114,7 +114,7 @@ async function buildSnapshot(
 
 /** `get_features` for the decision lane; never throws for a request or a store outage (answers an error code). */
 export async function getFeatures(
-  store: OnlineFeatureStore,
+  store: FeatureReader,
   input: unknown,
   policy: FeaturePolicy,
 ): Promise<GetFeaturesResponse> {

@@ -17,6 +17,7 @@ export const RTDL_COMPONENTS = [
   'identity-graph',
   'context-store',
   'online-features',
+  'decision-fabric',
 ] as const;
 export type RtdlComponent = (typeof RTDL_COMPONENTS)[number];
 

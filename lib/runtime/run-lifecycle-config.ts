@@ -56,3 +56,18 @@ export function ingestReadyEnvironment(
 ): IngestReadyEnvironment {
   return parseConfig(IngestReadyEnvironment, source, 'ingest ready environment');
 }
+
+/** P9's bounded wait for the decision chain (`DECISION_CHAIN_TIMEOUT_SECONDS`, default 900). */
+export function decisionChainTimeoutSeconds(source: Record<string, unknown> = process.env): number {
+  return parseConfig(
+    z.object({
+      DECISION_CHAIN_TIMEOUT_SECONDS: z
+        .string()
+        .optional()
+        .transform((v) => (v === undefined || v.trim() === '' ? 900 : Number(v)))
+        .pipe(z.number().int().min(1).max(86_400)),
+    }),
+    source,
+    'run-lifecycle environment',
+  ).DECISION_CHAIN_TIMEOUT_SECONDS;
+}

@@ -1,9 +1,11 @@
+import http from 'node:http';
 import {
   InvokeCommand,
   type InvokeCommandOutput,
   LambdaClient,
   LambdaServiceException,
 } from '@aws-sdk/client-lambda';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { lambdaFunctionName } from './arns.ts';
 import { isJsonObject, type JsonValue } from './engine.ts';
 import { TaskFailure } from './task-failure.ts';
@@ -23,6 +25,9 @@ export class LambdaInvoker {
       region,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 1, // retries belong to the state's Retry, where they show in the history
+      // A fresh connection per invoke: a kept-alive socket the endpoint closes as it idles out (Node's 5 s) while a
+      // loop state waits 2–3 s between invokes reset the next request (ECONNRESET) on a busy machine.
+      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: false }) }),
     });
   }
 

@@ -77,36 +77,43 @@ describe('resolveRegistry', () => {
 
 describe('scoreRules', () => {
   const features: Record<string, KeyFeatures> = {
-    'flow_id:9001': { event_count: 2, amount_sum: pyFloat(12.5) },
-    'instrument_id:70': { event_count_10m: 3, distinct_merchant_id_1h: 1 },
-    'account_device:8|21': { first_seen_age_seconds: 0 },
-    'account_ip:8|31': { first_seen_age_seconds: 86_400 },
+    'flow_id:9001': { event_count: 2, amount_sum: pyFloat(312.5) },
+    'device_id:21': { event_count_10m: 3, first_seen_age_seconds: pyFloat(600) },
+    'instrument_id:70': { event_count_10m: 2 },
+    'ip_id:31': { first_seen_age_seconds: pyFloat(86_400) },
   };
 
-  it('each rule fires at most once, on the first key of its type that crosses its threshold; weights add up', () => {
+  it("a rule fires when every condition holds, with each condition's key and value as evidence; weights add up", () => {
     expect(scoreRules(bundle, features)).toEqual({
-      score: 3,
+      score: 4,
       fired: [
         {
-          rule_id: 'instrument_burst_10m',
-          reason_code: 'RULE_INSTRUMENT_VELOCITY_10M',
-          key: 'instrument_id:70',
-          value: 3,
-        },
-        {
-          rule_id: 'account_new_device',
-          reason_code: 'RULE_ACCOUNT_NEW_DEVICE',
-          key: 'account_device:8|21',
-          value: 0,
+          rule_id: 'new_device_burst',
+          reason_code: 'RULE_NEW_DEVICE_BURST_10M',
+          evidence: [
+            { key: 'device_id:21', feature: 'event_count_10m', value: 3 },
+            { key: 'device_id:21', feature: 'first_seen_age_seconds', value: 600 },
+          ],
         },
       ],
     });
+    const newIp = { ...features, 'ip_id:31': { first_seen_age_seconds: pyFloat(60) } };
+    expect(scoreRules(bundle, newIp).fired.map((f) => f.rule_id)).toEqual([
+      'new_device_burst',
+      'high_amount_new_device_and_ip',
+    ]);
+    expect(scoreRules(bundle, newIp).score).toBe(8);
   });
 
-  it('a feature absent, null or not a number never fires', () => {
+  it('one condition short, or a feature absent, null or not a number: the rule does not fire', () => {
+    const older = {
+      ...features,
+      'device_id:21': { event_count_10m: 3, first_seen_age_seconds: pyFloat(3600.5) },
+    };
+    expect(scoreRules(bundle, older)).toEqual({ score: 0, fired: [] });
     const odd: Record<string, KeyFeatures> = {
-      'instrument_id:70': { event_count_10m: null, distinct_merchant_id_1h: '9' },
-      'account_device:8|21': {},
+      'device_id:21': { event_count_10m: null, first_seen_age_seconds: '9' },
+      'instrument_id:70': {},
     };
     expect(scoreRules(bundle, odd)).toEqual({ score: 0, fired: [] });
   });
@@ -116,11 +123,14 @@ describe('decide', () => {
   const resolved = { outcome: 'RESOLVED' as const, reasons: ['ACTIVE_BUNDLE_RESOLVED'] };
   const score = (n: number) => ({
     score: n,
-    fired: n > 0 ? [{ rule_id: 'r', reason_code: 'RULE_X', key: 'k', value: n }] : [],
+    fired:
+      n > 0
+        ? [{ rule_id: 'r', reason_code: 'RULE_X', evidence: [{ key: 'k', feature: 'f', value: n }] }]
+        : [],
   });
 
   it('READY context, resolved bundle: the score picks ALLOW, STEP_UP, QUEUE_REVIEW, DECLINE at the bundle thresholds', () => {
-    const actions = [0, 2, 4, 6].map((n) =>
+    const actions = [0, 2, 4, 8].map((n) =>
       decide(
         { registry: resolved, context: READY, actionPosture: 'NORMAL', rules: score(n) },
         bundle.actions,

@@ -2,6 +2,7 @@ import type {
   EntitySighting,
   FeatureCheckpoint,
   FeatureObservation,
+  KeyEvent,
   OnlineFeatureStore,
   OnlineFeatureTransaction,
 } from '../../../lib/online-features/ports.ts';
@@ -173,6 +174,46 @@ export function inMemoryOnlineFeatureStore(streamId = 'ofp.v0::platform_20260302
     },
     async checkpoints() {
       return [...tables.checkpoints.values()];
+    },
+    async loadHistory(scope, keys, atOrBefore) {
+      const names = new Set(keys.map((key) => keyOf({ scope, key })));
+      const events = new Map<string, KeyEvent[]>();
+      for (const o of [...tables.events.values()].sort((a, b) =>
+        a.event_ts_micros < b.event_ts_micros ? -1 : 1,
+      ))
+        if (names.has(keyOf(o)) && o.event_ts_micros <= atOrBefore) {
+          const name = `${o.key.key_type}:${o.key.key_id}`;
+          events.set(name, [
+            ...(events.get(name) ?? []),
+            { event_ts_micros: o.event_ts_micros, amount_micros: o.amount_micros },
+          ]);
+        }
+      const sightings = [...tables.sightings.values()]
+        .filter(
+          (s) =>
+            s.scope.platform_run_id === scope.platform_run_id &&
+            s.scope.scenario_run_id === scope.scenario_run_id &&
+            s.event_ts_micros <= atOrBefore &&
+            keys.some((k) => s.entities[k.key_type as keyof typeof s.entities] === k.key_id),
+        )
+        .map((s) => ({ event_ts_micros: s.event_ts_micros, entities: s.entities }));
+      return { events, sightings };
+    },
+    async flowEntities(scope, flowIds) {
+      return [...tables.sightings.values()]
+        .filter(
+          (s) =>
+            s.scope.platform_run_id === scope.platform_run_id &&
+            s.scope.scenario_run_id === scope.scenario_run_id &&
+            s.flow_id !== undefined &&
+            flowIds.includes(s.flow_id),
+        )
+        .map((s) => ({
+          flow_id: s.flow_id ?? '',
+          anchor_event_id: s.event_id,
+          anchor_ts_micros: s.event_ts_micros,
+          entities: s.entities,
+        }));
     },
     async metrics() {
       return Object.fromEntries([...tables.metrics].sort(([a], [b]) => (a < b ? -1 : 1)));

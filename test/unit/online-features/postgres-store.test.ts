@@ -68,11 +68,12 @@ describe('the online features Postgres store: writes', () => {
     ]);
   });
 
-  it('an anchor’s entity row names the six entities, absent ones null; a throwing transaction writes nothing', async () => {
+  it('an anchor’s entity row names its flow and the six entities, absent ones null; a throwing transaction writes nothing', async () => {
     const sighting = {
       scope: SCOPE,
       event_id: 'anchor-1',
       event_ts_micros: 5n,
+      flow_id: '9001',
       entities: { account_id: '8', merchant_id: '18446744073709551000' },
     };
     const { pool, calls, sqlOf } = scriptedPool();
@@ -87,7 +88,7 @@ describe('the online features Postgres store: writes', () => {
     await store.inTransaction((t) => t.addEntitySighting(sighting));
     const [row] = sqlOf('ofp_entity_sightings');
     expect(row?.sql).toMatch(
-      /event_ts_micros, party_id, account_id, instrument_id, device_id, ip_id, merchant_id/,
+      /event_ts_micros, flow_id, party_id, account_id, instrument_id, device_id, ip_id, merchant_id/,
     );
     expect(row?.params).toEqual([
       ['ofp.v0::run'],
@@ -95,6 +96,7 @@ describe('the online features Postgres store: writes', () => {
       [SCOPE.scenario_run_id],
       ['anchor-1'],
       ['5'],
+      ['9001'],
       [null],
       ['8'],
       [null],

@@ -123,8 +123,14 @@ describe('projectorConfig', () => {
       ).toMatch(/RTDL_CHECKPOINT_AMBER_SECONDS/);
   });
 
-  it('names the four projectors', () => {
-    expect(RTDL_COMPONENTS).toEqual(['archive-writer', 'identity-graph', 'context-store', 'online-features']);
+  it('names the four projectors and the decision fabric (which reads like one: run scope, provenance)', () => {
+    expect(RTDL_COMPONENTS).toEqual([
+      'archive-writer',
+      'identity-graph',
+      'context-store',
+      'online-features',
+      'decision-fabric',
+    ]);
   });
 });
 

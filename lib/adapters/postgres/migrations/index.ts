@@ -12,6 +12,10 @@ import { sql as onlineFeaturesEntities } from './0011-online-features-entities.t
 import { sql as ingestionGateFlowId } from './0012-ingestion-gate-flow-id.ts';
 import { sql as contextStoreCounters } from './0013-context-store-counters.ts';
 import { sql as degradeLadder } from './0014-degrade-ladder.ts';
+import { sql as onlineFeaturesFlowEntities } from './0015-online-features-flow-entities.ts';
+import { sql as decisionFabric } from './0016-decision-fabric.ts';
+import { sql as actionLayer } from './0017-action-layer.ts';
+import { sql as decisionLog } from './0018-decision-log.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -35,4 +39,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0012-ingestion-gate-flow-id', sql: ingestionGateFlowId },
   { id: '0013-context-store-counters', sql: contextStoreCounters },
   { id: '0014-degrade-ladder', sql: degradeLadder },
+  { id: '0015-online-features-flow-entities', sql: onlineFeaturesFlowEntities },
+  { id: '0016-decision-fabric', sql: decisionFabric },
+  { id: '0017-action-layer', sql: actionLayer },
+  { id: '0018-decision-log', sql: decisionLog },
 ];
