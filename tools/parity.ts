@@ -16,7 +16,9 @@ import { generateWorld } from './world/generate.ts';
  * RUN_PINNED, P2 DAEMONS_READY, P3 ORACLE_READY (the oracle pipeline, nested), P4 INGEST_READY, P5
  * READY_PUBLISHED (Scenario Runner), P6 STREAMING_ACTIVE and P7 INGEST_COMMITTED (World Streamer → Ingestion Gate
  * → Kinesis, reconciled with the receipts) and P8 RTDL_CAUGHT_UP (the archive writer, identity graph, context store and
- * online features applied or accounted for every admitted event). Later work extends the same state machine to P12.
+ * online features applied or accounted for every admitted event) and P9 DECISION_CHAIN_COMMITTED (one decision per
+ * admitted traffic event, its intent and outcome admitted, every chain resolved in the decision log), then the quality
+ * report of the decisions against the world's truth. Later work extends the same state machine to P12.
  */
 
 const USAGE =
@@ -54,6 +56,7 @@ const PHASES: Record<string, string> = {
   P6: 'STREAMING_ACTIVE',
   P7: 'INGEST_COMMITTED',
   P8: 'RTDL_CAUGHT_UP',
+  P9: 'DECISION_CHAIN_COMMITTED',
 };
 
 /** Per phase: when its first state was entered and its last one left (the lifecycle's states are named P<n>…). */
@@ -104,6 +107,34 @@ const Output = z.object({
       state_digest: z.string().optional(),
     }),
   ),
+  decision_chain: z.object({
+    traffic_admitted: z.number(),
+    decisions: z.number(),
+    decisions_admitted: z.number(),
+    intents_admitted: z.number(),
+    outcomes_admitted: z.number().nullable(),
+    lineage_unresolved: z.number().nullable(),
+    decision_log_health: z.string().nullable(),
+  }),
+  decision_quality: z.object({
+    flows: z.number(),
+    flows_flagged: z.number(),
+    confusion: z.object({
+      true_positive: z.number(),
+      false_positive: z.number(),
+      false_negative: z.number(),
+      true_negative: z.number(),
+    }),
+    precision: z.number().nullable(),
+    recall_fraud: z.number().nullable(),
+    decisions_by_action: z.record(z.string(), z.number()),
+    by_label: z.record(
+      z.string(),
+      z.object({ flows: z.number(), flagged: z.number(), recall: z.number().nullable() }),
+    ),
+    latency_ms: z.object({ p50: z.number().nullable(), p99: z.number().nullable() }),
+    report_ref: z.string(),
+  }),
 });
 
 /** The first P8 check: how far behind each projector was when P7 ended (IG admitted − accounted, per topic). */
@@ -115,7 +146,7 @@ const FirstCheck = z.object({
 
 const HELP = `${USAGE}
 
-A whole run on the embedded local cloud (brought up if it is not running) on a generated world, phases P0–P8.
+A whole run on the embedded local cloud (brought up if it is not running) on a generated world, phases P0–P9.
   --events N                  events in the generated world (default 5000, at least 500)
   --seed S                    the world's seed (default 42)
   --max-events-per-output N   events streamed per output (default 200; 0 = every event)
@@ -156,7 +187,7 @@ runCli('parity', async () => {
   const say = (line: string) => console.log(line);
   const cap = flags['max-events-per-output'];
 
-  say('parity: a whole run (P0 to P8) on the embedded local cloud');
+  say('parity: a whole run (P0 to P9) on the embedded local cloud');
   const started = performance.now();
   const wall: Record<string, number> = {};
   const lap = (name: string, since: number) => {
@@ -344,6 +375,23 @@ runCli('parity', async () => {
       `  ${name.padEnd(18)} ${String(c.seen).padStart(8)} ${String(c.applied).padStart(8)} ${String(c.duplicate).padStart(10)} ${String(c.skipped).padStart(8)} ${String(c.failed).padStart(7)} ${String(lag).padStart(7)}  ${p.health_state}${p.health_reasons.length > 0 ? ` (${p.health_reasons.join(', ')})` : ''}`,
     );
   }
+  const chain = output.decision_chain;
+  say(
+    `  decision chain: ${chain.decisions} decisions for ${chain.traffic_admitted} admitted traffic events; admitted: ${chain.decisions_admitted} decisions, ${chain.intents_admitted} intents, ${chain.outcomes_admitted ?? '-'} outcomes; lineage unresolved ${chain.lineage_unresolved ?? '-'}; decision log ${chain.decision_log_health ?? '-'}`,
+  );
+  const q = output.decision_quality;
+  const m = q.confusion;
+  say(
+    `  decision quality (flows; positive = is_fraud_truth): flagged ${q.flows_flagged} of ${q.flows}; TP ${m.true_positive}  FP ${m.false_positive}  FN ${m.false_negative}  TN ${m.true_negative}; precision ${q.precision ?? '-'}, FRAUD recall ${q.recall_fraud ?? '-'}`,
+  );
+  say(
+    `    by label: ${Object.entries(q.by_label)
+      .map(([label, l]) => `${label} ${l.flagged}/${l.flows}`)
+      .join(
+        ', ',
+      )}; actions ${JSON.stringify(q.decisions_by_action)}; latency p50 ${q.latency_ms.p50} ms, p99 ${q.latency_ms.p99} ms`,
+  );
+  say(`    report: ${q.report_ref}`);
   const digest = output.rtdl['online-features']?.state_digest;
   if (digest) say(`  feature state digest: ${digest}`);
   if (alignment) say(`  event-time alignment: ${JSON.stringify(alignment)}`);

@@ -5,10 +5,12 @@ import type { Pool } from './postgres/pool.ts';
 import { addToCounters, inTransaction } from './postgres/projector-store.ts';
 
 /**
- * The Decision Fabric's replay ledger on Postgres (migration 0016). A claim inserts every new decision of a batch in
- * one statement (`ON CONFLICT DO NOTHING RETURNING`), then reads the rows that were there: same payload hash ⇒
- * REPLAY_MATCH when published, PENDING when not (its stored envelopes are published again); another hash ⇒
- * MISMATCH, recorded in `df_payload_mismatches` and never overwriting the stored decision.
+ * The Decision Fabric's replay ledger on Postgres (migration 0016): one decision per source event of a run. A claim
+ * inserts every new decision of a batch in one statement (`ON CONFLICT DO NOTHING RETURNING`), then reads the rows
+ * that were there, by source event: the same decision id and payload hash ⇒ REPLAY_MATCH when published, PENDING when
+ * not (its stored envelopes are published again); another hash, or another decision id for the same source event (a
+ * redelivery at another offset, a retry under another bundle outcome) ⇒ MISMATCH, recorded in
+ * `df_payload_mismatches`; the stored decision stands, and is published if it was not yet.
  */
 
 interface StoredRow {
@@ -31,7 +33,7 @@ export function postgresDecisionLedger(pool: Pool, streamId: string): DecisionLe
            SELECT d, r, s, e, f, a, c, string_to_array(rc, ','), h, j, b
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                        $8::text[], $9::text[], $10::text[], $11::bigint[]) AS t(d, r, s, e, f, a, c, rc, h, j, b)
-           ON CONFLICT (decision_id) DO NOTHING
+           ON CONFLICT DO NOTHING
            RETURNING decision_id`,
           [
             entries.map((e) => e.decision_id),
@@ -48,29 +50,29 @@ export function postgresDecisionLedger(pool: Pool, streamId: string): DecisionLe
           ],
         );
         const fresh = new Set(inserted.rows.map((r) => r.decision_id));
-        const others = entries.filter((e) => !fresh.has(e.decision_id)).map((e) => e.decision_id);
+        const others = entries.filter((e) => !fresh.has(e.decision_id));
+        // What is stored for the others: by decision id, or by source event (a decision made before at another
+        // offset or under another bundle outcome: the stored one stands).
         const stored = new Map<string, StoredRow>();
         if (others.length > 0) {
-          const res = await client.query<StoredRow>(
-            `SELECT decision_id, payload_hash, envelopes_json, published FROM df_decisions
-             WHERE decision_id = ANY($1::text[]) FOR UPDATE`,
-            [others],
+          const res = await client.query<StoredRow & { platform_run_id: string; source_event_id: string }>(
+            `SELECT d.decision_id, d.payload_hash, d.envelopes_json, d.published, d.platform_run_id, d.source_event_id
+             FROM unnest($1::text[], $2::text[]) AS k(run, source)
+             JOIN df_decisions d ON d.platform_run_id = k.run AND d.source_event_id = k.source
+             FOR UPDATE OF d`,
+            [others.map((e) => e.platform_run_id), others.map((e) => e.source_event_id)],
           );
-          for (const row of res.rows) stored.set(row.decision_id, row);
+          for (const row of res.rows) stored.set(`${row.platform_run_id}|${row.source_event_id}`, row);
         }
         const mismatches: { id: string; incoming: string; stored: string }[] = [];
         const replays: string[] = [];
         const claims = entries.map((entry): LedgerClaim => {
           if (fresh.has(entry.decision_id)) return { status: 'NEW' };
-          const row = stored.get(entry.decision_id);
+          const row = stored.get(`${entry.platform_run_id}|${entry.source_event_id}`);
           if (!row) throw new Error(`decision ${entry.decision_id} neither inserted nor stored`);
-          replays.push(entry.decision_id);
-          if (row.payload_hash !== entry.payload_hash) {
-            mismatches.push({
-              id: entry.decision_id,
-              incoming: entry.payload_hash,
-              stored: row.payload_hash,
-            });
+          replays.push(row.decision_id);
+          if (row.decision_id !== entry.decision_id || row.payload_hash !== entry.payload_hash) {
+            mismatches.push({ id: row.decision_id, incoming: entry.payload_hash, stored: row.payload_hash });
             return { status: 'MISMATCH', stored: envelopesOf(row.envelopes_json), published: row.published };
           }
           return row.published

@@ -69,7 +69,7 @@ export function degradeSignalSource(deps: PlatformDependencies, options: Degrade
       let worst = { lag: 0, at: '' };
       for (const projector of PROJECTORS) {
         const topics = PROJECTOR_TOPICS[projector];
-        const consumed = admitted.filter((a) => topics === '*' || topics.includes(a.topic));
+        const consumed = admitted.filter((a) => topics.includes(a.topic));
         const accounted = (await progress.progress(projector, run)).accounted;
         const byTopic = new Map<string, number>();
         for (const a of consumed) byTopic.set(a.topic, (byTopic.get(a.topic) ?? 0) + a.events);

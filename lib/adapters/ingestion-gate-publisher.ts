@@ -13,7 +13,12 @@ import { PlatformError } from '../errors/platform-error.ts';
  * retried whole (its ledger keeps that from deciding or executing twice, and IG answers DUPLICATE for what it has).
  */
 
-export class PublishFailed extends PlatformError<'IG_PUSH_REJECTED' | 'IG_PUBLISH_AMBIGUOUS'> {}
+export class PublishFailed extends PlatformError<'IG_PUSH_REJECTED' | 'IG_PUBLISH_AMBIGUOUS'> {
+  // Retryable: a bus edge with `onPoison` would otherwise set every record of the batch aside, unpublished.
+  constructor(code: 'IG_PUSH_REJECTED' | 'IG_PUBLISH_AMBIGUOUS', message: string) {
+    super(code, message, { retryable: true });
+  }
+}
 
 const BatchAnswer = z.object({
   results: z.array(

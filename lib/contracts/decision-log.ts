@@ -169,6 +169,8 @@ export const AuditRecordEventPayload = z.strictObject({
   intent_count: z.number().int().min(1),
   outcome_count: z.number().int().min(1),
   outcome_statuses: z.array(z.enum(OUTCOME_STATUSES)),
+  /** Where the record is: its segment object and byte range (`s3://bucket/key#bytes=<first>-<last>`). */
+  record_ref: SafeText(2048).optional(),
 });
 
 /** `dla.audit_record.v1` on fp.bus.audit.v1: event_id = audit_id, parent = the decision's event, ts = resolved_at_utc. */
@@ -188,7 +190,7 @@ export const AuditRecordEvent = CanonicalEnvelope.extend({
 export type AuditRecordEvent = z.infer<typeof AuditRecordEvent>;
 
 /** The audit event of a record (parsed, so a record that does not fit fails here, not on the bus). */
-export function auditRecordEvent(record: AuditRecord): AuditRecordEvent {
+export function auditRecordEvent(record: AuditRecord, recordRef?: string): AuditRecordEvent {
   const { pins } = record;
   return AuditRecordEvent.parse({
     event_id: record.audit_id,
@@ -213,6 +215,7 @@ export function auditRecordEvent(record: AuditRecord): AuditRecordEvent {
       intent_count: record.intents.length,
       outcome_count: record.outcomes.length,
       outcome_statuses: [...new Set(record.outcomes.map((o) => o.status))].sort(),
+      ...(recordRef === undefined ? {} : { record_ref: recordRef }),
     },
   });
 }

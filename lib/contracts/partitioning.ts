@@ -22,6 +22,7 @@ export const EVENT_CLASS_BY_TYPE = {
   'ig.quarantine.spike': 'audit',
   'ig.pull.run': 'audit',
   'ig.audit.verify': 'audit',
+  'dla.audit_record.v1': 'audit',
 } as const;
 
 export type EventClass =

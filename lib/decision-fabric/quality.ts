@@ -25,6 +25,8 @@ export interface QualityReport {
   decisions: number;
   decisions_by_action: Record<string, number>;
   flows_decided: number;
+  /** Flows of the truth without any decision (not streamed): left out of the matrix. */
+  flows_undecided: number;
   flows_flagged: number;
   confusion: { true_positive: number; false_positive: number; false_negative: number; true_negative: number };
   precision: number | null;
@@ -59,7 +61,12 @@ export function qualityReport(
   }
   const confusion = { true_positive: 0, false_positive: 0, false_negative: 0, true_negative: 0 };
   const byLabel: Record<string, { flows: number; flagged: number; recall: number | null }> = {};
+  let undecided = 0;
   for (const flow of truth) {
+    if (!decided.has(flow.flow_id)) {
+      undecided += 1;
+      continue;
+    }
     const isFlagged = flagged.has(flow.flow_id);
     if (flow.is_fraud_truth) confusion[isFlagged ? 'true_positive' : 'false_negative'] += 1;
     else confusion[isFlagged ? 'false_positive' : 'true_negative'] += 1;
@@ -72,10 +79,11 @@ export function qualityReport(
   latencies.sort((a, b) => a - b);
   const flaggedInTruth = confusion.true_positive + confusion.false_positive;
   return {
-    flows: truth.length,
+    flows: truth.length - undecided,
     decisions: decisions.length,
     decisions_by_action: Object.fromEntries(Object.entries(byAction).sort(([a], [b]) => (a < b ? -1 : 1))),
     flows_decided: decided.size,
+    flows_undecided: undecided,
     flows_flagged: flagged.size,
     confusion,
     precision: ratio(confusion.true_positive, flaggedInTruth),

@@ -32,6 +32,7 @@ export const SCHEMA_POLICY: Readonly<Record<string, SchemaPolicyEntry>> = {
   'ig.quarantine.spike': ENGINE('audit'),
   'ig.pull.run': ENGINE('audit'),
   'ig.audit.verify': ENGINE('audit'),
+  'dla.audit_record.v1': V1('audit'),
 };
 
 export type SchemaPolicyCode =

@@ -14,7 +14,7 @@ import { BUCKET_MICROS, type Totals } from './windows.ts';
  * A `FeatureReader` over a batch's history loaded at once (`OnlineFeatureStore.loadHistory`): the snapshots of many
  * events cost a few statements instead of a few dozen per key. It answers every read from the key's event rows —
  * which the buckets only summarise — so a snapshot built on it equals one built on the store (the test in
- * test/integration/online-features/history.test.ts compares them) for every as-of time up to the loaded bound.
+ * test/integration/decision-fabric/context.test.ts compares them) for every as-of time up to the loaded bound.
  * Only the loaded keys and scope are known: a read of another key answers as if the key had no event.
  */
 

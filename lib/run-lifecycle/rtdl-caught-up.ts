@@ -30,9 +30,13 @@ const TOPIC = {
 };
 const CONTEXT_TOPICS = [TOPIC.arrivalEvents, TOPIC.arrivalEntities, TOPIC.flowAnchor];
 
-/** The topics each projector consumes (its mappings in serverless.yml); `*` is every topic IG publishes to. */
-export const PROJECTOR_TOPICS: Record<Projector, readonly string[] | '*'> = {
-  'archive-writer': '*',
+/**
+ * The topics each projector consumes (its mappings in serverless.yml) that P8 waits on: the ingest topics, which are
+ * complete once P7 has committed. The archive writer also archives the decision lane's topics (rtdl, audit), which keep
+ * growing while the lane drains: P9 waits on those.
+ */
+export const PROJECTOR_TOPICS: Record<Projector, readonly string[]> = {
+  'archive-writer': [TOPIC.traffic, ...CONTEXT_TOPICS],
   'identity-graph': [TOPIC.traffic, ...CONTEXT_TOPICS],
   'context-store': CONTEXT_TOPICS,
   'online-features': [TOPIC.traffic, TOPIC.flowAnchor],
@@ -76,10 +80,8 @@ export interface TopicCheck {
   caught_up: boolean;
 }
 
-const topicsOf = (projector: Projector, admittedTopics: string[]) => {
-  const topics = PROJECTOR_TOPICS[projector];
-  return topics === '*' ? admittedTopics : topics.filter((t) => admittedTopics.includes(t));
-};
+const topicsOf = (projector: Projector, admittedTopics: string[]) =>
+  PROJECTOR_TOPICS[projector].filter((t) => admittedTopics.includes(t));
 
 export async function checkCaughtUp(request: unknown, ports: CaughtUpPorts, timeoutSeconds: number) {
   const req = CaughtUpRequest.parse(request);

@@ -52,7 +52,7 @@ export function decisionFabricEnvironment(
         DECISION_FABRIC_IG_API_KEY_SSM_PARAMETER: optionalText,
         DECISION_FABRIC_IG_TIMEOUT_MS: millis(10_000, 120_000),
         DECISION_FABRIC_JOIN_WAIT_MS: millis(2_000, 60_000),
-        DECISION_FABRIC_POLL_MS: millis(50, 5_000),
+        DECISION_FABRIC_POLL_MS: millis(50, 5_000).pipe(z.number().min(10)),
       })
       .refine(
         (e) =>

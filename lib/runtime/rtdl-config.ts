@@ -18,6 +18,8 @@ export const RTDL_COMPONENTS = [
   'context-store',
   'online-features',
   'decision-fabric',
+  'action-layer',
+  'decision-log',
 ] as const;
 export type RtdlComponent = (typeof RTDL_COMPONENTS)[number];
 

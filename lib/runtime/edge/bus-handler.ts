@@ -128,14 +128,26 @@ function busEdge(
  * record at a time: a record that fails alone that way is set aside (`onPoison`) and the rest go on, so one poison
  * record never stalls the shard nor takes the batch with it; any other failure reports the batch from that record.
  */
+/**
+ * What a core may answer for a batch: nothing (all applied or accounted for), or the index of the first record it
+ * would not advance past (the decision log's REPLAY_DIVERGENCE): that record and the rest are reported as failures,
+ * so the mapping redelivers from it and the shard does not move past it.
+ */
+export interface BusBatchAnswer {
+  failFrom: number;
+}
+
 export function busBatchHandler(
-  applyBatch: (records: BusRecord[], edge: Edge) => Promise<void>,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a core that answers nothing returns void
+  applyBatch: (records: BusRecord[], edge: Edge) => Promise<void | BusBatchAnswer>,
   options: BusEdgeOptions,
 ) {
   return busEdge(options, async (records, edge) => {
     const bus = records.map((r) => busRecordOf(r, options.streamPrefix));
     try {
-      await applyBatch(bus, edge);
+      const answer = await applyBatch(bus, edge);
+      if (answer && answer.failFrom < records.length)
+        return failuresFrom(records, Math.max(0, answer.failFrom));
       return { batchItemFailures: [] };
     } catch (error) {
       if (!(options.onPoison && isPoison(error))) {

@@ -115,6 +115,43 @@ async function expectProjectorsReconciled(
   );
 }
 
+/** P9: one decision per admitted traffic event, intents = outcomes, every chain resolved, the decision log GREEN. */
+async function expectDecisionChainCommitted(
+  output: { platform_run_id: string; decision_chain: unknown; decision_quality: { decisions: number } },
+  traffic: number,
+) {
+  expect(output.decision_chain).toMatchObject({
+    traffic_admitted: traffic,
+    decided_events: traffic,
+    decisions: traffic,
+    decisions_admitted: traffic,
+    intents_admitted: traffic,
+    outcomes_admitted: traffic,
+    lineage_unresolved: 0,
+    decision_log_health: 'GREEN',
+  });
+  const p9 = await s3.send(
+    new GetObjectCommand({
+      Bucket: 'fraud-platform',
+      Key: `${output.platform_run_id}/lifecycle/P9_DECISION_CHAIN_COMMITTED.json`,
+    }),
+  );
+  expect(JSON.parse((await p9.Body?.transformToString()) ?? '{}')).toMatchObject({
+    phase: 'P9',
+    status: 'PASS',
+    missing: [],
+  });
+  const quality = await s3.send(
+    new GetObjectCommand({
+      Bucket: 'fraud-platform',
+      Key: `${output.platform_run_id}/decision_fabric/quality.json`,
+    }),
+  );
+  const report = JSON.parse((await quality.Body?.transformToString()) ?? '{}');
+  expect(report).toMatchObject({ platform_run_id: output.platform_run_id, decisions: traffic });
+  expect(output.decision_quality.decisions).toBe(traffic);
+}
+
 const BUS_TOPICS = [
   'fp.bus.traffic.fraud.v1',
   'fp.bus.context.arrival_events.v1',
@@ -122,7 +159,7 @@ const BUS_TOPICS = [
   'fp.bus.context.flow_anchor.fraud.v1',
 ];
 
-describe('run-lifecycle P0 -> P8 on the local cloud', () => {
+describe('run-lifecycle P0 -> P9 on the local cloud', () => {
   beforeAll(async () => {
     await generateWorld({ out: world, events: 2_000, seed: 11n });
   });
@@ -140,7 +177,7 @@ describe('run-lifecycle P0 -> P8 on the local cloud', () => {
     expect(done.error ?? done.status).toBe('SUCCEEDED');
     const output = JSON.parse(done.output ?? '{}');
     expect(output.platform_run_id).toMatch(/^platform_\d{8}T\d{6}Z$/);
-    expect(output.phases_completed).toEqual(['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8']);
+    expect(output.phases_completed).toEqual(['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9']);
     // The stream (20 per output in tests) reconciled with the gate's receipts, all admitted.
     expect(output.ingest.map((o: { output_id: string }) => o.output_id).sort()).toEqual([
       'arrival_events_5B',
@@ -151,6 +188,7 @@ describe('run-lifecycle P0 -> P8 on the local cloud', () => {
     for (const o of output.ingest)
       expect(o).toMatchObject({ emitted: 20, admitted: 20, events: 20, quarantined: 0 });
     await expectProjectorsReconciled(output, 20);
+    await expectDecisionChainCommitted(output, 20);
     for (const phase of [
       'P2_DAEMONS_READY',
       'P4_INGEST_READY',
@@ -215,6 +253,7 @@ describe('run-lifecycle P0 -> P8 on the local cloud', () => {
       expect(o).toMatchObject({ emitted: 200, admitted: 200, events: 200, quarantined: 0 });
     expect(await admittedEventsOnTheBus(output.platform_run_id)).toEqual({ receipts: 800, onTheBus: 800 });
     await expectProjectorsReconciled(output, 200);
+    await expectDecisionChainCommitted(output, 200);
 
     // Pushing every event a second time (the bus records' exact bytes, IG batches of 200): all DUPLICATE, and the
     // bus still holds each event exactly once.

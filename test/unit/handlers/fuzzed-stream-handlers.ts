@@ -2,8 +2,8 @@ import { TOPICS } from './projector-fuzz.ts';
 
 /**
  * The functions with a Kinesis trigger that the stream fuzz covers (their handler paths as functions/<plane>/
- * functions.yml names them): the World Streamer's ready consumer, and the four RTDL projectors with the topics their
- * mappings consume.
+ * functions.yml names them): the World Streamer's ready consumer, the four RTDL projectors and the decision fabric,
+ * with the topics their mappings consume.
  */
 
 export const READY_CONSUMER_PATH = 'functions/world-streamer/ready-consumer.handler';
@@ -30,3 +30,10 @@ export const PROJECTOR_STREAMS = [
     topics: [TOPICS.traffic, TOPICS.flowAnchor],
   },
 ] as const;
+
+/** The decision fabric: the traffic topic's mapping, on the bus edge (decision-fabric-fuzz.test.ts). */
+export const DECISION_FABRIC_STREAM = {
+  name: 'decision-fabric',
+  path: 'functions/decision-fabric/decision-fabric.handler',
+  topics: [TOPICS.traffic],
+} as const;

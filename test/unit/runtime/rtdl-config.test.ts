@@ -123,13 +123,15 @@ describe('projectorConfig', () => {
       ).toMatch(/RTDL_CHECKPOINT_AMBER_SECONDS/);
   });
 
-  it('names the four projectors and the decision fabric (which reads like one: run scope, provenance)', () => {
+  it('names the four projectors and the decision lane consumers (run scope and provenance like a projector)', () => {
     expect(RTDL_COMPONENTS).toEqual([
       'archive-writer',
       'identity-graph',
       'context-store',
       'online-features',
       'decision-fabric',
+      'action-layer',
+      'decision-log',
     ]);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Decision Fabric (downstream.md §3.2; issue 14): the replay ledger — one row per decision_id with its payload hash,
+ * Decision Fabric (downstream.md §3.2; issue 14): the replay ledger — one row per decision_id (and per source event of a
+ * run) with its payload hash,
  * the envelopes it publishes (so a retried batch publishes exactly those again), IG's answers and when they came —
  * the payload mismatches it refused to overwrite, and the fabric's counters. Rows carry their run, so the P9 gate and
  * the quality report read a run's decisions by (platform_run_id, source_event_id).
@@ -24,7 +25,9 @@ CREATE TABLE IF NOT EXISTS df_decisions (
   mismatch_count   integer NOT NULL DEFAULT 0,
   created_at_utc   timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS df_decisions_by_source_event ON df_decisions (platform_run_id, source_event_id);
+-- One decision per source event of a run: a retry that would decide it again (another offset, another bundle outcome)
+-- gets the stored decision back instead.
+CREATE UNIQUE INDEX IF NOT EXISTS df_decisions_by_source_event ON df_decisions (platform_run_id, source_event_id);
 
 CREATE TABLE IF NOT EXISTS df_payload_mismatches (
   decision_id           text NOT NULL,
