@@ -162,7 +162,9 @@ export function busBatchHandler(
     // A poison record in the batch: find it by applying the records one at a time (each is idempotent).
     for (const [index, record] of bus.entries()) {
       try {
-        await applyBatch([record], edge);
+        // A core that will not advance past this record (REPLAY_DIVERGENCE) stops the batch here, as above.
+        const answer = await applyBatch([record], edge);
+        if (answer && answer.failFrom < 1) return failuresFrom(records, index);
       } catch (error) {
         if (options.onPoison && isPoison(error)) {
           await options.onPoison(record, error, edge);

@@ -2,8 +2,8 @@ import { TOPICS } from './projector-fuzz.ts';
 
 /**
  * The functions with a Kinesis trigger that the stream fuzz covers (their handler paths as functions/<plane>/
- * functions.yml names them): the World Streamer's ready consumer, the four RTDL projectors and the decision fabric,
- * with the topics their mappings consume.
+ * functions.yml names them): the World Streamer's ready consumer, the four RTDL projectors, the decision fabric, the
+ * action layer and the decision log, with the topics their mappings consume.
  */
 
 export const READY_CONSUMER_PATH = 'functions/world-streamer/ready-consumer.handler';
@@ -36,4 +36,18 @@ export const DECISION_FABRIC_STREAM = {
   name: 'decision-fabric',
   path: 'functions/decision-fabric/decision-fabric.handler',
   topics: [TOPICS.traffic],
+} as const;
+
+/** The action layer: the rtdl topic's mapping, on the bus edge (action-layer-fuzz.test.ts). */
+export const ACTION_LAYER_STREAM = {
+  name: 'action-layer',
+  path: 'functions/action-layer/action-layer.handler',
+  topics: [TOPICS.rtdl],
+} as const;
+
+/** The decision log: the rtdl topic's mapping, on the bus edge (decision-log-fuzz.test.ts). */
+export const DECISION_LOG_STREAM = {
+  name: 'decision-log',
+  path: 'functions/decision-log/decision-log.handler',
+  topics: [TOPICS.rtdl],
 } as const;

@@ -1,15 +1,22 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DECISION_FABRIC_STREAM, PROJECTOR_STREAMS, READY_CONSUMER_PATH } from './fuzzed-stream-handlers.ts';
+import {
+  ACTION_LAYER_STREAM,
+  DECISION_FABRIC_STREAM,
+  DECISION_LOG_STREAM,
+  PROJECTOR_STREAMS,
+  READY_CONSUMER_PATH,
+} from './fuzzed-stream-handlers.ts';
 import { TOPICS } from './projector-fuzz.ts';
 
 /**
  * Fuzz: no record crashes a stream handler. Every function with a Kinesis trigger runs its real edge and core on
  * in-memory ports and gets random events: the World Streamer's ready consumer in ready-consumer-fuzz.test.ts (the
- * stream edge), the RTDL projectors in projector-fuzz.test.ts and the decision fabric in decision-fabric-fuzz.test.ts
- * (the bus edge). This file checks that they cover every such function of functions/<plane>/functions.yml, and every
- * topic each bus consumer's mappings deliver.
+ * stream edge), the RTDL projectors in projector-fuzz.test.ts, the decision fabric in decision-fabric-fuzz.test.ts, the
+ * action layer in action-layer-fuzz.test.ts and the decision log in decision-log-fuzz.test.ts (the bus edge). This
+ * file checks that they cover every such function of functions/<plane>/functions.yml, and every topic each bus
+ * consumer's mappings deliver.
  */
 
 describe('stream handlers fuzz: no record crashes a handler or vanishes', () => {
@@ -21,7 +28,13 @@ describe('stream handlers fuzz: no record crashes a handler or vanishes', () => 
         .map((fn) => fn.handler);
     });
     expect(streamed.sort()).toEqual(
-      [READY_CONSUMER_PATH, ...PROJECTOR_STREAMS.map((p) => p.path), DECISION_FABRIC_STREAM.path].sort(),
+      [
+        READY_CONSUMER_PATH,
+        ...PROJECTOR_STREAMS.map((p) => p.path),
+        DECISION_FABRIC_STREAM.path,
+        ACTION_LAYER_STREAM.path,
+        DECISION_LOG_STREAM.path,
+      ].sort(),
     );
   });
 
@@ -37,7 +50,12 @@ describe('stream handlers fuzz: no record crashes a handler or vanishes', () => 
       CaseStream: TOPICS.case,
       AuditStream: TOPICS.audit,
     };
-    for (const projector of [...PROJECTOR_STREAMS, DECISION_FABRIC_STREAM]) {
+    for (const projector of [
+      ...PROJECTOR_STREAMS,
+      DECISION_FABRIC_STREAM,
+      ACTION_LAYER_STREAM,
+      DECISION_LOG_STREAM,
+    ]) {
       const defs = parse(readFileSync(`functions/${projector.name}/functions.yml`, 'utf8'), {
         logLevel: 'silent',
       });
