@@ -4,7 +4,15 @@ import { UsageError } from '../local/cli-support.ts';
 
 /** The flags of `npm run bench`, parsed once with zod; anything else is refused in one line. */
 
-export const BENCH_NAMES = ['local-cloud', 'esm', 'ingest', 'sort', 'cold-start', 'rtdl'] as const;
+export const BENCH_NAMES = [
+  'local-cloud',
+  'esm',
+  'ingest',
+  'sort',
+  'cold-start',
+  'rtdl',
+  'decision',
+] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 export const USAGE = `usage: npm run bench -- [${BENCH_NAMES.join('|')} ...] [--smoke] [--help]`;

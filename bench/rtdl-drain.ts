@@ -17,7 +17,7 @@ import {
 import { waitFor } from './esm-latency.ts';
 import { secondsSince } from './report.ts';
 import { type Ends, invoke, keysByShard, type Mapping, setEnabled } from './rtdl-bus.ts';
-import { BACKLOG_TOPICS, type Backlog, type Placement } from './rtdl-world.ts';
+import type { Backlog, Placement } from './rtdl-world.ts';
 
 /**
  * The drains of `npm run bench -- rtdl` (bench/rtdl.ts), each timed from enabling the mappings: a projector's, until
@@ -93,7 +93,7 @@ export async function drainProjector(
 ): Promise<ProjectorDrain> {
   const fn = ctx.functionOf(projector);
   const mappings = ctx.mappings.filter((m) => m.functionName === fn);
-  const topics = BACKLOG_TOPICS.filter((t) => mappings.some((m) => m.topic === t));
+  const topics = [...backlog.topics.keys()].filter((t) => mappings.some((m) => m.topic === t));
   const ends = allEnds.filter((e) => topics.includes(e.topic));
   const records = ends.reduce((n, e) => n + e.records, 0);
   const run = backlog.platformRunId;
@@ -154,7 +154,7 @@ export const BENCH_APPLICATION = 'bench-rtdl';
  * "active Lock:…": waiting for a row another batch holds; "idle in transaction Client:ClientRead": waiting for
  * the function's next statement). Answers each one's share of all samples (of sessions, not of time).
  */
-function sampleWaits(db: pg.Pool) {
+export function sampleWaits(db: pg.Pool) {
   let running = true;
   let wake: () => void = () => undefined;
   const counts = new Map<string, number>();

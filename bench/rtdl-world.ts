@@ -131,15 +131,30 @@ export function backlogOf(
   flows: number,
   placement: Placement,
 ): Backlog {
-  const topics = new Map<string, Array<{ data: Buffer; shard: number }>>(BACKLOG_TOPICS.map((t) => [t, []]));
+  const events: BusEvent[] = [];
+  for (let f = firstFlow; f < firstFlow + flows; f++) events.push(...flowEvents(platformRunId, f));
+  return backlogFrom(platformRunId, placement, events, BACKLOG_TOPICS);
+}
+
+/**
+ * Any events of the run as a backlog: each of `topics` (in the order they are put on the bus) with its events as
+ * bytes, in the order given, on shard 0 or, with two shards, on their flow's (flows alternate).
+ */
+export function backlogFrom(
+  platformRunId: string,
+  placement: Placement,
+  events: readonly BusEvent[],
+  topics: readonly string[],
+): Backlog {
+  const byTopic = new Map<string, Array<{ data: Buffer; shard: number }>>(topics.map((t) => [t, []]));
   let bytes = 0;
-  let records = 0;
-  for (let f = firstFlow; f < firstFlow + flows; f++)
-    for (const e of flowEvents(platformRunId, f)) {
-      const data = Buffer.from(canonicalJson(e.envelope));
-      topics.get(e.topic)?.push({ data, shard: placement === 1 ? 0 : f % 2 });
-      bytes += data.length;
-      records++;
-    }
-  return { platformRunId, placement, records, meanBytes: bytes / records, topics };
+  for (const e of events) {
+    const records = byTopic.get(e.topic);
+    if (!records) throw new Error(`event on ${e.topic}, not a topic of the backlog (${topics.join(', ')})`);
+    const data = Buffer.from(canonicalJson(e.envelope));
+    records.push({ data, shard: placement === 1 ? 0 : e.flow % 2 });
+    bytes += data.length;
+  }
+  const records = events.length;
+  return { platformRunId, placement, records, meanBytes: bytes / records, topics: byTopic };
 }

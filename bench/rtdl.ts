@@ -6,7 +6,7 @@ import { type EphemeralStack, startEphemeralStack } from '../local/ephemeral-sta
 import { ESM_FIXTURE_SCHEMA } from '../test/fixtures/esm-service/schema.ts';
 import { THROUGHPUT_FN } from './esm.ts';
 import { type Bench, type BenchOutcome, secondsSince } from './report.ts';
-import { listMappings, putBacklog, setEnabled } from './rtdl-bus.ts';
+import { listMappings, type Mapping, putBacklog, setEnabled } from './rtdl-bus.ts';
 import {
   BENCH_APPLICATION,
   type CeilingDrain,
@@ -25,16 +25,17 @@ import { backlogOf, type Placement } from './rtdl-world.ts';
  * `npm run bench -- rtdl`: the four RTDL projectors (docs/rtdl-core.md) on a throwaway local cloud of the product.
  *
  * 1. Records/s from the bus to applied, per projector, on one shard and on the deployed two. A backlog of valid
- *    envelopes of a pinned run waits on the bus while every projector's mappings are disabled (Lambda's
- *    UpdateEventSourceMapping, served by the local poller); then one projector's mappings are enabled, alone, and
- *    timed from that call until its checkpoints in the run's scope (the P8 gate's position check) stand at the last
- *    sequence number put on every (topic, shard) it reads; then disabled again. Each projector drains the same
- *    backlog in turn (each mapping resumes from its own checkpoint), and has both cores to itself. The backlog is
- *    a flow mix: per flow an arrival event, its flow anchor (entities from bounded pools) and two traffic events,
- *    so each projector gets the records of the topics it reads. "1 shard": every record of a topic under one
- *    partition key (one shard of each stream); "2 shards": flows alternate between the shards. Afterwards P8's own
- *    progress port (lib/adapters/rtdl-progress.ts) must account every event of the backlog per topic, or the bench
- *    fails. At full size the counts per shard are whole batches (batchSize 500, archive writer 1,000).
+ *    envelopes of a pinned run waits on the bus while every mapping of the product (the decision lane's too) is
+ *    disabled (Lambda's UpdateEventSourceMapping, served by the local poller); then one projector's mappings are
+ *    enabled, alone, and timed from that call until its checkpoints in the run's scope (the P8 gate's position
+ *    check) stand at the last sequence number put on every (topic, shard) it reads; then disabled again. Each
+ *    projector drains the same backlog in turn (each mapping resumes from its own checkpoint), and has both cores
+ *    to itself. The backlog is a flow mix: per flow an arrival event, its flow anchor (entities from bounded pools)
+ *    and two traffic events, so each projector gets the records of the topics it reads. "1 shard": every record of
+ *    a topic under one partition key (one shard of each stream); "2 shards": flows alternate between the shards.
+ *    Afterwards P8's own progress port (lib/adapters/rtdl-progress.ts) must account every event of the backlog per
+ *    topic, or the bench fails. At full size the counts per shard are whole batches (batchSize 500, archive writer
+ *    1,000).
  * 2. The local ceiling, in the same run: the ESM fixture's counter function (test/fixtures/esm-service `throughput`,
  *    the function of `npm run bench -- esm`'s backlog drain, batchSize 500) on a second throwaway stack, draining
  *    the same records (same bytes, same count, same shard placement), timed the same way (enable → everything
@@ -62,10 +63,14 @@ export const rtdlBench: Bench = {
   run: ({ smoke, say }) => benchRtdl(sizes(smoke), smoke, say),
 };
 
-async function startBoth(say: (line: string) => void): Promise<[EphemeralStack, EphemeralStack]> {
+/** The product's throwaway stack (`<label>`) and the ESM fixture's (`<label>-ceiling`), started side by side. */
+export async function startBoth(
+  say: (line: string) => void,
+  label = 'bench-rtdl',
+): Promise<[EphemeralStack, EphemeralStack]> {
   const started = await Promise.allSettled([
-    startEphemeralStack(path.resolve('.'), 'bench-rtdl', () => undefined),
-    startEphemeralStack(path.resolve('test/fixtures/esm-service'), 'bench-rtdl-ceiling', () => undefined),
+    startEphemeralStack(path.resolve('.'), label, () => undefined),
+    startEphemeralStack(path.resolve('test/fixtures/esm-service'), `${label}-ceiling`, () => undefined),
   ]);
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
@@ -77,6 +82,42 @@ async function startBoth(say: (line: string) => void): Promise<[EphemeralStack, 
     EphemeralStack,
     EphemeralStack,
   ];
+}
+
+/** A stack's Kinesis, its Lambda API (functions) and the local poller's Lambda API (event-source mappings). */
+export const stackClients = (s: EphemeralStack) => ({
+  kinesis: kinesisClient({ region: s.state.region, kinesis: s.state.endpoints.kinesis }),
+  lambda: lambdaClient({ region: s.state.region, lambda: s.state.endpoints.lambda }),
+  esm: lambdaClient({ region: s.state.region, lambda: s.state.endpoints.esm }),
+});
+
+/** Pins `run` (platform_runs) and makes it the active run, the scope of every function that reads it. */
+export async function pinRun(db: pg.Pool, run: string, pinnedBy: string): Promise<void> {
+  await db.query(
+    `INSERT INTO platform_runs (platform_run_id, pinned_at_utc, pinned_by, stream_settings)
+     VALUES ($1, now(), $2, '{}') ON CONFLICT DO NOTHING`,
+    [run, pinnedBy],
+  );
+  await db.query(
+    `INSERT INTO active_run (singleton, platform_run_id, updated_at_utc) VALUES (true, $1, now())
+     ON CONFLICT (singleton) DO UPDATE SET platform_run_id = EXCLUDED.platform_run_id, updated_at_utc = now()`,
+    [run],
+  );
+}
+
+/** The fixture's mappings all disabled (settled), its tables made; the counter's drain context. */
+export async function fixtureCeiling(
+  fixture: EphemeralStack,
+  db: pg.Pool,
+  limitSeconds: number,
+): Promise<{ fx: FixtureContext; mappings: Mapping[] }> {
+  const f = stackClients(fixture);
+  const mappings = await listMappings(f.esm);
+  await setEnabled(f.esm, mappings, false, true);
+  const counter = mappings.find((m) => m.functionName === THROUGHPUT_FN);
+  if (!counter) throw new Error(`no mapping for ${THROUGHPUT_FN} in the fixture`);
+  await db.query(ESM_FIXTURE_SCHEMA);
+  return { fx: { db, ...f, mapping: counter, limitSeconds }, mappings };
 }
 
 async function benchRtdl(size: Size, smoke: boolean, say: (line: string) => void): Promise<BenchOutcome> {
@@ -102,42 +143,26 @@ async function benchRtdl(size: Size, smoke: boolean, say: (line: string) => void
   };
   try {
     const limitSeconds = smoke ? 60 : 600;
-    const clients = (s: EphemeralStack) => ({
-      kinesis: kinesisClient({ region: s.state.region, kinesis: s.state.endpoints.kinesis }),
-      lambda: lambdaClient({ region: s.state.region, lambda: s.state.endpoints.lambda }),
-      esm: lambdaClient({ region: s.state.region, lambda: s.state.endpoints.esm }),
-    });
-    const p = clients(product);
-    const f = clients(fixture);
+    const p = stackClients(product);
     const functionOf = (projector: Projector) =>
       `${product.state.service}-${product.state.stage}-${projector}`;
     const projectorFunctions = new Set(PROJECTORS.map(functionOf));
-    const mappings = (await listMappings(p.esm)).filter((m) => projectorFunctions.has(m.functionName));
-    await setEnabled(p.esm, mappings, false, true);
-    const fixtureMappings = await listMappings(f.esm);
-    await setEnabled(f.esm, fixtureMappings, false, true);
-    const counter = fixtureMappings.find((m) => m.functionName === THROUGHPUT_FN);
-    if (!counter) throw new Error(`no mapping for ${THROUGHPUT_FN} in the fixture`);
-    await fdb.query(ESM_FIXTURE_SCHEMA);
-    say(`  ${mappings.length} projector mappings and ${fixtureMappings.length} fixture mappings disabled`);
+    // Every mapping of the product disabled (the decision lane's too: it reads the traffic topic).
+    const allMappings = await listMappings(p.esm);
+    await setEnabled(p.esm, allMappings, false, true);
+    const mappings = allMappings.filter((m) => projectorFunctions.has(m.functionName));
+    const { fx, mappings: fixtureMappings } = await fixtureCeiling(fixture, fdb, limitSeconds);
+    say(
+      `  ${allMappings.length} product mappings (${mappings.length} of the projectors) and ${fixtureMappings.length} fixture mappings disabled`,
+    );
 
     const ctx: ProductContext = { db, lambda: p.lambda, esm: p.esm, mappings, functionOf, limitSeconds };
-    const fx: FixtureContext = { db: fdb, ...f, mapping: counter, limitSeconds };
     const drains: ProjectorDrain[] = [];
     let meanBytes = 0;
     const ceilings: Record<Placement, CeilingDrain[]> = { 1: [], 2: [] };
     for (const placement of [1, 2] as const) {
       const run = placement === 1 ? 'platform_20320101T000001Z' : 'platform_20320101T000002Z';
-      await db.query(
-        `INSERT INTO platform_runs (platform_run_id, pinned_at_utc, pinned_by, stream_settings)
-         VALUES ($1, now(), 'bench-rtdl', '{}') ON CONFLICT DO NOTHING`,
-        [run],
-      );
-      await db.query(
-        `INSERT INTO active_run (singleton, platform_run_id, updated_at_utc) VALUES (true, $1, now())
-         ON CONFLICT (singleton) DO UPDATE SET platform_run_id = EXCLUDED.platform_run_id, updated_at_utc = now()`,
-        [run],
-      );
+      await pinRun(db, run, 'bench-rtdl');
       const backlog = backlogOf(run, (placement - 1) * size.flows, size.flows, placement);
       meanBytes = backlog.meanBytes;
       const ends = await putBacklog(p.kinesis, backlog);

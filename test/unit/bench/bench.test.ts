@@ -22,6 +22,7 @@ describe('npm run bench: flags', () => {
       'sort',
       'cold-start',
       'rtdl',
+      'decision',
     ]);
     expect(parseBenchArgs(['sort', 'esm', 'sort', '--smoke'])).toMatchObject({
       names: ['sort', 'esm'],
@@ -31,7 +32,7 @@ describe('npm run bench: flags', () => {
   });
 
   it.each([
-    [['fast'], 'unknown bench "fast"; benches: local-cloud, esm, ingest, sort, cold-start, rtdl'],
+    [['fast'], 'unknown bench "fast"; benches: local-cloud, esm, ingest, sort, cold-start, rtdl, decision'],
     [['--nope'], "Unknown option '--nope'"],
     [['--smoke=yes'], "Option '--smoke' does not take an argument"],
   ])('%j is refused with a usage error: %s', (args, reason) => {
