@@ -29,10 +29,13 @@ export interface GatheredContext {
   waitedMs: number;
 }
 
+/** The longest pause between two looks: the pause doubles from `pollMs` up to this. */
+const MAX_POLL_MS = 1_000;
+
 export interface ContextWaitSettings {
   /** The longest a batch waits for its context (the reference's join wait: 2000 ms). */
   joinWaitMs: number;
-  /** Between two looks. */
+  /** The first pause between two looks (doubling up to 1 s). */
   pollMs: number;
 }
 
@@ -89,6 +92,7 @@ export async function gatherContext(
   const bindings = new Map<string, ContextQueryResponse>();
   const flows = new Set(events.flatMap((e) => (e.flowId === null ? [] : [e.flowId])));
   let covered = events.map(() => false);
+  let pollEvery = settings.pollMs;
   for (;;) {
     const applied = (await port.featureProgress()).offsets;
     covered = events.map((e, i) => covered[i] || isCovered(applied, e.record));
@@ -105,6 +109,7 @@ export async function gatherContext(
       [...flows].every((f) => entities.has(f) && bindings.get(f)?.status === 'READY');
     const waited = now() - started;
     if (complete || waited >= settings.joinWaitMs) return { covered, entities, bindings, waitedMs: waited };
-    await sleeper.sleep(Math.min(settings.pollMs, settings.joinWaitMs - waited));
+    await sleeper.sleep(Math.min(pollEvery, settings.joinWaitMs - waited));
+    pollEvery = Math.min(pollEvery * 2, Math.max(settings.pollMs, MAX_POLL_MS));
   }
 }

@@ -262,7 +262,8 @@ describe('decideBatch: waiting for context', () => {
     await project(world, { features: [flow.traffic] });
     const answer = await decideBatch(world.ports, [laneRecord(flow.traffic)], SETTINGS);
     expect(answer.counts).toMatchObject({ missing_context_total: 1, 'decisions|action=STEP_UP': 1 });
-    expect(world.sleeps).toEqual(Array(40).fill(50));
+    // The pause doubles from pollMs (50) up to 1 s; the last one is cut to the deadline.
+    expect(world.sleeps).toEqual([50, 100, 200, 400, 800, 450]);
     expect(world.clock.now().getTime() - T0.getTime()).toBe(2000);
     const [decision] = decisionsSent(world);
     expect(decision?.decision).toMatchObject({ action_kind: 'STEP_UP', context_status: 'CONTEXT_MISSING' });
@@ -285,18 +286,18 @@ describe('decideBatch: waiting for context', () => {
     });
     await project(world, { features: [flow.traffic] });
     await decideBatch(world.ports, [laneRecord(flow.traffic)], SETTINGS);
-    expect(world.sleeps).toEqual([50, 50, 50]);
+    expect(world.sleeps).toEqual([50, 100, 200]);
     expect(decisionsSent(world).map((d) => [d.decision.action_kind, d.decision.context_status])).toEqual([
       ['ALLOW', 'CONTEXT_READY'],
     ]);
   });
 
-  it('the last sleep is cut to the deadline', async () => {
+  it('the pause doubles and the last one is cut to the deadline', async () => {
     const world = fabricWorld();
     const flow = alone();
     await project(world, { features: [flow.traffic] });
     await decideBatch(world.ports, [laneRecord(flow.traffic)], { ...SETTINGS, joinWaitMs: 120 });
-    expect(world.sleeps).toEqual([50, 50, 20]);
+    expect(world.sleeps).toEqual([50, 70]);
   });
 });
 
