@@ -12,6 +12,7 @@ import { stackConfig } from '../../../local/stack-config.ts';
 import { runEnvelopes } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { eventually } from '../../support/eventually.ts';
+import { STREAMED_ONLY } from '../../support/streamed-receipts.ts';
 import {
   ACCEPTANCE_WORLD,
   BUS_STREAMS,
@@ -72,7 +73,7 @@ const finished = (name: string, timeoutMs: number) =>
 
 const receipts = () =>
   query<{ event_id: string; decision: string }>(
-    'SELECT event_id, decision FROM ig_receipts WHERE platform_run_id = $1',
+    `SELECT event_id, decision FROM ig_receipts WHERE platform_run_id = $1 AND ${STREAMED_ONLY}`,
     [PRID],
   );
 

@@ -27,6 +27,7 @@ import { finishStream } from '../../../lib/world-streamer/stream-finish.ts';
 import { prepareStream } from '../../../lib/world-streamer/stream-plan.ts';
 import { runEnvelopes } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
+import { STREAMED_ONLY } from '../../support/streamed-receipts.ts';
 import {
   ACCEPTANCE_WORLD,
   BUS_STREAMS,
@@ -164,7 +165,7 @@ async function stream(platformRunId: string, igUrl: string, pushBatchSize: numbe
 const receiptsOf = async (platformRunId: string) =>
   (
     await pool.query<{ event_id: string; decision: string }>(
-      'SELECT event_id, decision FROM ig_receipts WHERE platform_run_id = $1 ORDER BY event_id',
+      `SELECT event_id, decision FROM ig_receipts WHERE platform_run_id = $1 AND ${STREAMED_ONLY} ORDER BY event_id`,
       [platformRunId],
     )
   ).rows;

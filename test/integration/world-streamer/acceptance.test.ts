@@ -15,6 +15,7 @@ import { clientsFor } from '../../support/clients.ts';
 import { copyEngineRun } from '../../support/engine-runs.ts';
 import { eventually } from '../../support/eventually.ts';
 import { historyOf } from '../../support/executions.ts';
+import { STREAMED_ONLY } from '../../support/streamed-receipts.ts';
 import {
   ACCEPTANCE_WORLD,
   BUS_STREAMS,
@@ -155,7 +156,7 @@ function byOutput(envelopes: BusEnvelope[]): Record<string, string[]> {
 
 const admitted = async (platformRunId: string) =>
   query<{ event_id: string; decision: string }>(
-    'SELECT event_id, decision FROM ig_receipts WHERE platform_run_id = $1',
+    `SELECT event_id, decision FROM ig_receipts WHERE platform_run_id = $1 AND ${STREAMED_ONLY}`,
     [platformRunId],
   );
 

@@ -11,6 +11,7 @@ import { sha256Hex } from '../../../lib/contracts/identity.ts';
 import { platformRunIdAt } from '../../../lib/contracts/platform-run.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { eventually } from '../../support/eventually.ts';
+import { STREAMED_ONLY } from '../../support/streamed-receipts.ts';
 import {
   ACCEPTANCE_WORLD,
   type OracleWorld,
@@ -111,7 +112,7 @@ describe('outputs aligned in event time, without pacing', () => {
       await pool.query<Admission>(
         `SELECT event_type, flow_id, ts_utc::timestamptz AS ts,
                 COALESCE(NULLIF(admitted_at_utc, '')::timestamptz, created_at) AS at
-         FROM ig_admissions WHERE platform_run_id = $1 AND state = 'ADMITTED'`,
+         FROM ig_admissions WHERE platform_run_id = $1 AND state = 'ADMITTED' AND ${STREAMED_ONLY}`,
         [PRID],
       )
     ).rows;

@@ -18,6 +18,7 @@ import { stackConfig } from '../../../local/stack-config.ts';
 import { runEnvelopes } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { eventually } from '../../support/eventually.ts';
+import { STREAMED_ONLY } from '../../support/streamed-receipts.ts';
 import {
   ACCEPTANCE_WORLD,
   BUS_STREAMS,
@@ -187,7 +188,7 @@ describe('a stream longer than one execution history may be, under a 600-event l
 
   it('admits each event of the cap exactly once, and puts each on the bus once', async () => {
     const receipts = await query<{ event_id: string; decision: string }>(
-      'SELECT event_id, decision FROM ig_receipts WHERE platform_run_id = $1',
+      `SELECT event_id, decision FROM ig_receipts WHERE platform_run_id = $1 AND ${STREAMED_ONLY}`,
       [PRID],
     );
     const all = WSP_OUTPUTS.flatMap((id) => expected[id] ?? []).sort();

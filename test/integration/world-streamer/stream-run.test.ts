@@ -12,6 +12,7 @@ import type { ReadySignal } from '../../../lib/contracts/ready.ts';
 import { recordAt, runEnvelopes } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { eventually } from '../../support/eventually.ts';
+import { STREAMED_ONLY } from '../../support/streamed-receipts.ts';
 import {
   BUS_STREAMS,
   type OracleWorld,
@@ -102,7 +103,10 @@ describe('world streamer on the local cloud: READY → stream-run → IG → bus
       event_type: string;
       decision: string;
       eb_ref: { topic: string; partition: number; offset: string; offset_kind: string };
-    }>('SELECT event_id, event_type, decision, eb_ref FROM ig_receipts WHERE platform_run_id = $1', [PRID]);
+    }>(
+      `SELECT event_id, event_type, decision, eb_ref FROM ig_receipts WHERE platform_run_id = $1 AND ${STREAMED_ONLY}`,
+      [PRID],
+    );
     expect(receipts.filter((r) => r.decision !== 'ADMIT')).toEqual([]);
     const perOutput = new Map<string, number>();
     for (const r of receipts) perOutput.set(r.event_type, (perOutput.get(r.event_type) ?? 0) + 1);
