@@ -9,6 +9,7 @@ import { followExecution, watchExecution } from '../local/lifecycle-runner.ts';
 import { readStackState, stackUp } from '../local/stack.ts';
 import { stackConfig } from '../local/stack-config.ts';
 import { progressLine } from './oracle-pipeline-runner.ts';
+import { DecisionChainSummary, DecisionQualitySummary, decisionLaneLines } from './parity-decision-lane.ts';
 import { generateWorld } from './world/generate.ts';
 
 /**
@@ -107,34 +108,8 @@ const Output = z.object({
       state_digest: z.string().optional(),
     }),
   ),
-  decision_chain: z.object({
-    traffic_admitted: z.number(),
-    decisions: z.number(),
-    decisions_admitted: z.number(),
-    intents_admitted: z.number(),
-    outcomes_admitted: z.number().nullable(),
-    lineage_unresolved: z.number().nullable(),
-    decision_log_health: z.string().nullable(),
-  }),
-  decision_quality: z.object({
-    flows: z.number(),
-    flows_flagged: z.number(),
-    confusion: z.object({
-      true_positive: z.number(),
-      false_positive: z.number(),
-      false_negative: z.number(),
-      true_negative: z.number(),
-    }),
-    precision: z.number().nullable(),
-    recall_fraud: z.number().nullable(),
-    decisions_by_action: z.record(z.string(), z.number()),
-    by_label: z.record(
-      z.string(),
-      z.object({ flows: z.number(), flagged: z.number(), recall: z.number().nullable() }),
-    ),
-    latency_ms: z.object({ p50: z.number().nullable(), p99: z.number().nullable() }),
-    report_ref: z.string(),
-  }),
+  decision_chain: DecisionChainSummary,
+  decision_quality: DecisionQualitySummary,
 });
 
 /** The first P8 check: how far behind each projector was when P7 ended (IG admitted − accounted, per topic). */
@@ -375,23 +350,7 @@ runCli('parity', async () => {
       `  ${name.padEnd(18)} ${String(c.seen).padStart(8)} ${String(c.applied).padStart(8)} ${String(c.duplicate).padStart(10)} ${String(c.skipped).padStart(8)} ${String(c.failed).padStart(7)} ${String(lag).padStart(7)}  ${p.health_state}${p.health_reasons.length > 0 ? ` (${p.health_reasons.join(', ')})` : ''}`,
     );
   }
-  const chain = output.decision_chain;
-  say(
-    `  decision chain: ${chain.decisions} decisions for ${chain.traffic_admitted} admitted traffic events; admitted: ${chain.decisions_admitted} decisions, ${chain.intents_admitted} intents, ${chain.outcomes_admitted ?? '-'} outcomes; lineage unresolved ${chain.lineage_unresolved ?? '-'}; decision log ${chain.decision_log_health ?? '-'}`,
-  );
-  const q = output.decision_quality;
-  const m = q.confusion;
-  say(
-    `  decision quality (flows; positive = is_fraud_truth): flagged ${q.flows_flagged} of ${q.flows}; TP ${m.true_positive}  FP ${m.false_positive}  FN ${m.false_negative}  TN ${m.true_negative}; precision ${q.precision ?? '-'}, FRAUD recall ${q.recall_fraud ?? '-'}`,
-  );
-  say(
-    `    by label: ${Object.entries(q.by_label)
-      .map(([label, l]) => `${label} ${l.flagged}/${l.flows}`)
-      .join(
-        ', ',
-      )}; actions ${JSON.stringify(q.decisions_by_action)}; latency p50 ${q.latency_ms.p50} ms, p99 ${q.latency_ms.p99} ms`,
-  );
-  say(`    report: ${q.report_ref}`);
+  for (const line of decisionLaneLines(output.decision_chain, output.decision_quality)) say(line);
   const digest = output.rtdl['online-features']?.state_digest;
   if (digest) say(`  feature state digest: ${digest}`);
   if (alignment) say(`  event-time alignment: ${JSON.stringify(alignment)}`);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { decisionQualityPorts } from '../../lib/adapters/decision-quality-sources.ts';
 import { platformDependencies } from '../../lib/adapters/platform-dependencies.ts';
 import { PlatformRunId } from '../../lib/contracts/platform-run.ts';
-import { qualityReport } from '../../lib/decision-fabric/quality.ts';
+import { qualityReport } from '../../lib/run-lifecycle/decision-quality.ts';
 import { platformEnvironment } from '../../lib/runtime/config.ts';
 import { taskHandler } from '../../lib/runtime/edge/task-handler.ts';
 
@@ -17,7 +17,7 @@ const DecisionQualityRequest = z.object({
 });
 
 /**
- * After P9: the decisions of the run against the world's flow truth (lib/decision-fabric/quality.ts), written to
+ * After P9: the decisions of the run against the world's flow truth (lib/run-lifecycle/decision-quality.ts), written to
  * `<run>/decision_fabric/quality.json` and answered. The truth only measures; it never reaches the decision lane.
  */
 export const handler = taskHandler(

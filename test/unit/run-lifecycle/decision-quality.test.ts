@@ -5,10 +5,10 @@ import {
   qualityReport,
   quantile,
   type TruthFlow,
-} from '../../../lib/decision-fabric/quality.ts';
+} from '../../../lib/run-lifecycle/decision-quality.ts';
 
 /**
- * The quality report (lib/decision-fabric/quality.ts): a flow is flagged when any of its decisions is not ALLOW; the
+ * The quality report (lib/run-lifecycle/decision-quality.ts): a flow is flagged when any of its decisions is not ALLOW; the
  * confusion matrix over the truth's flows; precision, recall on FRAUD and per label; latency from bus arrival to IG's
  * admission, by nearest rank.
  */
