@@ -2,11 +2,14 @@ import fs from 'node:fs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type pg from 'pg';
+import { parse } from 'yaml';
 import { postgresDecisionContext } from '../lib/adapters/decision-fabric-context.ts';
 import { postgresPostureStore } from '../lib/adapters/degrade-ladder-stores.ts';
-import { canonicalJson } from '../lib/contracts/canonical-json.ts';
+import { ingestionGateBatchPublisher } from '../lib/adapters/ingestion-gate-publisher.ts';
+import { canonicalJson, parseJsonLossless } from '../lib/contracts/canonical-json.ts';
 import type { ContextPins } from '../lib/contracts/context-store.ts';
-import { consumerCheckpointScope } from '../lib/contracts/identity.ts';
+import type { CanonicalEnvelope } from '../lib/contracts/envelope.ts';
+import { consumerCheckpointScope, sha256Hex } from '../lib/contracts/identity.ts';
 import { effectivePosture } from '../lib/degrade-ladder/posture-reader.ts';
 import { DEGRADE_LADDER_STREAM_BASE, GLOBAL_SCOPE } from '../lib/degrade-ladder/tick.ts';
 import { loadDegradePolicy } from '../lib/runtime/degrade-ladder-config.ts';
@@ -283,5 +286,79 @@ export async function decisionLatency(
     posture: { before, after },
     mix: await decisionMix(ctx.db, ctx.run, events),
     contextSeconds: contextSeconds.map((s) => Math.round(s * 1000) / 1000),
+  };
+}
+
+export interface IngestionGateBound {
+  /** Envelopes posted (the run's decisions and intents, re-keyed), in how many requests, how many at once. */
+  envelopes: number;
+  requests: number;
+  inFlight: number;
+  seconds: number;
+  /** Envelopes admitted per second. */
+  rate: number;
+  /** Decisions per second IG can admit at that rate: two envelopes (decision and intent) a decision. */
+  decisionsPerSecond: number;
+  answers: Record<string, number>;
+}
+
+/** The fabric's IG API key of the stack's stage (config/stages/<stage>.yml). */
+function fabricKey(state: StackState): string {
+  const file = new URL(`../config/stages/${state.stage}.yml`, import.meta.url);
+  const key = (parse(fs.readFileSync(file, 'utf8')) as { dfIgApiKey?: unknown }).dfIgApiKey;
+  if (typeof key !== 'string' || key === '')
+    throw new Error(`no dfIgApiKey in config/stages/${state.stage}.yml`);
+  return key;
+}
+
+/**
+ * What IG alone allows the fabric: the envelopes the fabric published for the run (each decision's response and
+ * intent), given new event ids (so IG admits them again, not DUPLICATE), posted to IG's batch route with the fabric's
+ * own publisher and key, 500 a request, as many requests at once as the fabric's drain had (each of its consumers
+ * sends a batch's chunks at once). Timed from the first request to the last answer.
+ */
+export async function ingestionGateBound(ctx: LaneContext, inFlight: number): Promise<IngestionGateBound> {
+  const rows = await ctx.db.query<{ envelopes_json: string }>(
+    'SELECT envelopes_json FROM df_decisions WHERE platform_run_id = $1 ORDER BY decision_id',
+    [ctx.run],
+  );
+  const envelopes = rows.rows.flatMap((r) =>
+    (parseJsonLossless(r.envelopes_json) as CanonicalEnvelope[]).map((e) => ({
+      ...e,
+      event_id: sha256Hex(`ig-bound:${e.event_id}`).slice(0, e.event_id.length),
+    })),
+  );
+  const key = fabricKey(ctx.state);
+  const publisher = ingestionGateBatchPublisher({
+    url: ctx.state.endpoints.http,
+    apiKey: async () => key,
+    timeoutMs: 120_000,
+    maxAttempts: 1,
+    baseDelayMs: 100,
+    maxDelayMs: 100,
+  });
+  const chunks: CanonicalEnvelope[][] = [];
+  for (let i = 0; i < envelopes.length; i += 500) chunks.push(envelopes.slice(i, i + 500));
+  const answers: Record<string, number> = {};
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let i = next++; i < chunks.length; i = next++)
+        for (const r of await publisher.publish(chunks[i] ?? []))
+          answers[r.decision] = (answers[r.decision] ?? 0) + 1;
+    }),
+  );
+  const seconds = secondsSince(t0);
+  if ((answers.ADMIT ?? 0) !== envelopes.length)
+    throw new Error(`IG bound: ${envelopes.length} envelopes posted, IG answered ${JSON.stringify(answers)}`);
+  return {
+    envelopes: envelopes.length,
+    requests: chunks.length,
+    inFlight,
+    seconds,
+    rate: envelopes.length / seconds,
+    decisionsPerSecond: envelopes.length / 2 / seconds,
+    answers,
   };
 }

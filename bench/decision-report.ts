@@ -1,4 +1,4 @@
-import type { FabricDrain, Invocations, LatencyRun } from './decision-lane.ts';
+import type { FabricDrain, IngestionGateBound, Invocations, LatencyRun } from './decision-lane.ts';
 import type { DecisionSize } from './decision-world.ts';
 import { type BenchOutcome, type Row, ratio, row } from './report.ts';
 import type { Mapping } from './rtdl-bus.ts';
@@ -25,6 +25,8 @@ export interface DecisionFigures {
   fabric: FabricDrain;
   /** The ceiling's drains of the same traffic records, before and after the fabric's. */
   ceilings: CeilingDrain[];
+  /** What IG alone admits of the fabric's envelopes (its bound on decisions/s). */
+  bound: IngestionGateBound;
   latency: LatencyRun;
   fabricMappings: Mapping[];
 }
@@ -74,7 +76,14 @@ export function decisionOutcome(f: DecisionFigures): BenchOutcome {
     'ms',
     `nearest rank of ${l.n} samples${l.n < 100 ? ' (the max, under 100 samples)' : ''}; p90 ${ms(l.p90)}, max ${ms(l.max)}`,
   );
-  const rows: Row[] = [fabric, ceiling, p50, p99];
+  const b = f.bound;
+  const bound = row(
+    'IG alone: decisions/s it can admit',
+    b.decisionsPerSecond,
+    'decisions/s',
+    `the fabric's ${b.envelopes} envelopes (a decision and an intent each) re-keyed and posted to IG's batch route with its publisher and key, ${b.requests} requests of 500, ${b.inFlight} at once: ${wholeNumber(b.rate)} envelopes/s in ${b.seconds.toFixed(2)} s`,
+  );
+  const rows: Row[] = [fabric, ceiling, bound, p50, p99];
   for (const d of f.context)
     rows.push(
       row(
@@ -88,6 +97,16 @@ export function decisionOutcome(f: DecisionFigures): BenchOutcome {
     rows,
     ratios: [
       ratio(fabric, ceiling, `decision fabric decisions/s / the local ceiling, ${shards} (target ≥ 0.3)`),
+      ratio(
+        fabric,
+        bound,
+        'decision fabric decisions/s / what IG alone admits of its envelopes (1 = the fabric costs nothing beside IG)',
+      ),
+      ratio(
+        bound,
+        ceiling,
+        "what IG alone admits, in decisions/s / the local ceiling: the most the fabric's ratio can reach on this machine",
+      ),
     ],
     notes: {
       targets: {
@@ -107,6 +126,8 @@ export function decisionOutcome(f: DecisionFigures): BenchOutcome {
         "The ESM fixture's counter function (test/fixtures/esm-service `throughput`, batchSize 500, as in the rtdl and esm benches) on its own throwaway stack, draining the backlog's traffic records (same bytes, count and shard placement), timed the same way (enable → every record counted), before and after the fabric; the row is their mean.",
       latency:
         "Then the online features, context store and decision fabric enabled together on the otherwise idle cloud; flows one at a time: the flow's context put on the bus and waited for (the fabric's own context port finds its entities and a READY binding; detail.latency.contextSeconds), then its first traffic event put and waited for until its decision is published. Latency = admitted_at_ms − bus_arrival_ms of its row in df_decisions (Kinesis's arrival time and the fabric's clock when IG answered, same machine). It includes the poller's idle backoff (up to 1 s per shard consumer) and the fabric's wait for the online features to apply the event itself.",
+      ingestionGateBound:
+        "A decision is admitted when IG admits its response and intent, so IG's batch route bounds decisions/s. After the fabric's drain the run's published envelopes are given new event ids and posted again to IG's batch route with the fabric's publisher and key, 500 a request, 4 at once (2 consumers, each sending a batch's two chunks at once), first request → last answer. Decisions/s IG allows = envelopes/s ÷ 2.",
       posture:
         "The posture the fabric reads per batch (effectivePosture), before and after each part (in the rows' notes). The ladder is ticked once after the run is pinned and then by its schedule every minute. Should it be FAIL_CLOSED (none stored, stale, or a required signal not OK) no feature group is allowed: CONTEXT_BLOCKED, rules not scored, STEP_UP_ONLY (the context wait and the feature snapshots are paid all the same). detail.fabric.mix and detail.latency.mix: the decisions by action / context status, IG's answers, reason codes.",
       warmup:

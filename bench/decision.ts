@@ -1,7 +1,13 @@
 import path from 'node:path';
 import pg from 'pg';
 import { paths } from '../local/stack-config.ts';
-import { decisionLatency, drainFabric, fabricFunction, type LaneContext } from './decision-lane.ts';
+import {
+  decisionLatency,
+  drainFabric,
+  fabricFunction,
+  ingestionGateBound,
+  type LaneContext,
+} from './decision-lane.ts';
 import { type DecisionFigures, decisionOutcome, invocationsLabel } from './decision-report.ts';
 import { type DecisionSize, decisionBacklog, decisionSizes, trafficOf } from './decision-world.ts';
 import { type Bench, type BenchOutcome, secondsSince } from './report.ts';
@@ -143,6 +149,11 @@ async function benchDecision(
       `    decision-fabric: ${drain.records} decisions in ${drain.seconds.toFixed(2)} s = ${wholeNumber(drain.rate)} decisions/s; posture ${drain.posture.before} → ${drain.posture.after}; sessions: ${topWaits(drain.waits)}; ${invocationsLabel(drain.invocations)}`,
     );
     await ceiling();
+    // Each of the fabric's consumers publishes a batch's chunks (decision and intent of 500 events: two) at once.
+    const bound = await ingestionGateBound(lane, 2 * PLACEMENT);
+    say(
+      `    IG alone (the fabric's envelopes re-keyed, ${bound.inFlight} requests of 500 at once): ${wholeNumber(bound.rate)} envelopes/s = ${wholeNumber(bound.decisionsPerSecond)} decisions/s`,
+    );
     // The fixture stack stops before the latency part: the cloud is idle but for the flows decided one at a time.
     await stopFixture();
     say(`  latency: ${size.latencyFlows} flows one at a time`);
@@ -160,6 +171,7 @@ async function benchDecision(
       context,
       fabric: drain,
       ceilings,
+      bound,
       latency,
       fabricMappings: fabric,
     };

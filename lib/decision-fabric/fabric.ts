@@ -266,9 +266,14 @@ export async function decideBatch(
   });
   if (replayed > 0) add(counts, 'replay_match_total', replayed);
   const flat = toPublish.flatMap((p) => p.envelopes);
-  const results: PublishResult[] = [];
+  // The chunks go at once: IG answers each on its own, and a failed one fails the batch (retried whole, the ledger
+  // republishing the same envelopes; IG answers DUPLICATE for those it admitted).
+  const chunks: CanonicalEnvelope[][] = [];
   for (let start = 0; start < flat.length; start += PUBLISH_CHUNK)
-    results.push(...(await ports.publisher.publish(flat.slice(start, start + PUBLISH_CHUNK))));
+    chunks.push(flat.slice(start, start + PUBLISH_CHUNK));
+  const results: PublishResult[] = (
+    await Promise.all(chunks.map((chunk) => ports.publisher.publish(chunk)))
+  ).flat();
   const admittedAt = now();
   let cursor = 0;
   const marks = toPublish.map((p) => {

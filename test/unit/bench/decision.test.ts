@@ -136,6 +136,15 @@ describe('bench decision: the outcome', () => {
       invocations: { 'decision-fabric': { n: 2, meanMs: 900, maxMs: 1_000 } },
     } satisfies FabricDrain,
     ceilings: [ceiling(900), ceiling(1_100)],
+    bound: {
+      envelopes: 80,
+      requests: 1,
+      inFlight: 4,
+      seconds: 0.5,
+      rate: 160,
+      decisionsPerSecond: 80,
+      answers: { ADMIT: 80 },
+    },
     latency: {
       figures: latencyFigures([300, 450, 700]),
       samples: [300, 450, 700],
@@ -146,11 +155,12 @@ describe('bench decision: the outcome', () => {
     fabricMappings: [],
   };
 
-  it('rows: decisions/s, the mean ceiling, latency p50 and p99; the ratio is decisions/s ÷ ceiling, never judged', () => {
+  it('rows: decisions/s, the mean ceiling, IG alone, latency p50 and p99; ratios to the ceiling and to IG, never judged', () => {
     const outcome = decisionOutcome(figures);
     expect(outcome.rows.map((r) => [r.name, r.value, r.unit])).toEqual([
       ['decision fabric, 2 shards', 20, 'decisions/s'],
       ['ceiling: ESM fixture counter, 2 shards', 1_000, 'rec/s'],
+      ['IG alone: decisions/s it can admit', 80, 'decisions/s'],
       ['decision latency p50, idle', 450, 'ms'],
       ['decision latency p99, idle', 700, 'ms'],
     ]);
@@ -161,6 +171,18 @@ describe('bench decision: the outcome', () => {
         ceiling: 'ceiling: ESM fixture counter, 2 shards',
         ratio: 0.02,
         meaning: expect.stringContaining('target ≥ 0.3'),
+      },
+      {
+        measure: 'decision fabric, 2 shards',
+        ceiling: 'IG alone: decisions/s it can admit',
+        ratio: 0.25,
+        meaning: expect.stringContaining('IG alone'),
+      },
+      {
+        measure: 'IG alone: decisions/s it can admit',
+        ceiling: 'ceiling: ESM fixture counter, 2 shards',
+        ratio: 0.08,
+        meaning: expect.stringContaining('the most'),
       },
     ]);
     expect(outcome.notes?.targets).toMatchObject({ latencyP50Ms: expect.stringContaining('< 500') });
