@@ -23,6 +23,16 @@ export default defineConfig({
       },
       {
         test: {
+          // A real headless Chromium (Debian's chromium) on pages written to disk: no local cloud, so not integration.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',

@@ -1,15 +1,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { sfnClient } from '../lib/adapters/aws-clients.ts';
+import { LIFECYCLE_PHASES } from '../lib/contracts/run-report.ts';
+import { phaseSpans } from '../lib/run-reporter/timeline.ts';
 import { runCli, UsageError } from '../local/cli-support.ts';
 import { followExecution, watchExecution } from '../local/lifecycle-runner.ts';
 import { readStackState, stackUp } from '../local/stack.ts';
 import { stackConfig } from '../local/stack-config.ts';
-import { progressLine } from './oracle-pipeline-runner.ts';
+import { CaseLabelsSummary, closeoutLines, copyRunReport, ReportHeadline } from './parity-closeout.ts';
 import { DecisionChainSummary, DecisionQualitySummary, decisionLaneLines } from './parity-decision-lane.ts';
+import {
+  createRenderer,
+  lifecycleEvent,
+  oracleEvent,
+  type ProgressEvent,
+  ProgressModel,
+  type ProgressRenderer,
+  progressMode,
+  watchStream,
+} from './parity-progress.ts';
 import { generateWorld } from './world/generate.ts';
 
 /**
@@ -19,15 +30,20 @@ import { generateWorld } from './world/generate.ts';
  * → Kinesis, reconciled with the receipts) and P8 RTDL_CAUGHT_UP (the archive writer, identity graph, context store and
  * online features applied or accounted for every admitted event) and P9 DECISION_CHAIN_COMMITTED (one decision per
  * admitted traffic event, its intent and outcome admitted, every chain resolved in the decision log), then the quality
- * report of the decisions against the world's truth. Later work extends the same state machine to P12.
+ * report of the decisions against the world's truth, P10 CASE_LABELS_COMMITTED (cases and labels, the bank's view
+ * loaded), P11 OBS_GOV_CLOSED (the run report and its page, conformance, governance) and P12 DONE (the run stopped).
  */
 
 const USAGE =
   'usage: npm run parity -- [--events N] [--seed S] [--max-events-per-output N] [--speedup X] ' +
-  '[--align-window-seconds N] [--summary-json FILE] [--no-stack-up] [--platform-run-id platform_YYYYMMDDTHHMMSSZ]';
+  '[--align-window-seconds N] [--summary-json FILE] [--quiet | --json] [--no-progress] [--no-stack-up] ' +
+  '[--platform-run-id platform_YYYYMMDDTHHMMSSZ]';
 const whole = (flag: string) => z.string().regex(/^\d+$/, `${flag} must be a whole number`).transform(Number);
 const Flags = z.object({
   'no-stack-up': z.boolean().default(false),
+  'no-progress': z.boolean().default(false),
+  quiet: z.boolean().default(false),
+  json: z.boolean().default(false),
   'platform-run-id': z.string().min(1).optional(),
   events: whole('--events')
     .pipe(z.number().min(500, '--events must be at least 500').max(50_000_000))
@@ -46,33 +62,6 @@ const Flags = z.object({
   'summary-json': z.string().min(1).optional(),
   'align-window-seconds': whole('--align-window-seconds').optional(),
 });
-
-const PHASES: Record<string, string> = {
-  P0: 'SUBSTRATE_READY',
-  P1: 'RUN_PINNED',
-  P2: 'DAEMONS_READY',
-  P3: 'ORACLE_READY',
-  P4: 'INGEST_READY',
-  P5: 'READY_PUBLISHED',
-  P6: 'STREAMING_ACTIVE',
-  P7: 'INGEST_COMMITTED',
-  P8: 'RTDL_CAUGHT_UP',
-  P9: 'DECISION_CHAIN_COMMITTED',
-};
-
-/** Per phase: when its first state was entered and its last one left (the lifecycle's states are named P<n>…). */
-function phaseTimes(history: HistoryEvent[]) {
-  const times = new Map<string, { start: number; end: number }>();
-  for (const e of history) {
-    const name = e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name;
-    const phase = name ? /^(P\d+)/.exec(name)?.[1] : undefined;
-    if (!phase || !e.timestamp) continue;
-    const t = new Date(e.timestamp).getTime();
-    const cur = times.get(phase) ?? { start: t, end: t };
-    times.set(phase, { start: Math.min(cur.start, t), end: Math.max(cur.end, t) });
-  }
-  return times;
-}
 
 const Output = z.object({
   platform_run_id: z.string(),
@@ -110,6 +99,9 @@ const Output = z.object({
   ),
   decision_chain: DecisionChainSummary,
   decision_quality: DecisionQualitySummary,
+  case_labels: CaseLabelsSummary,
+  bank_labels: z.unknown(),
+  report: ReportHeadline,
 });
 
 /** The first P8 check: how far behind each projector was when P7 ended (IG admitted − accounted, per topic). */
@@ -121,7 +113,7 @@ const FirstCheck = z.object({
 
 const HELP = `${USAGE}
 
-A whole run on the embedded local cloud (brought up if it is not running) on a generated world, phases P0–P9.
+A whole run on the embedded local cloud (brought up if it is not running) on a generated world, phases P0–P12.
   --events N                  events in the generated world (default 5000, at least 500)
   --seed S                    the world's seed (default 42)
   --max-events-per-output N   events streamed per output (default 200; 0 = every event)
@@ -129,6 +121,11 @@ A whole run on the embedded local cloud (brought up if it is not running) on a g
   --align-window-seconds N    the outputs advance through event time together, N seconds at a time
                               (default: the deployment's WSP_ALIGN_WINDOW_SECONDS, 600; 0 = not aligned)
   --summary-json FILE         also write the summary as JSON
+  --quiet                     print only the result (and errors, on stderr)
+  --json                      JSON lines on stdout: {"type":"phase"|"output"|"result",...}; other text on stderr
+                              (npm run -s parity -- --json: -s keeps npm's own banner off stdout too)
+  --no-progress               no live progress on a terminal: a line per phase and per 10% of each output
+                              (the default without a terminal, or with CI set)
   --no-stack-up               fail instead of starting the local cloud
   --platform-run-id ID        pin this platform run id instead of a new one`;
 
@@ -143,6 +140,9 @@ runCli('parity', async () => {
       args: process.argv.slice(2),
       options: {
         'no-stack-up': { type: 'boolean' },
+        'no-progress': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        json: { type: 'boolean' },
         'platform-run-id': { type: 'string' },
         events: { type: 'string' },
         seed: { type: 'string' },
@@ -158,11 +158,29 @@ runCli('parity', async () => {
   const parsed = Flags.safeParse(values);
   if (!parsed.success) throw new UsageError(`${parsed.error.issues[0]?.message}; ${USAGE}`);
   const flags = parsed.data;
+  if (flags.json && flags.quiet) throw new UsageError(`--json and --quiet do not go together; ${USAGE}`);
+  const model = new ProgressModel(flags['max-events-per-output']);
+  const mode = progressMode(flags, process.stdout.isTTY, process.env);
+  // --json: stdout carries the JSON lines alone; anything else that logs goes to stderr.
+  if (mode === 'json') console.log = console.info = console.error;
+  const renderer = createRenderer(mode, model, { stdout: process.stdout, stderr: process.stderr });
+  try {
+    return await parity(flags, model, renderer);
+  } catch (error) {
+    renderer.fail((error as Error).message ?? String(error));
+    throw error;
+  } finally {
+    renderer.stop();
+  }
+});
+
+async function parity(flags: z.infer<typeof Flags>, model: ProgressModel, renderer: ProgressRenderer) {
   const config = stackConfig();
-  const say = (line: string) => console.log(line);
+  const say = (line: string) => renderer.log(line);
+  const show = (events: ProgressEvent[]) => events.length > 0 && renderer.show(events);
   const cap = flags['max-events-per-output'];
 
-  say('parity: a whole run (P0 to P9) on the embedded local cloud');
+  say('parity: a whole run (P0 to P12) on the embedded local cloud');
   const started = performance.now();
   const wall: Record<string, number> = {};
   const lap = (name: string, since: number) => {
@@ -218,7 +236,6 @@ runCli('parity', async () => {
   let platformRunId: string | undefined;
   let messageId: string | undefined;
   let lagAtP7: z.infer<typeof FirstCheck> | undefined;
-  const shown = new Set<string>();
   let alignment: unknown;
   const children: Array<{ stop(): Promise<void> }> = [];
   const sortedWindows = new Map<string, number>();
@@ -228,6 +245,7 @@ runCli('parity', async () => {
     namePrefix: 'parity',
     timeoutMs: 60 * 60_000,
     onEvent: (e) => {
+      show(lifecycleEvent(model, e));
       const entered = e.type?.endsWith('StateEntered') ? e.stateEnteredEventDetails?.name : undefined;
       const exited = e.stateExitedEventDetails;
       if (exited?.name === 'P1RunPinned' && exited.output)
@@ -244,53 +262,32 @@ runCli('parity', async () => {
         if (first.success) {
           lagAtP7 = first.data;
           const behind = first.data.checks.filter((c) => c.accounted < c.admitted);
-          say(
-            `      projectors at the end of P7: ${behind.length === 0 ? 'caught up' : behind.map((c) => `${c.projector} ${c.admitted - c.accounted} behind on ${c.topic}`).join('; ')}`,
-          );
+          const lag = behind.map((c) => `${c.projector} ${c.admitted - c.accounted} behind on ${c.topic}`);
+          show(model.note(`projectors at the end of P7: ${lag.join('; ') || 'caught up'}`, Date.now()));
         }
       }
       if (exited?.name === 'P5ReadyPublished' && exited.output) {
         const sr = (JSON.parse(exited.output) as { sr?: { state?: string; run_id?: string } }).sr;
-        say(`      scenario run ${sr?.run_id}: ${sr?.state}`);
+        show(model.note(`scenario run ${sr?.run_id}: ${sr?.state}`, Date.now()));
       }
       if (!entered) return;
-      // Each state once (P8 checks in a loop until the projectors have caught up).
-      if (/^P\d+[A-Z]/.test(entered) && !entered.endsWith('Gate') && !shown.has(entered)) {
-        shown.add(entered);
-        say(`  → ${entered}`);
-      }
       // P3 runs the oracle-pipeline as a nested execution named <platform_run_id>-oracle: show its progress too.
       if (entered === 'P3OracleReady' && oracleMachine && platformRunId)
         children.push(
-          watchExecution(sfn, executionArn(oracleMachine.arn, `${platformRunId}-oracle`), (ce) => {
-            const line = progressLine(ce, sortedWindows);
-            if (line) say(`      ${line}`);
-          }),
+          watchExecution(sfn, executionArn(oracleMachine.arn, `${platformRunId}-oracle`), (ce) =>
+            show(oracleEvent(model, ce, sortedWindows)),
+          ),
         );
-      if (entered === 'P7IngestCommitted' && streamMachine && messageId) {
-        children.push(
-          watchExecution(sfn, executionArn(streamMachine.arn, messageId), (ce) => {
-            const out = ce.stateExitedEventDetails;
-            // The outputs stream in segments (stream-output executions), each a loop of event-time aligned rounds;
-            // a segment's end tells each output's last chunk.
-            if (out?.name !== 'Segment' || !out.output) return;
-            const outputs =
-              (
-                JSON.parse(out.output) as {
-                  progress?: { outputs?: { output_id?: string; emitted?: number; status?: string }[] };
-                }
-              ).progress?.outputs ?? [];
-            const line = outputs
-              .filter((r) => r.output_id)
-              .map((r) => `${r.output_id} ${r.emitted ?? 0}${r.status === 'DONE' ? ' (done)' : ''}`)
-              .join(', ');
-            if (line) say(`      streamed: ${line}`);
-          }),
-        );
-      }
+      // The outputs stream in segments (stream-output executions): their rounds and chunks tell each output's count.
+      if (entered === 'P7IngestCommitted' && streamMachine && messageId)
+        children.push(watchStream(sfn, executionArn(streamMachine.arn, messageId), model, show));
     },
   });
   await Promise.all(children.map((c) => c.stop()));
+  show(
+    model.finish(outcome.history.at(-1)?.timestamp?.getTime() ?? Date.now(), outcome.status === 'SUCCEEDED'),
+  );
+  renderer.stop(); // on a terminal the live frame stays as it ended, and what follows is printed under it
 
   const evidenceDir = path.join(config.dataDir, 'parity', outcome.executionName);
   fs.mkdirSync(evidenceDir, { recursive: true });
@@ -298,8 +295,16 @@ runCli('parity', async () => {
   fs.writeFileSync(path.join(evidenceDir, 'history.json'), JSON.stringify(outcome.history, null, 2));
 
   say('[4/4] result');
-  const times = phaseTimes(outcome.history);
-  const phaseRows = Object.entries(PHASES).map(([phase, gate]) => {
+  const lines: string[] = [];
+  const res = (line: string) => lines.push(line);
+  const times = phaseSpans(
+    outcome.history.map((e) => ({
+      timestamp: e.timestamp ?? new Date(0),
+      stateName: e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name,
+      kind: 'other' as const,
+    })),
+  );
+  const phaseRows = Object.entries(LIFECYCLE_PHASES).map(([phase, gate]) => {
     const t = times.get(phase);
     return {
       phase,
@@ -310,35 +315,34 @@ runCli('parity', async () => {
   });
   if (outcome.status !== 'SUCCEEDED') {
     for (const r of phaseRows)
-      say(`  ${r.phase} ${r.gate.padEnd(17)} ${r.status === 'NOT_REACHED' ? '-' : 'reached'}`);
-    say(`  run-lifecycle ${outcome.status}: ${outcome.error ?? 'no error'}: ${outcome.cause ?? 'no cause'}`);
-    say(`  evidence: execution and history in ${evidenceDir}`);
+      res(`  ${r.phase} ${r.gate.padEnd(17)} ${r.status === 'NOT_REACHED' ? '-' : 'reached'}`);
+    res(`  run-lifecycle ${outcome.status}: ${outcome.error ?? 'no error'}: ${outcome.cause ?? 'no cause'}`);
+    res(`  evidence: execution and history in ${evidenceDir}`);
+    const failed = { status: outcome.status, error: outcome.error, cause: outcome.cause, phases: phaseRows };
     if (flags['summary-json'])
-      fs.writeFileSync(
-        flags['summary-json'],
-        `${JSON.stringify({ status: outcome.status, error: outcome.error, cause: outcome.cause, phases: phaseRows }, null, 2)}\n`,
-      );
+      fs.writeFileSync(flags['summary-json'], `${JSON.stringify(failed, null, 2)}\n`);
+    renderer.result(lines, { ...failed, evidence_dir: evidenceDir });
     return 1;
   }
   const output = Output.parse(outcome.output);
   lap('run_lifecycle', mark);
   wall.total = Math.round(performance.now() - started) / 1000;
-  say(`  run-lifecycle SUCCEEDED in ${outcome.seconds.toFixed(1)} s`);
-  say(`  platform_run_id: ${output.platform_run_id}   scenario_run_id: ${output.scenario_run_id}`);
-  say(`  oracle pack: ${output.oracle_pack_id} at ${output.engine_run_root}`);
-  say('  phase                      status   seconds');
+  res(`  run-lifecycle SUCCEEDED in ${outcome.seconds.toFixed(1)} s`);
+  res(`  platform_run_id: ${output.platform_run_id}   scenario_run_id: ${output.scenario_run_id}`);
+  res(`  oracle pack: ${output.oracle_pack_id} at ${output.engine_run_root}`);
+  res('  phase                      status   seconds');
   for (const r of phaseRows)
-    say(
+    res(
       `  ${`${r.phase} ${r.gate}`.padEnd(26)} ${'PASS'.padEnd(8)} ${r.seconds === null ? '-' : r.seconds.toFixed(1)}`,
     );
-  say(
+  res(
     `  ${'output'.padEnd(32)} ${'emitted'.padStart(8)} ${'admitted'.padStart(9)} ${'duplicate'.padStart(10)} ${'quarantined'.padStart(12)}`,
   );
   for (const o of output.ingest)
-    say(
+    res(
       `  ${o.output_id.padEnd(32)} ${String(o.emitted).padStart(8)} ${String(o.admitted).padStart(9)} ${String(o.duplicate).padStart(10)} ${String(o.quarantined).padStart(12)}`,
     );
-  say(
+  res(
     `  ${'projector'.padEnd(18)} ${'seen'.padStart(8)} ${'applied'.padStart(8)} ${'duplicate'.padStart(10)} ${'skipped'.padStart(8)} ${'failed'.padStart(7)} ${'lag@P7'.padStart(7)}  health`,
   );
   for (const [name, p] of Object.entries(output.rtdl)) {
@@ -346,28 +350,45 @@ runCli('parity', async () => {
       .filter((c) => c.projector === name)
       .reduce((sum, c) => sum + Math.max(0, c.admitted - c.accounted), 0);
     const c = p.counts;
-    say(
+    res(
       `  ${name.padEnd(18)} ${String(c.seen).padStart(8)} ${String(c.applied).padStart(8)} ${String(c.duplicate).padStart(10)} ${String(c.skipped).padStart(8)} ${String(c.failed).padStart(7)} ${String(lag).padStart(7)}  ${p.health_state}${p.health_reasons.length > 0 ? ` (${p.health_reasons.join(', ')})` : ''}`,
     );
   }
-  for (const line of decisionLaneLines(output.decision_chain, output.decision_quality)) say(line);
+  for (const line of decisionLaneLines(output.decision_chain, output.decision_quality)) res(line);
+  for (const line of closeoutLines(output.case_labels, output.bank_labels, output.report)) res(line);
+  const reportRef = String(output.evidence.run_report_ref ?? '');
+  const page = await copyRunReport(state.endpoints.s3, state.region, reportRef, evidenceDir);
   const digest = output.rtdl['online-features']?.state_digest;
-  if (digest) say(`  feature state digest: ${digest}`);
-  if (alignment) say(`  event-time alignment: ${JSON.stringify(alignment)}`);
-  say('  evidence:');
-  for (const [k, v] of Object.entries(output.evidence)) say(`    ${k}: ${String(v)}`);
-  say(`    READY message ${output.ready_message_id}; stream-run execution ${output.stream_run_execution}`);
-  say(`    execution and history: ${evidenceDir}`);
-  say(
+  if (digest) res(`  feature state digest: ${digest}`);
+  if (alignment) res(`  event-time alignment: ${JSON.stringify(alignment)}`);
+  res('  evidence:');
+  for (const [k, v] of Object.entries(output.evidence)) res(`    ${k}: ${String(v)}`);
+  res(`    READY message ${output.ready_message_id}; stream-run execution ${output.stream_run_execution}`);
+  res(`    execution and history: ${evidenceDir}`);
+  res(
     `    S3 objects on disk: ${path.join(config.dataDir, 's3')}; Postgres ${state.databaseUrl.replace(/:[^:@/]+@/, ':***@')} (ig_receipts, ig_admissions, platform_runs)`,
   );
-  say(
+  res(
+    `  run report page: ${page ?? 'not found'} (also ${String(output.evidence.run_report_html_ref ?? '-')})`,
+  );
+  res(
     `parity: done in ${wall.total?.toFixed(1)} s (local cloud ${wall.local_cloud?.toFixed(1)} s, world ${wall.world?.toFixed(1)} s, run-lifecycle ${wall.run_lifecycle?.toFixed(1)} s)`,
   );
+  const summary = {
+    status: 'SUCCEEDED',
+    seconds: outcome.seconds,
+    wall_seconds: wall,
+    ...output,
+    phases: phaseRows,
+    projector_lag_at_p7: lagAtP7?.checks ?? null,
+    alignment: alignment ?? null,
+  };
   if (flags['summary-json'])
     fs.writeFileSync(
       flags['summary-json'],
-      `${JSON.stringify({ status: 'SUCCEEDED', seconds: outcome.seconds, wall_seconds: wall, ...output, phases: phaseRows, projector_lag_at_p7: lagAtP7?.checks ?? null, alignment: alignment ?? null }, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2)}\n`,
+      `${JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2)}\n`,
     );
+  // The JSON result ends, like the text, with where the evidence is.
+  renderer.result(lines, { ...summary, evidence_dir: evidenceDir, run_report_page: page ?? null });
   return 0;
-});
+}

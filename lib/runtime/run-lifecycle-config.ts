@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ESCALATION_MODES, type EscalationMode } from '../case-trigger/triggers.ts';
 import { parseConfig } from './config.ts';
 import { StateMachineArn } from './world-streamer-config.ts';
 
@@ -70,4 +71,34 @@ export function decisionChainTimeoutSeconds(source: Record<string, unknown> = pr
     source,
     'run-lifecycle environment',
   ).DECISION_CHAIN_TIMEOUT_SECONDS;
+}
+
+/** P10's bounded wait for the case plane (`CASE_LABELS_TIMEOUT_SECONDS`, default 600). */
+export function caseLabelsTimeoutSeconds(source: Record<string, unknown> = process.env): number {
+  return parseConfig(
+    z.object({
+      CASE_LABELS_TIMEOUT_SECONDS: z
+        .string()
+        .optional()
+        .transform((v) => (v === undefined || v.trim() === '' ? 600 : Number(v)))
+        .pipe(z.number().int().min(1).max(86_400)),
+    }),
+    source,
+    'run-lifecycle environment',
+  ).CASE_LABELS_TIMEOUT_SECONDS;
+}
+
+/** P10 counts the escalations the case trigger raises: `CASE_TRIGGER_ESCALATE` as the case trigger reads it. */
+export function caseTriggerEscalation(source: Record<string, unknown> = process.env): EscalationMode {
+  return parseConfig(
+    z.object({
+      CASE_TRIGGER_ESCALATE: z
+        .string()
+        .optional()
+        .transform((v) => (v === undefined || v.trim() === '' ? 'non_allow' : v.trim()))
+        .pipe(z.enum(ESCALATION_MODES)),
+    }),
+    source,
+    'run-lifecycle environment',
+  ).CASE_TRIGGER_ESCALATE;
 }

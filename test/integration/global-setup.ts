@@ -8,6 +8,9 @@ export default async function setup(project: TestProject) {
   process.env.IG_HEALTH_PROBE_INTERVAL_SECONDS ??= '1';
   // The World Streamer caps each output of a stream session (WSP_MAX_EVENTS_PER_OUTPUT), so a stream test is small.
   process.env.WSP_MAX_EVENTS_PER_OUTPUT ??= '20';
+  // The Gate runs are the reference's closeout runs: the case trigger escalates every decision there (its
+  // `every_decision` mode), so a 20-event run has cases and labels to check. The default, non_allow, is the product's.
+  process.env.CASE_TRIGGER_ESCALATE ??= 'every_decision';
   const stack = await startTestStack(path.resolve('.'), 'product');
   project.provide('stack', { state: stack.state, env: stack.env });
   return async () => {

@@ -51,3 +51,17 @@ export const DECISION_LOG_STREAM = {
   path: 'functions/decision-log/decision-log.handler',
   topics: [TOPICS.rtdl],
 } as const;
+
+/** The case trigger: the rtdl topic's mapping, on the bus edge (case-trigger-fuzz.test.ts). */
+export const CASE_TRIGGER_STREAM = {
+  name: 'case-trigger',
+  path: 'functions/case-trigger/case-trigger.handler',
+  topics: [TOPICS.rtdl],
+} as const;
+
+/** Case management: the case topic's mapping, on the bus edge (case-management-fuzz.test.ts). */
+export const CASE_MANAGEMENT_STREAM = {
+  name: 'case-management',
+  path: 'functions/case-management/case-management.handler',
+  topics: [TOPICS.case],
+} as const;

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   ACTION_LAYER_STREAM,
+  CASE_MANAGEMENT_STREAM,
+  CASE_TRIGGER_STREAM,
   DECISION_FABRIC_STREAM,
   DECISION_LOG_STREAM,
   PROJECTOR_STREAMS,
@@ -34,6 +36,8 @@ describe('stream handlers fuzz: no record crashes a handler or vanishes', () => 
         DECISION_FABRIC_STREAM.path,
         ACTION_LAYER_STREAM.path,
         DECISION_LOG_STREAM.path,
+        CASE_TRIGGER_STREAM.path,
+        CASE_MANAGEMENT_STREAM.path,
       ].sort(),
     );
   });
@@ -55,14 +59,18 @@ describe('stream handlers fuzz: no record crashes a handler or vanishes', () => 
       DECISION_FABRIC_STREAM,
       ACTION_LAYER_STREAM,
       DECISION_LOG_STREAM,
+      CASE_TRIGGER_STREAM,
+      CASE_MANAGEMENT_STREAM,
     ]) {
       const defs = parse(readFileSync(`functions/${projector.name}/functions.yml`, 'utf8'), {
         logLevel: 'silent',
       });
       const fn = defs[projector.name] as {
-        events: { stream: { arn: { 'Fn::GetAtt': [string, string] } } }[];
+        events: { stream?: { arn: { 'Fn::GetAtt': [string, string] } } }[];
       };
-      const mapped = fn.events.map((e) => topicOfStream[e.stream.arn['Fn::GetAtt'][0]]);
+      const mapped = fn.events.flatMap((e) =>
+        e.stream ? [topicOfStream[e.stream.arn['Fn::GetAtt'][0]]] : [],
+      );
       expect(mapped.sort(), projector.name).toEqual([...projector.topics].sort());
     }
   });

@@ -16,6 +16,10 @@ import { sql as onlineFeaturesFlowEntities } from './0015-online-features-flow-e
 import { sql as decisionFabric } from './0016-decision-fabric.ts';
 import { sql as actionLayer } from './0017-action-layer.ts';
 import { sql as decisionLog } from './0018-decision-log.ts';
+import { sql as labelStore } from './0019-label-store.ts';
+import { sql as caseTrigger } from './0020-case-trigger.ts';
+import { sql as caseManagement } from './0021-case-management.ts';
+import { sql as runStatus } from './0022-run-status.ts';
 
 export interface Migration {
   /** Ordered, never renamed once released. */
@@ -43,4 +47,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0016-decision-fabric', sql: decisionFabric },
   { id: '0017-action-layer', sql: actionLayer },
   { id: '0018-decision-log', sql: decisionLog },
+  { id: '0019-label-store', sql: labelStore },
+  { id: '0020-case-trigger', sql: caseTrigger },
+  { id: '0021-case-management', sql: caseManagement },
+  { id: '0022-run-status', sql: runStatus },
 ];
