@@ -11,16 +11,9 @@ import { readStackState, stackUp } from '../local/stack.ts';
 import { stackConfig } from '../local/stack-config.ts';
 import { CaseLabelsSummary, closeoutLines, copyRunReport, ReportHeadline } from './parity-closeout.ts';
 import { DecisionChainSummary, DecisionQualitySummary, decisionLaneLines } from './parity-decision-lane.ts';
-import {
-  createRenderer,
-  lifecycleEvent,
-  oracleEvent,
-  type ProgressEvent,
-  ProgressModel,
-  type ProgressRenderer,
-  progressMode,
-  watchStream,
-} from './parity-progress.ts';
+import { type ProgressEvent, ProgressModel, progressMode } from './parity-progress.ts';
+import { lifecycleEvent, oracleEvent, watchStream } from './parity-progress-events.ts';
+import { createRenderer, type ProgressRenderer } from './parity-progress-render.ts';
 import { generateWorld } from './world/generate.ts';
 
 /**

@@ -13,6 +13,7 @@ import { runEnvelopes } from '../../support/bus.ts';
 import { clientsFor } from '../../support/clients.ts';
 import { waitForExecution } from '../../support/executions.ts';
 import { BUS_STREAMS } from '../../support/world-streamer.ts';
+import { expectRunClosed } from './closeout-expectations.ts';
 
 const { state, env } = inject('stack');
 const { s3, sfn, kinesis } = clientsFor(state);
@@ -157,92 +158,6 @@ async function expectDecisionChainCommitted(
   expect(output.decision_quality.decisions).toBe(traffic);
 }
 
-const readJson = async (key: string) => {
-  const got = await s3.send(new GetObjectCommand({ Bucket: 'fraud-platform', Key: key }));
-  return JSON.parse((await got.Body?.transformToString()) ?? '{}');
-};
-
-/**
- * P10–P12 (the Gate runs escalate every decision: global-setup.ts): one case trigger, case and accepted AUTO label per
- * traffic event, the case plane GREEN; the run report (JSON and page) with every closeout gate, conformance PASS,
- * governance appended; the run STOPPED and no longer the active run, nothing written to its scope after.
- */
-async function expectRunClosed(
-  output: {
-    platform_run_id: string;
-    case_labels: unknown;
-    report: unknown;
-    evidence: Record<string, string>;
-  },
-  traffic: number,
-) {
-  const run = output.platform_run_id;
-  expect(output.case_labels).toMatchObject({
-    triggers_expected: traffic,
-    triggers_admitted: traffic,
-    triggers_taken_in: traffic,
-    cases_created: traffic,
-    labels_pending: 0,
-    labels_accepted: traffic,
-    labels_rejected: 0,
-    health: { case_trigger: 'GREEN', case_management: 'GREEN', label_store: 'GREEN' },
-  });
-  expect(
-    (output.case_labels as { label_store_by_source: Record<string, number> }).label_store_by_source.AUTO,
-  ).toBe(traffic);
-  expect(await readJson(`${run}/lifecycle/P10_CASE_LABELS_COMMITTED.json`)).toMatchObject({
-    status: 'PASS',
-    missing: [],
-  });
-  const report = await readJson(`${run}/obs/platform_run_report.json`);
-  expect(report).toMatchObject({
-    platform_run_id: run,
-    ingress: { publish_ambiguous: 0 },
-    case_labels: { summary: { triggers_seen: traffic, cases_created: traffic, labels_accepted: traffic } },
-  });
-  expect(report.ingress.admit).toBeGreaterThan(0);
-  expect(report.rtdl.decision).toBeGreaterThanOrEqual(report.rtdl.outcome);
-  for (const c of report.components as { component: string; health: string }[])
-    if (!['degrade-ladder', 'ingestion-gate', 'world-streamer'].includes(c.component))
-      expect(c.health, c.component).toBe('GREEN');
-  expect(report.phases.map((p: { phase: string }) => p.phase)).toHaveLength(13);
-  expect(output.report).toMatchObject({ cases: traffic, labels_accepted: traffic });
-  const conformance = await readJson(`${run}/obs/environment_conformance.json`);
-  expect(conformance.status).toBe('PASS');
-  const page = await s3.send(
-    new GetObjectCommand({ Bucket: 'fraud-platform', Key: `${run}/obs/platform_run_report.html` }),
-  );
-  expect(await page.Body?.transformToString()).toContain(`"platform_run_id":"${run}"`);
-  const governance = await s3.send(
-    new GetObjectCommand({ Bucket: 'fraud-platform', Key: `${run}/obs/governance/events.jsonl` }),
-  );
-  const families = ((await governance.Body?.transformToString()) ?? '')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line).event_family);
-  expect(families).toEqual(
-    expect.arrayContaining(['RUN_REPORT_GENERATED', 'EVIDENCE_REF_RESOLVED', 'RUN_ENDED']),
-  );
-  expect(await readJson(`${run}/lifecycle/P12_DONE.json`)).toMatchObject({
-    status: 'PASS',
-    run_record: 'STOPPED',
-    written_after_stop: [],
-  });
-  const db = new pg.Client({ connectionString: state.databaseUrl });
-  await db.connect();
-  try {
-    const record = await db.query(
-      'SELECT status, stopped_at_utc FROM platform_runs WHERE platform_run_id = $1',
-      [run],
-    );
-    expect(record.rows[0]?.status).toBe('STOPPED');
-    const active = await db.query('SELECT platform_run_id FROM active_run');
-    expect(active.rows[0]?.platform_run_id).not.toBe(run);
-  } finally {
-    await db.end();
-  }
-}
-
 const BUS_TOPICS = [
   'fp.bus.traffic.fraud.v1',
   'fp.bus.context.arrival_events.v1',
@@ -294,7 +209,7 @@ describe('run-lifecycle P0 -> P12 on the local cloud', () => {
       expect(o).toMatchObject({ emitted: 20, admitted: 20, events: 20, quarantined: 0 });
     await expectProjectorsReconciled(output, 20);
     await expectDecisionChainCommitted(output, 20);
-    await expectRunClosed(output, 20);
+    await expectRunClosed(state, output, 20);
     for (const phase of [
       'P2_DAEMONS_READY',
       'P4_INGEST_READY',
@@ -361,7 +276,7 @@ describe('run-lifecycle P0 -> P12 on the local cloud', () => {
     expect(await admittedEventsOnTheBus(output.platform_run_id)).toEqual({ receipts: 1800, onTheBus: 1800 });
     await expectProjectorsReconciled(output, 200);
     await expectDecisionChainCommitted(output, 200);
-    await expectRunClosed(output, 200);
+    await expectRunClosed(state, output, 200);
 
     // Pushing every event a second time (the bus records' exact bytes, IG batches of 200): all DUPLICATE, and the
     // bus still holds each event exactly once.
