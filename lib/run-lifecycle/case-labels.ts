@@ -1,6 +1,5 @@
-import { z } from 'zod';
-import { PlatformRunId } from '../contracts/platform-run.ts';
-import { type PhaseEvidenceStore, writePhaseEvidence } from './phase-evidence.ts';
+import { BoundedWaitRequest, checkBoundedGate } from './bounded-wait.ts';
+import type { PhaseEvidenceStore } from './phase-evidence.ts';
 
 /**
  * P10 CASE_LABELS_COMMITTED (issue 15): every decision that asks a person to look (not ALLOW) and every failed or
@@ -36,10 +35,7 @@ export interface CaseLabelsPorts {
   now(): Date;
 }
 
-export const CaseLabelsRequest = z.object({
-  platform_run_id: PlatformRunId,
-  since: z.iso.datetime().nullish(),
-});
+export const CaseLabelsRequest = BoundedWaitRequest;
 
 /** What is missing, by reason code (empty: the case plane is whole for the run). */
 export function missingCaseLinks(c: CaseLabelsCounts): string[] {
@@ -58,35 +54,19 @@ export function missingCaseLinks(c: CaseLabelsCounts): string[] {
   return missing;
 }
 
-export async function checkCaseLabels(request: unknown, ports: CaseLabelsPorts, timeoutSeconds: number) {
-  const req = CaseLabelsRequest.parse(request);
-  const now = ports.now();
-  const since = req.since ?? now.toISOString();
-  const waited = Math.round(((now.getTime() - Date.parse(since)) / 1000) * 10) / 10;
-  const counts = await ports.counts(req.platform_run_id);
-  const missing = missingCaseLinks(counts);
-  const committed = missing.length === 0;
-  const timedOut = !committed && waited >= timeoutSeconds;
-  const base = { platform_run_id: req.platform_run_id, since, waited_seconds: waited, counts };
-  if (!committed && !timedOut) return { ...base, done: false, committed: false, missing, summary: '' };
-  const written = await writePhaseEvidence(ports.evidence, req.platform_run_id, 'P10_CASE_LABELS_COMMITTED', {
-    phase: 'P10',
-    gate: 'CASE_LABELS_COMMITTED',
-    platform_run_id: req.platform_run_id,
-    status: committed ? 'PASS' : 'FAIL',
-    waited_seconds: waited,
-    missing,
-    counts,
-  });
-  const summary = committed
-    ? `${counts.triggers_admitted} case triggers, ${counts.cases_created} cases, ${counts.labels_accepted} labels accepted (waited ${waited} s)`
-    : `waited ${Math.round(waited)} s: ${missing.join('; ')}`;
-  return {
-    ...base,
-    done: true,
-    committed: committed && !written.conflict,
-    missing,
-    summary,
-    evidence_ref: written.ref,
-  };
+export function checkCaseLabels(request: unknown, ports: CaseLabelsPorts, timeoutSeconds: number) {
+  return checkBoundedGate(
+    request,
+    {
+      phase: 'P10',
+      gate: 'CASE_LABELS_COMMITTED',
+      evidenceName: 'P10_CASE_LABELS_COMMITTED',
+      counts: ports.counts,
+      missing: missingCaseLinks,
+      passed: (c, waited) =>
+        `${c.triggers_admitted} case triggers, ${c.cases_created} cases, ${c.labels_accepted} labels accepted (waited ${waited} s)`,
+    },
+    ports,
+    timeoutSeconds,
+  );
 }

@@ -1,6 +1,5 @@
-import { z } from 'zod';
-import { PlatformRunId } from '../contracts/platform-run.ts';
-import { type PhaseEvidenceStore, writePhaseEvidence } from './phase-evidence.ts';
+import { BoundedWaitRequest, checkBoundedGate } from './bounded-wait.ts';
+import type { PhaseEvidenceStore } from './phase-evidence.ts';
 
 /**
  * P9 DECISION_CHAIN_COMMITTED (issue 14): every traffic event IG admitted for the run has exactly one decision, the
@@ -36,10 +35,7 @@ export interface DecisionChainPorts {
   now(): Date;
 }
 
-export const DecisionChainRequest = z.object({
-  platform_run_id: PlatformRunId,
-  since: z.iso.datetime().nullish(),
-});
+export const DecisionChainRequest = BoundedWaitRequest;
 
 /** What is missing, by reason code (empty: the chain is whole). */
 export function missingLinks(c: DecisionChainCounts): string[] {
@@ -61,44 +57,19 @@ export function missingLinks(c: DecisionChainCounts): string[] {
   return missing;
 }
 
-export async function checkDecisionChain(
-  request: unknown,
-  ports: DecisionChainPorts,
-  timeoutSeconds: number,
-) {
-  const req = DecisionChainRequest.parse(request);
-  const now = ports.now();
-  const since = req.since ?? now.toISOString();
-  const waited = Math.round(((now.getTime() - Date.parse(since)) / 1000) * 10) / 10;
-  const counts = await ports.counts(req.platform_run_id);
-  const missing = missingLinks(counts);
-  const committed = missing.length === 0;
-  const timedOut = !committed && waited >= timeoutSeconds;
-  const base = { platform_run_id: req.platform_run_id, since, waited_seconds: waited, counts };
-  if (!committed && !timedOut) return { ...base, done: false, committed: false, missing, summary: '' };
-  const written = await writePhaseEvidence(
-    ports.evidence,
-    req.platform_run_id,
-    'P9_DECISION_CHAIN_COMMITTED',
+export function checkDecisionChain(request: unknown, ports: DecisionChainPorts, timeoutSeconds: number) {
+  return checkBoundedGate(
+    request,
     {
       phase: 'P9',
       gate: 'DECISION_CHAIN_COMMITTED',
-      platform_run_id: req.platform_run_id,
-      status: committed ? 'PASS' : 'FAIL',
-      waited_seconds: waited,
-      missing,
-      counts,
+      evidenceName: 'P9_DECISION_CHAIN_COMMITTED',
+      counts: ports.counts,
+      missing: missingLinks,
+      passed: (c, waited) =>
+        `${c.decisions} decisions for ${c.traffic_admitted} admitted traffic events, every chain committed (waited ${waited} s)`,
     },
+    ports,
+    timeoutSeconds,
   );
-  const summary = committed
-    ? `${counts.decisions} decisions for ${counts.traffic_admitted} admitted traffic events, every chain committed (waited ${waited} s)`
-    : `waited ${Math.round(waited)} s: ${missing.join('; ')}`;
-  return {
-    ...base,
-    done: true,
-    committed: committed && !written.conflict,
-    missing,
-    summary,
-    evidence_ref: written.ref,
-  };
 }
