@@ -230,7 +230,7 @@ describe('the seeds’ walkthrough with the AWS CLI, through the edge', () => {
     expect(described).toMatchObject({ executionArn, stateMachineArn: lifecycleArn, status: 'SUCCEEDED' });
     expect(JSON.parse(described.output)).toMatchObject({
       platform_run_id: run,
-      phases_completed: ['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9'],
+      phases_completed: ['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'P10', 'P11', 'P12'],
     });
     const Event = z.looseObject({
       id: z.number(),

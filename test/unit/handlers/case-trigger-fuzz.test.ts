@@ -46,6 +46,8 @@ import { changedEnvelope, deliveries, laneCase, offsetsOf } from './rtdl-fuzz-in
 
 vi.hoisted(() => {
   process.env.CASE_TRIGGER_IG_API_KEY = 'handler-test-key';
+  // The product's default, whatever the process was started with (npm test's integration setup sets every_decision).
+  process.env.CASE_TRIGGER_ESCALATE = 'non_allow';
 });
 delete process.env.AWS_LAMBDA_LOG_LEVEL;
 
